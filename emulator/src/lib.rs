@@ -1,5 +1,15 @@
 //! azs-emulator: a local Azure Stack Hub for everything usage-related (admin and tenant Resource Manager
 //! endpoints, the identity provider, the usage APIs), faithful enough for official Azure SDK clients.
 
+pub mod arm;
+pub mod config;
+pub mod control;
 pub mod dataset;
+pub mod faults;
 pub mod identity;
+pub mod server;
+pub mod state;
+pub mod tls;
+
+pub use config::{EmulatorConfig, Ports, TlsMode};
+pub use server::{RunningEmulator, start};

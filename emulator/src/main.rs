@@ -1,1 +1,211 @@
-fn main() {}
+//! `azs-emulator`: runs a local Azure Stack Hub usage service and prints one JSON ready line.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use azs_emulator::config::{EmulatorConfig, Ports, TlsMode};
+use azs_emulator::faults::{FaultPlan, FaultRule};
+use azs_emulator::identity::IdentityMode;
+use chrono::NaiveDate;
+use clap::{Parser, ValueEnum};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum IdentityArg {
+    Aad,
+    Adfs,
+}
+
+/// A local Azure Stack Hub usage service: admin and tenant Resource Manager endpoints, identity provider,
+/// provider and tenant usage APIs over a deterministic data set.
+///
+/// On start it prints one JSON line ({"event":"ready",...}) with every base URL, the CA to trust, the tenant,
+/// the audiences and the credentials it accepts. SIGINT or SIGTERM stops it cleanly.
+#[derive(Debug, Parser)]
+#[command(version, max_term_width = 110)]
+struct Args {
+    /// Address the listeners bind to.
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: IpAddr,
+    /// Host name advertised in URLs (and added to the generated certificate); default: the bind address.
+    #[arg(long)]
+    public_host: Option<String>,
+    /// Port of the admin Resource Manager endpoint (0: a free port).
+    #[arg(long, default_value_t = 0)]
+    admin_port: u16,
+    /// Port of the tenant Resource Manager endpoint (0: a free port).
+    #[arg(long, default_value_t = 0)]
+    tenant_port: u16,
+    /// Port of the identity provider (0: a free port).
+    #[arg(long, default_value_t = 0)]
+    identity_port: u16,
+    /// Serve plain HTTP instead of HTTPS.
+    #[arg(long, conflicts_with_all = ["tls_cert", "tls_key"])]
+    http: bool,
+    /// PEM certificate chain to serve instead of a generated one (needs --tls-key).
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Directory for generated files (CA, certificate service principal); default: a new folder under the temp dir.
+    #[arg(long)]
+    state_dir: Option<PathBuf>,
+    /// Identity system of the stamp: Azure AD or AD FS.
+    #[arg(long, value_enum, default_value = "aad")]
+    identity: IdentityArg,
+    /// Directory tenant id; default: derived from --seed.
+    #[arg(long)]
+    tenant_id: Option<Uuid>,
+    /// Directory domain (owners' UPNs, audiences).
+    #[arg(long, default_value = "azurestack.onmicrosoft.com")]
+    tenant_domain: String,
+    /// Region name of the stamp.
+    #[arg(long, default_value = "local")]
+    region: String,
+    /// The operator's Default Provider Subscription id; default: derived from --seed.
+    #[arg(long)]
+    provider_subscription_id: Option<Uuid>,
+    /// JSON file of service principals and users (see the README); default: generated ones, printed in the ready line.
+    #[arg(long)]
+    principals: Option<PathBuf>,
+    /// Lifetime of issued access tokens, in seconds.
+    #[arg(long, default_value_t = 3600)]
+    token_lifetime: u64,
+    /// Seconds before a device code is approved automatically.
+    #[arg(long, default_value_t = 5.0)]
+    device_code_delay: f64,
+    /// Seed of the data set (same seed and start date: the same bytes).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Number of tenant subscriptions.
+    #[arg(long, default_value_t = 20)]
+    subscriptions: u32,
+    /// Resources per tenant subscription.
+    #[arg(long, default_value_t = 10)]
+    resources_per_subscription: u32,
+    /// Days of usage.
+    #[arg(long, default_value_t = 14)]
+    days: u32,
+    /// First usage day, YYYY-MM-DD (UTC); default: --days days before today.
+    #[arg(long)]
+    start_date: Option<NaiveDate>,
+    /// Rows per usage page.
+    #[arg(long, default_value_t = 1000)]
+    page_size: usize,
+    /// A fault rule, e.g. 429:every=3,retry-after-ms=1000 or 503:rate=0.1 or drop:every=7 (repeatable).
+    #[arg(long = "fault", value_name = "SPEC")]
+    faults: Vec<String>,
+    /// Seed of rate-based faults.
+    #[arg(long, default_value_t = 0)]
+    fault_seed: u64,
+    /// Also write the ready line to this file.
+    #[arg(long)]
+    ready_file: Option<PathBuf>,
+    /// Worker threads of the server runtime (1 for single-core measurements).
+    #[arg(long)]
+    worker_threads: Option<usize>,
+    /// Log filter for stderr, e.g. info or azs_emulator=debug (RUST_LOG also works).
+    #[arg(long, default_value = "warn")]
+    log: String,
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| args.log.clone());
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&filter).context("--log")?)
+        .init();
+    let config = config_from(&args)?;
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    if let Some(threads) = args.worker_threads {
+        if threads == 0 {
+            bail!("--worker-threads must be at least 1");
+        }
+        runtime.worker_threads(threads);
+    }
+    runtime.enable_all().build()?.block_on(run(config, args.ready_file))
+}
+
+fn config_from(args: &Args) -> anyhow::Result<EmulatorConfig> {
+    let mut config = EmulatorConfig::with_seed(args.seed);
+    config.bind = args.bind;
+    config.public_host = args.public_host.clone();
+    config.ports = Ports { admin_arm: args.admin_port, tenant_arm: args.tenant_port, identity: args.identity_port };
+    config.tls = match (&args.tls_cert, &args.tls_key, args.http) {
+        (_, _, true) => TlsMode::Plain,
+        (Some(cert), Some(key), _) => TlsMode::Files { cert: cert.clone(), key: key.clone() },
+        _ => TlsMode::Generate,
+    };
+    if let Some(dir) = &args.state_dir {
+        config.state_dir = dir.clone();
+    }
+    config.identity_mode = match args.identity {
+        IdentityArg::Aad => IdentityMode::Aad,
+        IdentityArg::Adfs => IdentityMode::Adfs,
+    };
+    if let Some(tenant) = args.tenant_id {
+        config.tenant_id = tenant;
+    }
+    config.tenant_domain = args.tenant_domain.clone();
+    config.region = args.region.clone();
+    if let Some(sub) = args.provider_subscription_id {
+        config.default_provider_subscription_id = sub;
+    }
+    config.principals_file = args.principals.clone();
+    config.access_token_lifetime = Duration::from_secs(args.token_lifetime);
+    if !(args.device_code_delay.is_finite() && args.device_code_delay >= 0.0) {
+        bail!("--device-code-delay must be a number of seconds, 0 or more");
+    }
+    config.device_code_approval_delay = Duration::from_secs_f64(args.device_code_delay);
+    config.subscriptions = args.subscriptions;
+    config.resources_per_subscription = args.resources_per_subscription;
+    config.days = args.days;
+    config.start_date = args.start_date;
+    if args.page_size == 0 {
+        bail!("--page-size must be at least 1");
+    }
+    config.page_size = args.page_size;
+    let rules = args
+        .faults
+        .iter()
+        .map(|spec| spec.parse::<FaultRule>().map_err(|e| anyhow::anyhow!("--fault {spec}: {e}")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    config.faults = FaultPlan { seed: args.fault_seed, rules };
+    Ok(config)
+}
+
+async fn run(config: EmulatorConfig, ready_file: Option<PathBuf>) -> anyhow::Result<()> {
+    let emulator = azs_emulator::start(config).await?;
+    let line = serde_json::to_string(emulator.ready())?;
+    if let Some(path) = ready_file {
+        std::fs::write(&path, format!("{line}\n")).with_context(|| format!("writing {}", path.display()))?;
+    }
+    {
+        use std::io::Write;
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "{line}")?;
+        stdout.flush()?;
+    }
+    wait_for_signal().await?;
+    emulator.shutdown().await;
+    Ok(())
+}
+
+async fn wait_for_signal() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut terminate = signal(SignalKind::terminate())?;
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => result?,
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::signal::ctrl_c().await?;
+    Ok(())
+}

@@ -1,0 +1,100 @@
+//! Bearer-token checks in front of every ARM route, with ARM's error codes and a WWW-Authenticate challenge.
+
+use axum::http::{HeaderMap, StatusCode, header};
+use chrono::{DateTime, Utc};
+
+use crate::arm::error::ArmError;
+use crate::identity::{Caller, Identity, IdentityMode, TokenRejection};
+
+/// Authenticates the request for an endpoint whose audience is `audience`.
+pub fn authenticate(identity: &Identity, headers: &HeaderMap, audience: &str) -> Result<Caller, ArmError> {
+    let challenge = |description: &str| {
+        let settings = identity.settings();
+        let authority = match settings.mode {
+            IdentityMode::Aad => format!("{}{}", identity.login_endpoint(), settings.tenant_id),
+            IdentityMode::Adfs => identity.login_endpoint(),
+        };
+        format!(
+            "Bearer authorization_uri=\"{authority}\", error=\"invalid_token\", error_description=\"{description}\""
+        )
+    };
+    let unauthorized = |code: &'static str, message: String, description: &str| {
+        let mut error = ArmError::new(StatusCode::UNAUTHORIZED, code, message);
+        error.www_authenticate = Some(challenge(description));
+        error
+    };
+
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Err(unauthorized(
+            "AuthenticationFailed",
+            "Authentication failed. The 'Authorization' header is missing.".into(),
+            "The authentication failed because of missing 'Authorization' header.",
+        ));
+    };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    let Some(token) = token else {
+        return Err(unauthorized(
+            "AuthenticationFailed",
+            "Authentication failed. The 'Authorization' header is provided in an invalid format.".into(),
+            "The authentication failed because of an invalid 'Authorization' header.",
+        ));
+    };
+
+    identity.verify_access_token(token, audience).map_err(|rejection| match rejection {
+        TokenRejection::Malformed | TokenRejection::InvalidSignature => unauthorized(
+            "InvalidAuthenticationToken",
+            "The access token is invalid.".into(),
+            "The access token is invalid.",
+        ),
+        TokenRejection::WrongAudience { got, expected } => unauthorized(
+            "InvalidAuthenticationTokenAudience",
+            format!(
+                "The access token has been obtained for wrong audience or resource '{got}'. It should exactly match with one of the allowed audiences '{expected}'."
+            ),
+            "The access token has been obtained for wrong audience or resource.",
+        ),
+        TokenRejection::Expired { expired_at } => unauthorized(
+            "ExpiredAuthenticationToken",
+            format!(
+                "The access token expiry UTC time '{}' is earlier than current UTC time '{}'.",
+                utc_text(expired_at),
+                Utc::now().format("%-m/%-d/%Y %-I:%M:%S %p")
+            ),
+            "The access token has expired.",
+        ),
+        TokenRejection::NotYetValid { not_before } => unauthorized(
+            "InvalidAuthenticationToken",
+            format!("The access token is not valid before UTC time '{}'.", utc_text(not_before)),
+            "The access token is not yet valid.",
+        ),
+        TokenRejection::UnknownPrincipal => ArmError::new(
+            StatusCode::FORBIDDEN,
+            "AuthorizationFailed",
+            "The client does not have authorization to perform this action: its identity is not known to this stamp.",
+        ),
+    })
+}
+
+fn utc_text(unix: i64) -> String {
+    DateTime::<Utc>::from_timestamp(unix, 0)
+        .map(|t| t.format("%-m/%-d/%Y %-I:%M:%S %p").to_string())
+        .unwrap_or_else(|| unix.to_string())
+}
+
+/// 403 for a caller without the right role on `scope`.
+pub fn forbidden(caller: &Caller, action: &str, scope: &str) -> ArmError {
+    ArmError::new(
+        StatusCode::FORBIDDEN,
+        "AuthorizationFailed",
+        format!(
+            "The client '{name}' with object id '{oid}' does not have authorization to perform action '{action}' over scope '{scope}' or the scope is invalid.",
+            name = caller.name,
+            oid = caller.object_id
+        ),
+    )
+}

@@ -1,0 +1,278 @@
+//! Starting and stopping a run: bind the three listeners, build the shared state, describe the run in the
+//! ready document, serve until shut down.
+
+use std::net::{IpAddr, SocketAddr, TcpListener};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum_server::Handle;
+use uuid::Uuid;
+
+use crate::arm::{self, ArmContext, Endpoint};
+use crate::config::{EmulatorConfig, TlsMode};
+use crate::control;
+use crate::dataset::{Dataset, DatasetConfig};
+use crate::faults::{self, FaultController, FaultLayerState, Listener};
+use crate::identity::{Identity, IdentityMode, IdentitySettings, Principals};
+use crate::state::{AppState, Audiences, BaseUrls};
+
+/// A started emulator. Dropping it does not stop the servers; call `shutdown`.
+pub struct RunningEmulator {
+    state: Arc<AppState>,
+    handle: Handle<SocketAddr>,
+    servers: Vec<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl RunningEmulator {
+    /// The ready document printed at start.
+    pub fn ready(&self) -> &serde_json::Value {
+        &self.state.ready
+    }
+
+    pub fn state(&self) -> &Arc<AppState> {
+        &self.state
+    }
+
+    /// Stops accepting connections, lets requests in flight finish (up to five seconds), and waits.
+    pub async fn shutdown(self) {
+        self.handle.graceful_shutdown(Some(Duration::from_secs(5)));
+        for server in self.servers {
+            match server.await {
+                Ok(Err(e)) => tracing::warn!("listener stopped with an error: {e}"),
+                Err(e) => tracing::warn!("listener task failed: {e}"),
+                Ok(Ok(())) => {}
+            }
+        }
+    }
+}
+
+pub async fn start(config: EmulatorConfig) -> anyhow::Result<RunningEmulator> {
+    let bind = |port: u16, what: &str| {
+        TcpListener::bind(SocketAddr::new(config.bind, port))
+            .with_context(|| format!("binding the {what} listener to {}:{port}", config.bind))
+    };
+    let admin_listener = bind(config.ports.admin_arm, "admin ARM")?;
+    let tenant_listener = bind(config.ports.tenant_arm, "tenant ARM")?;
+    let identity_listener = bind(config.ports.identity, "identity")?;
+
+    let host = config.public_host.clone().unwrap_or_else(|| match config.bind {
+        IpAddr::V6(ip) if ip.is_unspecified() => "::1".to_string(),
+        IpAddr::V4(ip) if ip.is_unspecified() => "127.0.0.1".to_string(),
+        ip => ip.to_string(),
+    });
+    let url_host = if host.contains(':') { format!("[{host}]") } else { host.clone() };
+    let scheme = if matches!(config.tls, TlsMode::Plain) { "http" } else { "https" };
+    let url = |listener: &TcpListener| -> anyhow::Result<String> {
+        Ok(format!("{scheme}://{url_host}:{}/", listener.local_addr()?.port()))
+    };
+    let urls = BaseUrls {
+        admin_arm: url(&admin_listener)?,
+        tenant_arm: url(&tenant_listener)?,
+        identity: url(&identity_listener)?,
+    };
+
+    std::fs::create_dir_all(&config.state_dir)
+        .with_context(|| format!("creating the state directory {}", config.state_dir.display()))?;
+    let tls = match &config.tls {
+        TlsMode::Generate => Some(crate::tls::generate(&config.state_dir, std::slice::from_ref(&host))?),
+        TlsMode::Files { cert, key } => Some(crate::tls::load(cert, key)?),
+        TlsMode::Plain => None,
+    };
+
+    let start_date = config.effective_start_date();
+    let dataset = Arc::new(Dataset::new(DatasetConfig {
+        seed: config.seed,
+        subscriptions: config.subscriptions,
+        resources_per_subscription: config.resources_per_subscription,
+        days: config.days,
+        start: start_date,
+        location: config.region.clone(),
+        directory_tenant_id: config.tenant_id,
+        directory_domain: config.tenant_domain.clone(),
+        default_provider_subscription_id: config.default_provider_subscription_id,
+    }));
+    let first_tenant_subscription = dataset
+        .subscriptions()
+        .first()
+        .map(|s| s.id)
+        .context("the data set needs at least one tenant subscription (--subscriptions 1 or more)")?;
+
+    let (principals, certificate_files) = match &config.principals_file {
+        Some(path) => (Principals::load(path)?, None),
+        None => {
+            let generated = Principals::defaults(first_tenant_subscription, &config.tenant_domain);
+            let files = write_certificate(&config.state_dir, &generated.certificate_pem, &generated.private_key_pem)?;
+            (generated.principals, Some(files))
+        }
+    };
+
+    let audiences = audiences(&config);
+    let identity = Arc::new(Identity::new(
+        IdentitySettings {
+            mode: config.identity_mode,
+            tenant_id: config.tenant_id,
+            tenant_domain: config.tenant_domain.clone(),
+            base_url: urls.identity.clone(),
+            audiences: vec![audiences.admin.clone(), audiences.tenant.clone()],
+            access_token_lifetime: config.access_token_lifetime,
+            device_code_approval_delay: config.device_code_approval_delay,
+        },
+        principals,
+    )?);
+
+    let ready = ready_document(&config, &urls, &audiences, &identity, &dataset, tls.as_ref().and_then(|t| t.ca_pem_path.as_deref()), certificate_files.as_ref());
+    let faults = Arc::new(FaultController::new(config.faults.clone()));
+    let state = Arc::new(AppState { config, urls, audiences, identity: identity.clone(), dataset, faults: faults.clone(), ready });
+
+    let arm_router = |endpoint: Endpoint, listener: Listener| {
+        axum::Router::new()
+            .fallback(arm::dispatch)
+            .with_state(ArmContext { app: state.clone(), endpoint })
+            .merge(control::router(state.clone()))
+            .layer(axum::middleware::from_fn_with_state(
+                FaultLayerState { controller: faults.clone(), listener },
+                faults::apply,
+            ))
+    };
+    let identity_router = identity
+        .clone()
+        .router()
+        .merge(control::router(state.clone()))
+        .layer(axum::middleware::from_fn_with_state(
+            FaultLayerState { controller: faults.clone(), listener: Listener::Identity },
+            faults::apply,
+        ));
+
+    let handle = Handle::new();
+    let mut servers = Vec::new();
+    for (listener, router) in [
+        (admin_listener, arm_router(Endpoint::Admin, Listener::Admin)),
+        (tenant_listener, arm_router(Endpoint::Tenant, Listener::Tenant)),
+        (identity_listener, identity_router),
+    ] {
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        let server = match &tls {
+            Some(tls) => {
+                let config = axum_server::tls_rustls::RustlsConfig::from_config(tls.server_config.clone());
+                let mut server = axum_server::from_tcp_rustls(listener, config)?.handle(handle.clone());
+                server.http_builder().http1().keep_alive(true);
+                tokio::spawn(server.serve(service))
+            }
+            None => {
+                let server = axum_server::from_tcp(listener)?.handle(handle.clone());
+                tokio::spawn(server.serve(service))
+            }
+        };
+        servers.push(server);
+    }
+    Ok(RunningEmulator { state, handle, servers })
+}
+
+fn audiences(config: &EmulatorConfig) -> Audiences {
+    let app_id = |what: &str| Uuid::new_v5(&config.tenant_id, what.as_bytes());
+    match config.identity_mode {
+        IdentityMode::Aad => Audiences {
+            admin: format!("https://adminmanagement.{}/{}", config.tenant_domain, app_id("admin-arm")),
+            tenant: format!("https://management.{}/{}", config.tenant_domain, app_id("tenant-arm")),
+        },
+        IdentityMode::Adfs => Audiences {
+            admin: format!("https://adminmanagement.adfs.azurestack.local/{}", app_id("admin-arm")),
+            tenant: format!("https://management.adfs.azurestack.local/{}", app_id("tenant-arm")),
+        },
+    }
+}
+
+/// Where the generated certificate service principal's certificate and key were written.
+struct CertificateFiles {
+    certificate: std::path::PathBuf,
+    private_key: std::path::PathBuf,
+}
+
+fn write_certificate(dir: &Path, certificate_pem: &str, private_key_pem: &str) -> anyhow::Result<CertificateFiles> {
+    let files = CertificateFiles {
+        certificate: dir.join("operator-certificate.pem"),
+        private_key: dir.join("operator-certificate.key"),
+    };
+    std::fs::write(&files.certificate, certificate_pem).with_context(|| format!("writing {}", files.certificate.display()))?;
+    write_private(&files.private_key, private_key_pem.as_bytes())?;
+    Ok(files)
+}
+
+/// Writes a file only its owner can read.
+fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).with_context(|| format!("writing {}", path.display()))?;
+    file.write_all(bytes).with_context(|| format!("writing {}", path.display()))
+}
+
+fn ready_document(
+    config: &EmulatorConfig,
+    urls: &BaseUrls,
+    audiences: &Audiences,
+    identity: &Identity,
+    dataset: &Dataset,
+    ca_pem: Option<&Path>,
+    certificate_files: Option<&CertificateFiles>,
+) -> serde_json::Value {
+    let principals = identity.principals();
+    let service_principals: Vec<_> = principals
+        .service_principals
+        .iter()
+        .map(|sp| {
+            let mut entry = serde_json::json!({
+                "name": sp.name,
+                "client_id": sp.client_id,
+                "object_id": sp.object_id,
+                "client_secret": sp.client_secret,
+                "access": sp.access,
+            });
+            if sp.certificate_pem.is_some()
+                && let Some(files) = certificate_files
+            {
+                entry["certificate_path"] = files.certificate.display().to_string().into();
+                entry["private_key_path"] = files.private_key.display().to_string().into();
+            }
+            entry
+        })
+        .collect();
+    let users: Vec<_> = principals
+        .users
+        .iter()
+        .map(|u| serde_json::json!({ "upn": u.upn, "object_id": u.object_id, "password": u.password, "access": u.access }))
+        .collect();
+    let subscriptions = dataset.subscriptions();
+    serde_json::json!({
+        "event": "ready",
+        "emulator_version": env!("CARGO_PKG_VERSION"),
+        "pid": std::process::id(),
+        "admin_arm": urls.admin_arm,
+        "tenant_arm": urls.tenant_arm,
+        "identity": urls.identity,
+        "login_endpoint": identity.login_endpoint(),
+        "identity_system": config.identity_mode,
+        "tenant_id": config.tenant_id,
+        "tenant_domain": config.tenant_domain,
+        "audiences": audiences,
+        "ca_pem": ca_pem.map(|p| p.display().to_string()),
+        "region": config.region,
+        "default_provider_subscription_id": config.default_provider_subscription_id,
+        "service_principals": service_principals,
+        "users": users,
+        "page_size": config.page_size,
+        "dataset": {
+            "seed": config.seed,
+            "subscriptions": config.subscriptions,
+            "resources_per_subscription": config.resources_per_subscription,
+            "days": config.days,
+            "start_date": config.effective_start_date().to_string(),
+            "first_tenant_subscription_id": subscriptions.first().map(|s| s.id),
+        },
+        "control": format!("{}_emulator/", urls.admin_arm),
+    })
+}

@@ -1,0 +1,34 @@
+//! What every listener shares for one run.
+
+use std::sync::Arc;
+
+use crate::config::EmulatorConfig;
+use crate::dataset::Dataset;
+use crate::faults::FaultController;
+use crate::identity::Identity;
+
+/// Public base URLs of the listeners, each with a trailing slash.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct BaseUrls {
+    pub admin_arm: String,
+    pub tenant_arm: String,
+    pub identity: String,
+}
+
+/// The token audience of each Resource Manager endpoint.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Audiences {
+    pub admin: String,
+    pub tenant: String,
+}
+
+pub struct AppState {
+    pub config: EmulatorConfig,
+    pub urls: BaseUrls,
+    pub audiences: Audiences,
+    pub identity: Arc<Identity>,
+    pub dataset: Arc<Dataset>,
+    pub faults: Arc<FaultController>,
+    /// The ready document, also served at `/_emulator/status`.
+    pub ready: serde_json::Value,
+}
