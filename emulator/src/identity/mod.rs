@@ -1,15 +1,32 @@
 //! The stamp's identity provider: Azure AD-style (`/{tenant}/oauth2/token`, `/{tenant}/oauth2/v2.0/token`,
 //! OpenID configuration, JWKS, device code) or AD FS-style (`/adfs/oauth2/token`, ...), chosen per run.
 //! It issues RS256-signed access tokens and verifies them for the ARM endpoints.
+//!
+//! Layout: `routes` dispatches requests (paths are matched case-insensitively, like Azure AD and AD FS do),
+//! `token_endpoint` implements the grants, `assertion` validates client assertions, `device_code` keeps
+//! pending device codes, `discovery` serves OpenID configuration, JWKS and instance discovery, `keys` holds
+//! the key material and `errors` renders OAuth errors.
 
+mod assertion;
+mod device_code;
+mod discovery;
+mod errors;
+mod keys;
 pub mod principals;
+mod routes;
+mod token_endpoint;
 
-use std::sync::Arc;
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use anyhow::Context;
 use uuid::Uuid;
 
-pub use principals::{Access, Principals, ServicePrincipal, User};
+pub use principals::{Access, GeneratedPrincipals, Principals, ServicePrincipal, User};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -61,41 +78,227 @@ pub enum TokenRejection {
     UnknownPrincipal,
 }
 
+/// Clock skew tolerated on `exp` and `nbf`, for access tokens and client assertions alike.
+pub const CLOCK_SKEW_SECONDS: i64 = 300;
+
+/// How long a device code can be redeemed (Azure AD: 15 minutes).
+pub const DEVICE_CODE_LIFETIME: Duration = Duration::from_secs(15 * 60);
+
+/// How long a refresh token stays valid (Azure AD: 90 days).
+pub const REFRESH_TOKEN_LIFETIME: Duration = Duration::from_secs(90 * 24 * 3600);
+
 pub struct Identity {
-    _private: (),
+    settings: IdentitySettings,
+    principals: Principals,
+    key: keys::SigningKey,
+    /// Registered client certificates by client id.
+    client_certificates: HashMap<Uuid, keys::ClientCertificate>,
+    refresh_tokens: Mutex<HashMap<String, token_endpoint::RefreshGrant>>,
+    device_codes: Mutex<HashMap<String, device_code::DeviceCode>>,
 }
 
 impl Identity {
-    pub fn new(_settings: IdentitySettings, _principals: Principals) -> anyhow::Result<Identity> {
-        unimplemented!("identity provider")
+    /// Generates the signing key (RSA 2048 and a self-signed certificate) and reads the registered client
+    /// certificates. A `base_url` without a trailing slash gets one.
+    pub fn new(settings: IdentitySettings, principals: Principals) -> anyhow::Result<Identity> {
+        let mut settings = settings;
+        if !settings.base_url.ends_with('/') {
+            settings.base_url.push('/');
+        }
+        let key = keys::SigningKey::generate().context("generating the token-signing key")?;
+        let mut client_certificates = HashMap::new();
+        for sp in &principals.service_principals {
+            if let Some(pem) = &sp.certificate_pem {
+                let certificate = keys::ClientCertificate::from_pem(pem).with_context(|| {
+                    format!(
+                        "service principal '{}' ({}): 'certificate_pem' is not a usable RSA certificate",
+                        sp.name, sp.client_id
+                    )
+                })?;
+                client_certificates.insert(sp.client_id, certificate);
+            }
+        }
+        Ok(Identity {
+            settings,
+            principals,
+            key,
+            client_certificates,
+            refresh_tokens: Mutex::new(HashMap::new()),
+            device_codes: Mutex::new(HashMap::new()),
+        })
     }
 
     pub fn settings(&self) -> &IdentitySettings {
-        unimplemented!()
+        &self.settings
     }
 
     pub fn principals(&self) -> &Principals {
-        unimplemented!()
+        &self.principals
     }
 
     /// The metadata `loginEndpoint`: the base URL (Azure AD) or base URL + "adfs/" (AD FS).
     pub fn login_endpoint(&self) -> String {
-        unimplemented!()
+        match self.settings.mode {
+            IdentityMode::Aad => self.settings.base_url.clone(),
+            IdentityMode::Adfs => format!("{}adfs/", self.settings.base_url),
+        }
+    }
+
+    /// The token endpoint URL clients of this run use: `{base}{tenant_id}/oauth2/token` (Azure AD, v1) or
+    /// `{base}adfs/oauth2/token` (AD FS).
+    pub fn token_endpoint(&self) -> String {
+        match self.settings.mode {
+            IdentityMode::Aad => format!(
+                "{}{}/oauth2/token",
+                self.settings.base_url, self.settings.tenant_id
+            ),
+            IdentityMode::Adfs => format!("{}adfs/oauth2/token", self.settings.base_url),
+        }
+    }
+
+    /// The `kid` (and `x5t`) of the token-signing key.
+    pub fn signing_key_id(&self) -> &str {
+        &self.key.kid
+    }
+
+    /// The JWKS document served at `.../discovery/keys`.
+    pub fn jwks(&self) -> serde_json::Value {
+        serde_json::json!({ "keys": [self.key.jwk()] })
     }
 
     /// Routes of the identity listener.
     pub fn router(self: Arc<Self>) -> axum::Router {
-        unimplemented!()
+        axum::Router::new()
+            .fallback(routes::dispatch)
+            .with_state(self)
     }
 
-    /// Verifies signature, audience (exact match with `audience`), expiry and not-before (5 minutes of
-    /// clock skew allowed, as ARM does), then resolves the principal.
-    pub fn verify_access_token(&self, _token: &str, _audience: &str) -> Result<Caller, TokenRejection> {
-        unimplemented!()
+    /// Verifies signature, audience (exact match with `audience`, ignoring one trailing slash), expiry and
+    /// not-before (5 minutes of clock skew allowed, as ARM does), then resolves the principal (by `oid`).
+    pub fn verify_access_token(
+        &self,
+        token: &str,
+        audience: &str,
+    ) -> Result<Caller, TokenRejection> {
+        let token = token.trim();
+        let header = jsonwebtoken::decode_header(token).map_err(|_| TokenRejection::Malformed)?;
+        if header.alg != jsonwebtoken::Algorithm::RS256 {
+            return Err(TokenRejection::InvalidSignature);
+        }
+        if header.kid.as_deref() != Some(self.key.kid.as_str()) {
+            return Err(TokenRejection::InvalidSignature);
+        }
+        let claims = verify_signature(
+            token,
+            self.key.decoding_key(),
+            jsonwebtoken::Algorithm::RS256,
+        )
+        .map_err(|e| match e.kind() {
+            jsonwebtoken::errors::ErrorKind::InvalidSignature => TokenRejection::InvalidSignature,
+            _ => TokenRejection::Malformed,
+        })?;
+        let claims = claims.as_object().ok_or(TokenRejection::Malformed)?;
+
+        let aud_matches = |got: &str| trim_one_slash(got) == trim_one_slash(audience);
+        match claims.get("aud") {
+            Some(serde_json::Value::String(got)) => {
+                if !aud_matches(got) {
+                    return Err(TokenRejection::WrongAudience {
+                        got: got.clone(),
+                        expected: audience.to_string(),
+                    });
+                }
+            }
+            Some(serde_json::Value::Array(list)) => {
+                let got: Vec<&str> = list.iter().filter_map(|v| v.as_str()).collect();
+                if !got.iter().any(|g| aud_matches(g)) {
+                    return Err(TokenRejection::WrongAudience {
+                        got: got.join(" "),
+                        expected: audience.to_string(),
+                    });
+                }
+            }
+            _ => return Err(TokenRejection::Malformed),
+        }
+
+        let now = unix_now();
+        let exp = claims
+            .get("exp")
+            .and_then(numeric)
+            .ok_or(TokenRejection::Malformed)?;
+        if now > exp + CLOCK_SKEW_SECONDS {
+            return Err(TokenRejection::Expired { expired_at: exp });
+        }
+        if let Some(nbf) = claims.get("nbf") {
+            let nbf = numeric(nbf).ok_or(TokenRejection::Malformed)?;
+            if nbf > now + CLOCK_SKEW_SECONDS {
+                return Err(TokenRejection::NotYetValid { not_before: nbf });
+            }
+        }
+
+        let oid = claims
+            .get("oid")
+            .and_then(|v| v.as_str())
+            .and_then(|s| Uuid::parse_str(s).ok())
+            .ok_or(TokenRejection::UnknownPrincipal)?;
+        if let Some(sp) = self
+            .principals
+            .service_principals
+            .iter()
+            .find(|sp| sp.object_id == oid)
+        {
+            return Ok(Caller {
+                object_id: oid,
+                name: sp.name.clone(),
+                access: sp.access.clone(),
+            });
+        }
+        if let Some(user) = self.principals.users.iter().find(|u| u.object_id == oid) {
+            return Ok(Caller {
+                object_id: oid,
+                name: user.upn.clone(),
+                access: user.access.clone(),
+            });
+        }
+        Err(TokenRejection::UnknownPrincipal)
     }
 
     /// Signs arbitrary claims with the provider's key (for the control route that mints test tokens).
-    pub fn sign_claims(&self, _claims: &serde_json::Value) -> anyhow::Result<String> {
-        unimplemented!()
+    pub fn sign_claims(&self, claims: &serde_json::Value) -> anyhow::Result<String> {
+        self.key.sign(claims)
     }
+}
+
+/// Checks a JWT's signature with `key` (the header's algorithm must be `alg`) and returns its claims,
+/// without validating any claim.
+pub(crate) fn verify_signature(
+    token: &str,
+    key: &jsonwebtoken::DecodingKey,
+    alg: jsonwebtoken::Algorithm,
+) -> jsonwebtoken::errors::Result<serde_json::Value> {
+    let mut validation = jsonwebtoken::Validation::new(alg);
+    validation.required_spec_claims.clear();
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
+    validation.validate_aud = false;
+    let data = jsonwebtoken::decode::<serde_json::Value>(token, key, &validation)?;
+    Ok(data.claims)
+}
+
+/// A JWT NumericDate (integer, or a float or a numeric string as some clients send).
+pub(crate) fn numeric(value: &serde_json::Value) -> Option<i64> {
+    match value {
+        serde_json::Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+pub(crate) fn unix_now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// `s` without one trailing '/'.
+pub(crate) fn trim_one_slash(s: &str) -> &str {
+    s.strip_suffix('/').unwrap_or(s)
 }
