@@ -15,9 +15,9 @@ use serde_json::Value;
 const TARGET_ROWS: u64 = 1_000_000;
 
 fn main() -> anyhow::Result<()> {
-    let emulator_bin = std::env::var("AZS_EMULATOR_BIN").map(std::path::PathBuf::from).or_else(|_| {
-        std::env::current_exe().map(|exe| exe.with_file_name("azs-emulator"))
-    })?;
+    let emulator_bin = std::env::var("AZS_EMULATOR_BIN")
+        .map(std::path::PathBuf::from)
+        .or_else(|_| std::env::current_exe().map(|exe| exe.with_file_name("azs-emulator")))?;
     let state_dir = std::env::temp_dir().join(format!("azs-bench-{}", std::process::id()));
     let pin = std::env::var("AZS_EMULATOR_CPU").ok();
     let mut command = match &pin {
@@ -29,7 +29,16 @@ fn main() -> anyhow::Result<()> {
         None => Command::new(&emulator_bin),
     };
     let mut child = command
-        .args(["--worker-threads", "1", "--seed", "11", "--subscriptions", "120", "--resources-per-subscription", "30"])
+        .args([
+            "--worker-threads",
+            "1",
+            "--seed",
+            "11",
+            "--subscriptions",
+            "120",
+            "--resources-per-subscription",
+            "30",
+        ])
         .args(["--days", "14", "--start-date", "2026-01-01", "--state-dir"])
         .arg(&state_dir)
         .stdout(Stdio::piped())
@@ -46,7 +55,8 @@ fn main() -> anyhow::Result<()> {
 }
 
 fn text(v: &Value) -> anyhow::Result<&str> {
-    v.as_str().context("expected a string in the ready document")
+    v.as_str()
+        .context("expected a string in the ready document")
 }
 
 fn run(ready: &Value) -> anyhow::Result<()> {
@@ -60,7 +70,11 @@ fn run(ready: &Value) -> anyhow::Result<()> {
         .and_then(|s| s.iter().find(|sp| sp["name"] == "operator"))
         .context("operator")?;
     let token: Value = http
-        .post(format!("{}{}/oauth2/token", text(&ready["login_endpoint"])?, text(&ready["tenant_id"])?))
+        .post(format!(
+            "{}{}/oauth2/token",
+            text(&ready["login_endpoint"])?,
+            text(&ready["tenant_id"])?
+        ))
         .form(&[
             ("grant_type", "client_credentials"),
             ("client_id", text(&operator["client_id"])?),
@@ -78,7 +92,12 @@ fn run(ready: &Value) -> anyhow::Result<()> {
         let query = format!(
             "reportedStartTime=2026-01-01T00:00:00Z&reportedEndTime=2026-01-{end_day:02}T00:00:00Z&aggregationGranularity=Hourly"
         );
-        let totals: Value = http.get(format!("{admin}_emulator/usage/totals?api=provider&{query}")).send()?.json()?;
+        let totals: Value = http
+            .get(format!(
+                "{admin}_emulator/usage/totals?api=provider&{query}"
+            ))
+            .send()?
+            .json()?;
         let rows = totals["rows"].as_u64().context("totals")?;
         if rows >= TARGET_ROWS {
             break (query, rows);
@@ -116,9 +135,21 @@ fn run(ready: &Value) -> anyhow::Result<()> {
     }
     let served = rows as f64 / fetching.as_secs_f64();
     let parsed = rows as f64 / parsing.as_secs_f64();
-    println!("provider query: {rows} hourly rows, {pages} pages, {:.0} MB over HTTPS", bytes as f64 / 1e6);
-    println!("emulator (1 worker thread) served   {served:>12.0} rows/s  ({:.1} s)", fetching.as_secs_f64());
-    println!("baseline: client JSON parse only    {parsed:>12.0} rows/s  ({:.1} s)", parsing.as_secs_f64());
-    println!("ratio served / parse-only baseline  {:>12.2}", served / parsed);
+    println!(
+        "provider query: {rows} hourly rows, {pages} pages, {:.0} MB over HTTPS",
+        bytes as f64 / 1e6
+    );
+    println!(
+        "emulator (1 worker thread) served   {served:>12.0} rows/s  ({:.1} s)",
+        fetching.as_secs_f64()
+    );
+    println!(
+        "baseline: client JSON parse only    {parsed:>12.0} rows/s  ({:.1} s)",
+        parsing.as_secs_f64()
+    );
+    println!(
+        "ratio served / parse-only baseline  {:>12.2}",
+        served / parsed
+    );
     Ok(())
 }

@@ -12,10 +12,15 @@ use chrono::{Days, Utc};
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let mut config = EmulatorConfig::with_seed(1);
-    config.state_dir = std::env::temp_dir().join(format!("azs-emulator-example-{}", std::process::id()));
+    config.state_dir =
+        std::env::temp_dir().join(format!("azs-emulator-example-{}", std::process::id()));
     let emulator = azs_emulator::start(config).await?;
     let ready = emulator.ready().clone();
-    let text = |v: &serde_json::Value| v.as_str().map(str::to_string).context("ready document field");
+    let text = |v: &serde_json::Value| {
+        v.as_str()
+            .map(str::to_string)
+            .context("ready document field")
+    };
 
     let ca = std::fs::read(text(&ready["ca_pem"])?)?;
     let http = reqwest::Client::builder()
@@ -27,7 +32,11 @@ async fn main() -> anyhow::Result<()> {
         .and_then(|sps| sps.iter().find(|sp| sp["name"] == "operator"))
         .context("the operator service principal")?;
     let token: serde_json::Value = http
-        .post(format!("{}{}/oauth2/token", text(&ready["login_endpoint"])?, text(&ready["tenant_id"])?))
+        .post(format!(
+            "{}{}/oauth2/token",
+            text(&ready["login_endpoint"])?,
+            text(&ready["tenant_id"])?
+        ))
         .form(&[
             ("grant_type", "client_credentials"),
             ("client_id", &text(&operator["client_id"])?),
@@ -52,7 +61,11 @@ async fn main() -> anyhow::Result<()> {
     while let Some(url) = next.take() {
         let response = http.get(&url).bearer_auth(&access_token).send().await?;
         if !response.status().is_success() {
-            bail!("{} from {url}: {}", response.status(), response.text().await?);
+            bail!(
+                "{} from {url}: {}",
+                response.status(),
+                response.text().await?
+            );
         }
         let page: serde_json::Value = response.json().await?;
         pages += 1;

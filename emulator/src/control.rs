@@ -22,19 +22,30 @@ use crate::state::AppState;
 pub fn router(app: Arc<AppState>) -> axum::Router {
     axum::Router::new()
         .route("/_emulator/status", get(status))
-        .route("/_emulator/faults", get(get_faults).put(put_faults).delete(clear_faults))
+        .route(
+            "/_emulator/faults",
+            get(get_faults).put(put_faults).delete(clear_faults),
+        )
         .route("/_emulator/tokens", post(mint_token))
         .route("/_emulator/usage/totals", get(usage_totals))
         .layer(axum::middleware::from_fn(loopback_only))
         .with_state(app)
 }
 
-async fn loopback_only(ConnectInfo(peer): ConnectInfo<SocketAddr>, request: Request, next: Next) -> Response {
+async fn loopback_only(
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: Request,
+    next: Next,
+) -> Response {
     if peer.ip().is_loopback() || peer.ip().to_canonical().is_loopback() {
         return next.run(request).await;
     }
-    ArmError::new(StatusCode::FORBIDDEN, "ControlRouteForbidden", "The emulator's control routes answer loopback callers only.")
-        .into_response()
+    ArmError::new(
+        StatusCode::FORBIDDEN,
+        "ControlRouteForbidden",
+        "The emulator's control routes answer loopback callers only.",
+    )
+    .into_response()
 }
 
 async fn status(State(app): State<Arc<AppState>>) -> Json<serde_json::Value> {
@@ -74,7 +85,10 @@ async fn put_faults(State(app): State<Arc<AppState>>, body: axum::body::Bytes) -
                     RuleInput::Rule(rule) => Ok(rule),
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            Ok(FaultPlan { seed: input.seed, rules })
+            Ok(FaultPlan {
+                seed: input.seed,
+                rules,
+            })
         })
         .and_then(|plan| app.faults.replace(plan));
     match plan {
@@ -88,15 +102,26 @@ async fn clear_faults(State(app): State<Arc<AppState>>) -> Json<FaultPlan> {
     Json(app.faults.current())
 }
 
-async fn mint_token(State(app): State<Arc<AppState>>, Json(body): Json<serde_json::Value>) -> Response {
+async fn mint_token(
+    State(app): State<Arc<AppState>>,
+    Json(body): Json<serde_json::Value>,
+) -> Response {
     let claims = body.get("claims").cloned().unwrap_or(body);
     if !claims.is_object() {
-        return ArmError::bad_request("InvalidClaims", "Send the claims as a JSON object, e.g. {\"claims\":{\"aud\":\"...\",\"exp\":0}}.")
-            .into_response();
+        return ArmError::bad_request(
+            "InvalidClaims",
+            "Send the claims as a JSON object, e.g. {\"claims\":{\"aud\":\"...\",\"exp\":0}}.",
+        )
+        .into_response();
     }
     match app.identity.sign_claims(&claims) {
         Ok(token) => Json(serde_json::json!({ "access_token": token })).into_response(),
-        Err(e) => ArmError::new(StatusCode::INTERNAL_SERVER_ERROR, "SigningFailed", e.to_string()).into_response(),
+        Err(e) => ArmError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "SigningFailed",
+            e.to_string(),
+        )
+        .into_response(),
     }
 }
 
@@ -108,19 +133,36 @@ async fn usage_totals(State(app): State<Arc<AppState>>, uri: Uri) -> Response {
         let api = match params.get("api").unwrap_or("provider") {
             a if a.eq_ignore_ascii_case("provider") => UsageApi::Provider,
             a if a.eq_ignore_ascii_case("tenant") => UsageApi::Tenant,
-            other => return Err(ArmError::invalid_property(format!("api '{other}': use provider or tenant"))),
+            other => {
+                return Err(ArmError::invalid_property(format!(
+                    "api '{other}': use provider or tenant"
+                )));
+            }
         };
         let (subscription, index) = match api {
-            UsageApi::Provider => (app.config.default_provider_subscription_id.to_string(), None),
+            UsageApi::Provider => (
+                app.config.default_provider_subscription_id.to_string(),
+                None,
+            ),
             UsageApi::Tenant => {
-                let id = params.get_non_empty("subscription").ok_or_else(|| ArmError::invalid_property("subscription is required for api=tenant"))?;
-                let index = app.dataset.subscription_index(id).ok_or_else(|| ArmError::invalid_property(format!("no subscription '{id}'")))?;
+                let id = params.get_non_empty("subscription").ok_or_else(|| {
+                    ArmError::invalid_property("subscription is required for api=tenant")
+                })?;
+                let index = app
+                    .dataset
+                    .subscription_index(id)
+                    .ok_or_else(|| ArmError::invalid_property(format!("no subscription '{id}'")))?;
                 (id.to_string(), Some(index))
             }
         };
-        let with_version = format!("api-version={}&{}", usage::API_VERSION, uri.query().unwrap_or(""));
+        let with_version = format!(
+            "api-version={}&{}",
+            usage::API_VERSION,
+            uri.query().unwrap_or("")
+        );
         let params = QueryParams::parse(Some(&with_version));
-        let request = usage::validate(api, &app.dataset, &subscription, index, &params, Utc::now())?;
+        let request =
+            usage::validate(api, &app.dataset, &subscription, index, &params, Utc::now())?;
         Ok(app.dataset.totals(&request.query))
     })();
     match result {

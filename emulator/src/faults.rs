@@ -135,18 +135,32 @@ impl FromStr for FaultRule {
             let (key, value) = option
                 .split_once('=')
                 .ok_or_else(|| format!("fault option {option:?} is not key=value"))?;
-            let number = || value.parse::<u64>().map_err(|_| format!("{key}={value:?} is not a whole number"));
+            let number = || {
+                value
+                    .parse::<u64>()
+                    .map_err(|_| format!("{key}={value:?} is not a whole number"))
+            };
             match key {
                 "every" => rule.every = Some(number()?),
-                "rate" => rule.rate = Some(value.parse().map_err(|_| format!("rate={value:?} is not a number"))?),
+                "rate" => {
+                    rule.rate = Some(
+                        value
+                            .parse()
+                            .map_err(|_| format!("rate={value:?} is not a number"))?,
+                    )
+                }
                 "count" => rule.count = Some(number()?),
                 "retry-after-ms" => rule.retry_after_ms = Some(number()?),
                 "retry-after" => rule.retry_after_ms = Some(number()? * 1000),
                 "delay-ms" => rule.delay_ms = Some(number()?),
                 "path" => rule.path_contains = Some(value.to_string()),
                 "target" => {
-                    rule.target = serde_json::from_value(serde_json::Value::String(value.to_ascii_lowercase()))
-                        .map_err(|_| format!("target={value:?}: use arm, admin, tenant, identity or all"))?
+                    rule.target = serde_json::from_value(serde_json::Value::String(
+                        value.to_ascii_lowercase(),
+                    ))
+                    .map_err(|_| {
+                        format!("target={value:?}: use arm, admin, tenant, identity or all")
+                    })?
                 }
                 other => return Err(format!("unknown fault option {other:?}")),
             }
@@ -202,7 +216,9 @@ pub struct Decision {
 
 impl FaultController {
     pub fn new(plan: FaultPlan) -> FaultController {
-        FaultController { plan: Mutex::new(Plan::from(plan)) }
+        FaultController {
+            plan: Mutex::new(Plan::from(plan)),
+        }
     }
 
     pub fn replace(&self, plan: FaultPlan) -> Result<(), String> {
@@ -215,12 +231,17 @@ impl FaultController {
 
     pub fn current(&self) -> FaultPlan {
         let plan = self.lock();
-        FaultPlan { seed: plan.seed, rules: plan.rules.iter().map(|r| r.rule.clone()).collect() }
+        FaultPlan {
+            seed: plan.seed,
+            rules: plan.rules.iter().map(|r| r.rule.clone()).collect(),
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Plan> {
         // A panic while holding the lock cannot leave the plan inconsistent (counters only), so keep going.
-        self.plan.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.plan
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Counts the request against every rule it matches and decides what happens to it: latency rules add
@@ -235,7 +256,9 @@ impl FaultController {
                 continue;
             }
             if let Some(text) = &rule.path_contains
-                && !path.to_ascii_lowercase().contains(&text.to_ascii_lowercase())
+                && !path
+                    .to_ascii_lowercase()
+                    .contains(&text.to_ascii_lowercase())
             {
                 continue;
             }
@@ -267,14 +290,23 @@ impl From<FaultPlan> for Plan {
     fn from(plan: FaultPlan) -> Plan {
         Plan {
             seed: plan.seed,
-            rules: plan.rules.into_iter().map(|rule| RuleState { rule, seen: 0, fired: 0 }).collect(),
+            rules: plan
+                .rules
+                .into_iter()
+                .map(|rule| RuleState {
+                    rule,
+                    seen: 0,
+                    fired: 0,
+                })
+                .collect(),
         }
     }
 }
 
 /// A deterministic number in [0, 1) for (seed, rule, request number).
 fn unit_interval(seed: u64, rule: u64, n: u64) -> f64 {
-    let mut x = seed ^ rule.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ n.wrapping_mul(0xD1B5_4A32_D192_ED03);
+    let mut x =
+        seed ^ rule.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ n.wrapping_mul(0xD1B5_4A32_D192_ED03);
     x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     x ^= x >> 31;
@@ -311,9 +343,10 @@ pub async fn apply(State(state): State<FaultLayerState>, request: Request, next:
             )
             .into_response();
             set_retry_after(&mut response, rule.retry_after_ms.unwrap_or(1000));
-            response
-                .headers_mut()
-                .insert("x-ms-ratelimit-remaining-subscription-reads", HeaderValue::from_static("0"));
+            response.headers_mut().insert(
+                "x-ms-ratelimit-remaining-subscription-reads",
+                HeaderValue::from_static("0"),
+            );
             response
         }
         FaultKind::Unavailable => {
@@ -328,7 +361,10 @@ pub async fn apply(State(state): State<FaultLayerState>, request: Request, next:
         }
         FaultKind::GatewayTimeout => {
             tokio::time::sleep(Duration::from_millis(rule.delay_ms.unwrap_or(0))).await;
-            let provider = if path.to_ascii_lowercase().contains("microsoft.commerce.admin") {
+            let provider = if path
+                .to_ascii_lowercase()
+                .contains("microsoft.commerce.admin")
+            {
                 "Microsoft.Commerce.Admin"
             } else {
                 "Microsoft.Commerce"
@@ -341,7 +377,9 @@ pub async fn apply(State(state): State<FaultLayerState>, request: Request, next:
                 ),
             )
             .into_response();
-            response.headers_mut().insert("x-ms-failure-cause", HeaderValue::from_static("service"));
+            response
+                .headers_mut()
+                .insert("x-ms-failure-cause", HeaderValue::from_static("service"));
             response
         }
         FaultKind::DropConnection => {
@@ -353,7 +391,10 @@ pub async fn apply(State(state): State<FaultLayerState>, request: Request, next:
             // without finishing the message, which is what a client sees when a connection drops.
             let stream = futures_util::stream::iter(vec![
                 Ok::<Bytes, std::io::Error>(keep),
-                Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "injected connection drop")),
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "injected connection drop",
+                )),
             ]);
             let mut response = Response::from_parts(parts, Body::from_stream(stream));
             response.headers_mut().remove(header::CONTENT_LENGTH);
@@ -364,7 +405,9 @@ pub async fn apply(State(state): State<FaultLayerState>, request: Request, next:
             let (mut parts, body) = response.into_parts();
             let bytes = collect(body).await;
             let keep = bytes.slice(..bytes.len() / 2);
-            parts.headers.insert(header::CONTENT_LENGTH, HeaderValue::from(keep.len()));
+            parts
+                .headers
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(keep.len()));
             Response::from_parts(parts, Body::from(keep))
         }
         FaultKind::Latency => unreachable!("latency rules never become the fault"),
@@ -373,12 +416,18 @@ pub async fn apply(State(state): State<FaultLayerState>, request: Request, next:
 
 fn set_retry_after(response: &mut Response, retry_after_ms: u64) {
     let seconds = retry_after_ms.div_ceil(1000);
-    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-    response.headers_mut().insert("x-ms-retry-after-ms", HeaderValue::from(retry_after_ms));
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    response
+        .headers_mut()
+        .insert("x-ms-retry-after-ms", HeaderValue::from(retry_after_ms));
 }
 
 async fn collect(body: Body) -> Bytes {
-    axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default()
+    axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -393,39 +442,78 @@ mod tests {
     fn parses_specs() {
         let r = rule("429:every=3,retry-after-ms=1500,count=2,target=tenant,path=usage");
         assert_eq!(r.kind, FaultKind::Throttle);
-        assert_eq!((r.every, r.count, r.retry_after_ms), (Some(3), Some(2), Some(1500)));
+        assert_eq!(
+            (r.every, r.count, r.retry_after_ms),
+            (Some(3), Some(2), Some(1500))
+        );
         assert_eq!(r.target, FaultTarget::Tenant);
         assert_eq!(r.path_contains.as_deref(), Some("usage"));
         assert_eq!(rule("latency:delay-ms=50").delay_ms, Some(50));
-        assert!("teapot".parse::<FaultRule>().unwrap_err().contains("unknown fault kind"));
-        assert!("503:every=0".parse::<FaultRule>().unwrap_err().contains("at least 1"));
-        assert!("503:rate=2".parse::<FaultRule>().unwrap_err().contains("between 0 and 1"));
+        assert!(
+            "teapot"
+                .parse::<FaultRule>()
+                .unwrap_err()
+                .contains("unknown fault kind")
+        );
+        assert!(
+            "503:every=0"
+                .parse::<FaultRule>()
+                .unwrap_err()
+                .contains("at least 1")
+        );
+        assert!(
+            "503:rate=2"
+                .parse::<FaultRule>()
+                .unwrap_err()
+                .contains("between 0 and 1")
+        );
         assert!("503:every=2,rate=0.5".parse::<FaultRule>().is_err());
-        assert!("503:bogus=1".parse::<FaultRule>().unwrap_err().contains("unknown fault option"));
+        assert!(
+            "503:bogus=1"
+                .parse::<FaultRule>()
+                .unwrap_err()
+                .contains("unknown fault option")
+        );
     }
 
     #[test]
     fn every_nth_and_count() {
-        let controller = FaultController::new(FaultPlan { seed: 0, rules: vec![rule("503:every=3,count=2")] });
-        let fired: Vec<bool> =
-            (0..12).map(|_| controller.decide(Listener::Admin, "/x").fault.is_some()).collect();
-        let expected = [false, false, true, false, false, true, false, false, false, false, false, false];
+        let controller = FaultController::new(FaultPlan {
+            seed: 0,
+            rules: vec![rule("503:every=3,count=2")],
+        });
+        let fired: Vec<bool> = (0..12)
+            .map(|_| controller.decide(Listener::Admin, "/x").fault.is_some())
+            .collect();
+        let expected = [
+            false, false, true, false, false, true, false, false, false, false, false, false,
+        ];
         assert_eq!(fired, expected);
     }
 
     #[test]
     fn rate_is_deterministic_and_close_to_the_rate() {
-        let plan = FaultPlan { seed: 42, rules: vec![rule("429:rate=0.25")] };
+        let plan = FaultPlan {
+            seed: 42,
+            rules: vec![rule("429:rate=0.25")],
+        };
         let run = || {
             let controller = FaultController::new(plan.clone());
-            (0..4000).map(|_| controller.decide(Listener::Tenant, "/x").fault.is_some()).collect::<Vec<_>>()
+            (0..4000)
+                .map(|_| controller.decide(Listener::Tenant, "/x").fault.is_some())
+                .collect::<Vec<_>>()
         };
         let first = run();
         assert_eq!(first, run());
         let hits = first.iter().filter(|f| **f).count();
         assert!((850..1150).contains(&hits), "{hits} of 4000 at rate 0.25");
-        let other = FaultController::new(FaultPlan { seed: 43, ..plan.clone() });
-        let second: Vec<bool> = (0..4000).map(|_| other.decide(Listener::Tenant, "/x").fault.is_some()).collect();
+        let other = FaultController::new(FaultPlan {
+            seed: 43,
+            ..plan.clone()
+        });
+        let second: Vec<bool> = (0..4000)
+            .map(|_| other.decide(Listener::Tenant, "/x").fault.is_some())
+            .collect();
         assert_ne!(first, second);
     }
 
@@ -433,13 +521,32 @@ mod tests {
     fn targets_and_paths_filter() {
         let controller = FaultController::new(FaultPlan {
             seed: 0,
-            rules: vec![rule("503:target=admin,path=Usage"), rule("latency:delay-ms=5")],
+            rules: vec![
+                rule("503:target=admin,path=Usage"),
+                rule("latency:delay-ms=5"),
+            ],
         });
-        assert!(controller.decide(Listener::Tenant, "/subscriptions/x/usageAggregates").fault.is_none());
-        assert!(controller.decide(Listener::Admin, "/metadata/endpoints").fault.is_none());
-        let decision = controller.decide(Listener::Admin, "/subscriptions/x/subscriberUsageAggregates");
+        assert!(
+            controller
+                .decide(Listener::Tenant, "/subscriptions/x/usageAggregates")
+                .fault
+                .is_none()
+        );
+        assert!(
+            controller
+                .decide(Listener::Admin, "/metadata/endpoints")
+                .fault
+                .is_none()
+        );
+        let decision = controller.decide(
+            Listener::Admin,
+            "/subscriptions/x/subscriberUsageAggregates",
+        );
         assert_eq!(decision.fault.map(|r| r.kind), Some(FaultKind::Unavailable));
         assert_eq!(decision.latency, Duration::from_millis(5));
-        assert_eq!(controller.decide(Listener::Identity, "/t/oauth2/token"), Decision::default());
+        assert_eq!(
+            controller.decide(Listener::Identity, "/t/oauth2/token"),
+            Decision::default()
+        );
     }
 }

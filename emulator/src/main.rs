@@ -127,17 +127,27 @@ fn main() -> anyhow::Result<()> {
         }
         runtime.worker_threads(threads);
     }
-    runtime.enable_all().build()?.block_on(run(config, args.ready_file))
+    runtime
+        .enable_all()
+        .build()?
+        .block_on(run(config, args.ready_file))
 }
 
 fn config_from(args: &Args) -> anyhow::Result<EmulatorConfig> {
     let mut config = EmulatorConfig::with_seed(args.seed);
     config.bind = args.bind;
     config.public_host = args.public_host.clone();
-    config.ports = Ports { admin_arm: args.admin_port, tenant_arm: args.tenant_port, identity: args.identity_port };
+    config.ports = Ports {
+        admin_arm: args.admin_port,
+        tenant_arm: args.tenant_port,
+        identity: args.identity_port,
+    };
     config.tls = match (&args.tls_cert, &args.tls_key, args.http) {
         (_, _, true) => TlsMode::Plain,
-        (Some(cert), Some(key), _) => TlsMode::Files { cert: cert.clone(), key: key.clone() },
+        (Some(cert), Some(key), _) => TlsMode::Files {
+            cert: cert.clone(),
+            key: key.clone(),
+        },
         _ => TlsMode::Generate,
     };
     if let Some(dir) = &args.state_dir {
@@ -172,9 +182,15 @@ fn config_from(args: &Args) -> anyhow::Result<EmulatorConfig> {
     let rules = args
         .faults
         .iter()
-        .map(|spec| spec.parse::<FaultRule>().map_err(|e| anyhow::anyhow!("--fault {spec}: {e}")))
+        .map(|spec| {
+            spec.parse::<FaultRule>()
+                .map_err(|e| anyhow::anyhow!("--fault {spec}: {e}"))
+        })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    config.faults = FaultPlan { seed: args.fault_seed, rules };
+    config.faults = FaultPlan {
+        seed: args.fault_seed,
+        rules,
+    };
     Ok(config)
 }
 
@@ -182,7 +198,8 @@ async fn run(config: EmulatorConfig, ready_file: Option<PathBuf>) -> anyhow::Res
     let emulator = azs_emulator::start(config).await?;
     let line = serde_json::to_string(emulator.ready())?;
     if let Some(path) = ready_file {
-        std::fs::write(&path, format!("{line}\n")).with_context(|| format!("writing {}", path.display()))?;
+        std::fs::write(&path, format!("{line}\n"))
+            .with_context(|| format!("writing {}", path.display()))?;
     }
     {
         use std::io::Write;

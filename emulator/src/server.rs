@@ -57,15 +57,29 @@ pub async fn start(config: EmulatorConfig) -> anyhow::Result<RunningEmulator> {
     let tenant_listener = bind(config.ports.tenant_arm, "tenant ARM")?;
     let identity_listener = bind(config.ports.identity, "identity")?;
 
-    let host = config.public_host.clone().unwrap_or_else(|| match config.bind {
-        IpAddr::V6(ip) if ip.is_unspecified() => "::1".to_string(),
-        IpAddr::V4(ip) if ip.is_unspecified() => "127.0.0.1".to_string(),
-        ip => ip.to_string(),
-    });
-    let url_host = if host.contains(':') { format!("[{host}]") } else { host.clone() };
-    let scheme = if matches!(config.tls, TlsMode::Plain) { "http" } else { "https" };
+    let host = config
+        .public_host
+        .clone()
+        .unwrap_or_else(|| match config.bind {
+            IpAddr::V6(ip) if ip.is_unspecified() => "::1".to_string(),
+            IpAddr::V4(ip) if ip.is_unspecified() => "127.0.0.1".to_string(),
+            ip => ip.to_string(),
+        });
+    let url_host = if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.clone()
+    };
+    let scheme = if matches!(config.tls, TlsMode::Plain) {
+        "http"
+    } else {
+        "https"
+    };
     let url = |listener: &TcpListener| -> anyhow::Result<String> {
-        Ok(format!("{scheme}://{url_host}:{}/", listener.local_addr()?.port()))
+        Ok(format!(
+            "{scheme}://{url_host}:{}/",
+            listener.local_addr()?.port()
+        ))
     };
     let urls = BaseUrls {
         admin_arm: url(&admin_listener)?,
@@ -73,10 +87,17 @@ pub async fn start(config: EmulatorConfig) -> anyhow::Result<RunningEmulator> {
         identity: url(&identity_listener)?,
     };
 
-    std::fs::create_dir_all(&config.state_dir)
-        .with_context(|| format!("creating the state directory {}", config.state_dir.display()))?;
+    std::fs::create_dir_all(&config.state_dir).with_context(|| {
+        format!(
+            "creating the state directory {}",
+            config.state_dir.display()
+        )
+    })?;
     let tls = match &config.tls {
-        TlsMode::Generate => Some(crate::tls::generate(&config.state_dir, std::slice::from_ref(&host))?),
+        TlsMode::Generate => Some(crate::tls::generate(
+            &config.state_dir,
+            std::slice::from_ref(&host),
+        )?),
         TlsMode::Files { cert, key } => Some(crate::tls::load(cert, key)?),
         TlsMode::Plain => None,
     };
@@ -93,17 +114,19 @@ pub async fn start(config: EmulatorConfig) -> anyhow::Result<RunningEmulator> {
         directory_domain: config.tenant_domain.clone(),
         default_provider_subscription_id: config.default_provider_subscription_id,
     }));
-    let first_tenant_subscription = dataset
-        .subscriptions()
-        .first()
-        .map(|s| s.id)
-        .context("the data set needs at least one tenant subscription (--subscriptions 1 or more)")?;
+    let first_tenant_subscription = dataset.subscriptions().first().map(|s| s.id).context(
+        "the data set needs at least one tenant subscription (--subscriptions 1 or more)",
+    )?;
 
     let (principals, certificate_files) = match &config.principals_file {
         Some(path) => (Principals::load(path)?, None),
         None => {
             let generated = Principals::defaults(first_tenant_subscription, &config.tenant_domain);
-            let files = write_certificate(&config.state_dir, &generated.certificate_pem, &generated.private_key_pem)?;
+            let files = write_certificate(
+                &config.state_dir,
+                &generated.certificate_pem,
+                &generated.private_key_pem,
+            )?;
             (generated.principals, Some(files))
         }
     };
@@ -122,17 +145,39 @@ pub async fn start(config: EmulatorConfig) -> anyhow::Result<RunningEmulator> {
         principals,
     )?);
 
-    let ready = ready_document(&config, &urls, &audiences, &identity, &dataset, tls.as_ref().and_then(|t| t.ca_pem_path.as_deref()), certificate_files.as_ref());
+    let ready = ready_document(
+        &config,
+        &urls,
+        &audiences,
+        &identity,
+        &dataset,
+        tls.as_ref().and_then(|t| t.ca_pem_path.as_deref()),
+        certificate_files.as_ref(),
+    );
     let faults = Arc::new(FaultController::new(config.faults.clone()));
-    let state = Arc::new(AppState { config, urls, audiences, identity: identity.clone(), dataset, faults: faults.clone(), ready });
+    let state = Arc::new(AppState {
+        config,
+        urls,
+        audiences,
+        identity: identity.clone(),
+        dataset,
+        faults: faults.clone(),
+        ready,
+    });
 
     let arm_router = |endpoint: Endpoint, listener: Listener| {
         axum::Router::new()
             .fallback(arm::dispatch)
-            .with_state(ArmContext { app: state.clone(), endpoint })
+            .with_state(ArmContext {
+                app: state.clone(),
+                endpoint,
+            })
             .merge(control::router(state.clone()))
             .layer(axum::middleware::from_fn_with_state(
-                FaultLayerState { controller: faults.clone(), listener },
+                FaultLayerState {
+                    controller: faults.clone(),
+                    listener,
+                },
                 faults::apply,
             ))
     };
@@ -141,7 +186,10 @@ pub async fn start(config: EmulatorConfig) -> anyhow::Result<RunningEmulator> {
         .router()
         .merge(control::router(state.clone()))
         .layer(axum::middleware::from_fn_with_state(
-            FaultLayerState { controller: faults.clone(), listener: Listener::Identity },
+            FaultLayerState {
+                controller: faults.clone(),
+                listener: Listener::Identity,
+            },
             faults::apply,
         ));
 
@@ -149,14 +197,19 @@ pub async fn start(config: EmulatorConfig) -> anyhow::Result<RunningEmulator> {
     let mut servers = Vec::new();
     for (listener, router) in [
         (admin_listener, arm_router(Endpoint::Admin, Listener::Admin)),
-        (tenant_listener, arm_router(Endpoint::Tenant, Listener::Tenant)),
+        (
+            tenant_listener,
+            arm_router(Endpoint::Tenant, Listener::Tenant),
+        ),
         (identity_listener, identity_router),
     ] {
         let service = router.into_make_service_with_connect_info::<SocketAddr>();
         let server = match &tls {
             Some(tls) => {
-                let config = axum_server::tls_rustls::RustlsConfig::from_config(tls.server_config.clone());
-                let mut server = axum_server::from_tcp_rustls(listener, config)?.handle(handle.clone());
+                let config =
+                    axum_server::tls_rustls::RustlsConfig::from_config(tls.server_config.clone());
+                let mut server =
+                    axum_server::from_tcp_rustls(listener, config)?.handle(handle.clone());
                 server.http_builder().http1().keep_alive(true);
                 tokio::spawn(server.serve(service))
             }
@@ -167,19 +220,37 @@ pub async fn start(config: EmulatorConfig) -> anyhow::Result<RunningEmulator> {
         };
         servers.push(server);
     }
-    Ok(RunningEmulator { state, handle, servers })
+    Ok(RunningEmulator {
+        state,
+        handle,
+        servers,
+    })
 }
 
 fn audiences(config: &EmulatorConfig) -> Audiences {
     let app_id = |what: &str| Uuid::new_v5(&config.tenant_id, what.as_bytes());
     match config.identity_mode {
         IdentityMode::Aad => Audiences {
-            admin: format!("https://adminmanagement.{}/{}", config.tenant_domain, app_id("admin-arm")),
-            tenant: format!("https://management.{}/{}", config.tenant_domain, app_id("tenant-arm")),
+            admin: format!(
+                "https://adminmanagement.{}/{}",
+                config.tenant_domain,
+                app_id("admin-arm")
+            ),
+            tenant: format!(
+                "https://management.{}/{}",
+                config.tenant_domain,
+                app_id("tenant-arm")
+            ),
         },
         IdentityMode::Adfs => Audiences {
-            admin: format!("https://adminmanagement.adfs.azurestack.local/{}", app_id("admin-arm")),
-            tenant: format!("https://management.adfs.azurestack.local/{}", app_id("tenant-arm")),
+            admin: format!(
+                "https://adminmanagement.adfs.azurestack.local/{}",
+                app_id("admin-arm")
+            ),
+            tenant: format!(
+                "https://management.adfs.azurestack.local/{}",
+                app_id("tenant-arm")
+            ),
         },
     }
 }
@@ -190,12 +261,17 @@ struct CertificateFiles {
     private_key: std::path::PathBuf,
 }
 
-fn write_certificate(dir: &Path, certificate_pem: &str, private_key_pem: &str) -> anyhow::Result<CertificateFiles> {
+fn write_certificate(
+    dir: &Path,
+    certificate_pem: &str,
+    private_key_pem: &str,
+) -> anyhow::Result<CertificateFiles> {
     let files = CertificateFiles {
         certificate: dir.join("operator-certificate.pem"),
         private_key: dir.join("operator-certificate.key"),
     };
-    std::fs::write(&files.certificate, certificate_pem).with_context(|| format!("writing {}", files.certificate.display()))?;
+    std::fs::write(&files.certificate, certificate_pem)
+        .with_context(|| format!("writing {}", files.certificate.display()))?;
     write_private(&files.private_key, private_key_pem.as_bytes())?;
     Ok(files)
 }
@@ -207,8 +283,11 @@ fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).with_context(|| format!("writing {}", path.display()))?;
-    file.write_all(bytes).with_context(|| format!("writing {}", path.display()))
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    file.write_all(bytes)
+        .with_context(|| format!("writing {}", path.display()))
 }
 
 fn ready_document(

@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, anyhow};
-use rcgen::{BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose, SanType};
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
+    KeyUsagePurpose, SanType,
+};
 
 /// Certificate chain and key the listeners present, plus the CA file clients should trust (when generated).
 pub struct TlsMaterial {
@@ -20,11 +23,21 @@ pub struct TlsMaterial {
 pub fn generate(state_dir: &Path, hosts: &[String]) -> anyhow::Result<TlsMaterial> {
     let ca_key = KeyPair::generate().context("generating the CA key")?;
     let mut ca_params = CertificateParams::default();
-    ca_params.distinguished_name.push(DnType::CommonName, "azs-emulator local CA");
-    ca_params.distinguished_name.push(DnType::OrganizationName, "azs-billing");
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "azs-emulator local CA");
+    ca_params
+        .distinguished_name
+        .push(DnType::OrganizationName, "azs-billing");
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
-    let ca_cert = ca_params.self_signed(&ca_key).context("signing the CA certificate")?;
+    ca_params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    let ca_cert = ca_params
+        .self_signed(&ca_key)
+        .context("signing the CA certificate")?;
     let issuer = rcgen::Issuer::from_params(&ca_params, &ca_key);
 
     let mut names: Vec<String> = vec!["localhost".into(), "127.0.0.1".into(), "::1".into()];
@@ -34,27 +47,43 @@ pub fn generate(state_dir: &Path, hosts: &[String]) -> anyhow::Result<TlsMateria
         }
     }
     let mut params = CertificateParams::default();
-    params.distinguished_name.push(DnType::CommonName, names[0].clone());
+    params
+        .distinguished_name
+        .push(DnType::CommonName, names[0].clone());
     params.subject_alt_names = names
         .iter()
         .map(|name| match name.parse::<IpAddr>() {
             Ok(ip) => Ok(SanType::IpAddress(ip)),
-            Err(_) => name.clone().try_into().map(SanType::DnsName).map_err(|e| anyhow!("host name {name:?}: {e}")),
+            Err(_) => name
+                .clone()
+                .try_into()
+                .map(SanType::DnsName)
+                .map_err(|e| anyhow!("host name {name:?}: {e}")),
         })
         .collect::<anyhow::Result<_>>()?;
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-    params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
+    params.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::KeyEncipherment,
+    ];
     let server_key = KeyPair::generate().context("generating the server key")?;
-    let server_cert = params.signed_by(&server_key, &issuer).context("signing the server certificate")?;
+    let server_cert = params
+        .signed_by(&server_key, &issuer)
+        .context("signing the server certificate")?;
 
-    std::fs::create_dir_all(state_dir).with_context(|| format!("creating {}", state_dir.display()))?;
+    std::fs::create_dir_all(state_dir)
+        .with_context(|| format!("creating {}", state_dir.display()))?;
     let ca_pem_path = state_dir.join("ca.pem");
-    std::fs::write(&ca_pem_path, ca_cert.pem()).with_context(|| format!("writing {}", ca_pem_path.display()))?;
+    std::fs::write(&ca_pem_path, ca_cert.pem())
+        .with_context(|| format!("writing {}", ca_pem_path.display()))?;
 
     let chain = vec![server_cert.der().clone(), ca_cert.der().clone()];
     let key = rustls::pki_types::PrivateKeyDer::try_from(server_key.serialize_der())
         .map_err(|e| anyhow!("server key: {e}"))?;
-    Ok(TlsMaterial { server_config: server_config(chain, key)?, ca_pem_path: Some(ca_pem_path) })
+    Ok(TlsMaterial {
+        server_config: server_config(chain, key)?,
+        ca_pem_path: Some(ca_pem_path),
+    })
 }
 
 /// Loads an operator-supplied certificate chain and private key (PEM files).
@@ -68,7 +97,10 @@ pub fn load(cert_path: &Path, key_path: &Path) -> anyhow::Result<TlsMaterial> {
     }
     let key = rustls::pki_types::PrivateKeyDer::from_pem_file(key_path)
         .map_err(|e| anyhow!("reading the private key {}: {e}", key_path.display()))?;
-    Ok(TlsMaterial { server_config: server_config(chain, key)?, ca_pem_path: None })
+    Ok(TlsMaterial {
+        server_config: server_config(chain, key)?,
+        ca_pem_path: None,
+    })
 }
 
 fn server_config(

@@ -12,8 +12,16 @@ const DAY2: &str = "2026-01-07T00:00:00Z";
 fn assert_unauthorized(reply: &common::Reply, code: &str) {
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.text);
     assert_eq!(reply.error_code(), code, "{}", reply.text);
-    let challenge = reply.headers.get("www-authenticate").expect("WWW-Authenticate").to_str().unwrap();
-    assert!(challenge.starts_with("Bearer authorization_uri="), "{challenge}");
+    let challenge = reply
+        .headers
+        .get("www-authenticate")
+        .expect("WWW-Authenticate")
+        .to_str()
+        .unwrap();
+    assert!(
+        challenge.starts_with("Bearer authorization_uri="),
+        "{challenge}"
+    );
     assert!(challenge.contains("error=\"invalid_token\""), "{challenge}");
 }
 
@@ -23,7 +31,10 @@ fn routes(stamp: &Stamp) -> Vec<String> {
     vec![
         stamp.provider_url(&query),
         stamp.tenant_url(&stamp.first_tenant_subscription(), &query),
-        format!("{}providers/Microsoft.Commerce.Admin/operations?api-version=2015-06-01-preview", stamp.s("/admin_arm")),
+        format!(
+            "{}providers/Microsoft.Commerce.Admin/operations?api-version=2015-06-01-preview",
+            stamp.s("/admin_arm")
+        ),
         format!(
             "{}subscriptions/{}/providers/Microsoft.Subscriptions.Admin/subscriptions?api-version=2015-11-01",
             stamp.s("/admin_arm"),
@@ -37,9 +48,14 @@ async fn missing_or_malformed_tokens_get_401() {
     let stamp = start().await;
     for url in routes(&stamp) {
         assert_unauthorized(&stamp.get(&url, None).await, "AuthenticationFailed");
-        let reply = stamp.send(stamp.http.get(&url).header("authorization", "Basic abc")).await;
+        let reply = stamp
+            .send(stamp.http.get(&url).header("authorization", "Basic abc"))
+            .await;
         assert_unauthorized(&reply, "AuthenticationFailed");
-        assert_unauthorized(&stamp.get(&url, Some("not.a.jwt")).await, "InvalidAuthenticationToken");
+        assert_unauthorized(
+            &stamp.get(&url, Some("not.a.jwt")).await,
+            "InvalidAuthenticationToken",
+        );
     }
 }
 
@@ -48,7 +64,10 @@ async fn wrong_audience_expired_and_foreign_tokens_get_401() {
     let stamp = start().await;
     let tenant_token = stamp.tenant_token().await;
     let admin_url = stamp.provider_url(&usage_query(DAY1, DAY2, "Daily"));
-    assert_unauthorized(&stamp.get(&admin_url, Some(&tenant_token)).await, "InvalidAuthenticationTokenAudience");
+    assert_unauthorized(
+        &stamp.get(&admin_url, Some(&tenant_token)).await,
+        "InvalidAuthenticationTokenAudience",
+    );
 
     let operator = stamp.principal("operator");
     let now = chrono::Utc::now().timestamp();
@@ -58,12 +77,18 @@ async fn wrong_audience_expired_and_foreign_tokens_get_401() {
             "appid": operator["client_id"], "iat": now - 7200, "nbf": now - 7200, "exp": now - 3600,
         }))
         .await;
-    assert_unauthorized(&stamp.get(&admin_url, Some(&expired)).await, "ExpiredAuthenticationToken");
+    assert_unauthorized(
+        &stamp.get(&admin_url, Some(&expired)).await,
+        "ExpiredAuthenticationToken",
+    );
 
     // Signed by another stamp's key: the signature does not verify here.
     let other = start().await;
     let foreign = other.operator_token().await;
-    assert_unauthorized(&stamp.get(&admin_url, Some(&foreign)).await, "InvalidAuthenticationToken");
+    assert_unauthorized(
+        &stamp.get(&admin_url, Some(&foreign)).await,
+        "InvalidAuthenticationToken",
+    );
 
     // The same claims, signed by this stamp and still valid, pass.
     let valid = stamp
@@ -72,14 +97,22 @@ async fn wrong_audience_expired_and_foreign_tokens_get_401() {
             "appid": operator["client_id"], "iat": now, "nbf": now - 60, "exp": now + 600,
         }))
         .await;
-    assert_eq!(stamp.get(&admin_url, Some(&valid)).await.status, StatusCode::OK);
+    assert_eq!(
+        stamp.get(&admin_url, Some(&valid)).await.status,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tenant_principal_is_forbidden_on_the_admin_endpoint() {
     let stamp = start().await;
     let token = stamp.token("tenant", &stamp.s("/audiences/admin")).await;
-    let reply = stamp.get(&stamp.provider_url(&usage_query(DAY1, DAY2, "Daily")), Some(&token)).await;
+    let reply = stamp
+        .get(
+            &stamp.provider_url(&usage_query(DAY1, DAY2, "Daily")),
+            Some(&token),
+        )
+        .await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.text);
     assert_eq!(reply.error_code(), "AuthorizationFailed");
 }
@@ -87,7 +120,15 @@ async fn a_tenant_principal_is_forbidden_on_the_admin_endpoint() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metadata_is_anonymous() {
     let stamp = start().await;
-    let reply = stamp.get(&format!("{}metadata/endpoints?api-version=2015-01-01", stamp.s("/admin_arm")), None).await;
+    let reply = stamp
+        .get(
+            &format!(
+                "{}metadata/endpoints?api-version=2015-01-01",
+                stamp.s("/admin_arm")
+            ),
+            None,
+        )
+        .await;
     assert_eq!(reply.status, StatusCode::OK);
 }
 
@@ -95,7 +136,11 @@ async fn metadata_is_anonymous() {
 async fn token_endpoint_errors_never_echo_secrets() {
     let stamp = start().await;
     let operator = stamp.principal("operator");
-    let url = format!("{}{}/oauth2/token", stamp.s("/login_endpoint"), stamp.s("/tenant_id"));
+    let url = format!(
+        "{}{}/oauth2/token",
+        stamp.s("/login_endpoint"),
+        stamp.s("/tenant_id")
+    );
     let secret = "definitely-the-wrong-secret-0123456789";
     let reply = stamp
         .send(stamp.http.post(&url).form(&[

@@ -17,7 +17,16 @@ fn spawn(extra: &[&str]) -> Running {
     let dir = tempfile::tempdir().unwrap();
     let ready_file = dir.path().join("ready.json");
     let mut child = Command::new(env!("CARGO_BIN_EXE_azs-emulator"))
-        .args(["--seed", "3", "--subscriptions", "4", "--resources-per-subscription", "3", "--days", "2"])
+        .args([
+            "--seed",
+            "3",
+            "--subscriptions",
+            "4",
+            "--resources-per-subscription",
+            "3",
+            "--days",
+            "2",
+        ])
         .args(["--start-date", "2026-02-01", "--state-dir"])
         .arg(dir.path())
         .arg("--ready-file")
@@ -28,22 +37,41 @@ fn spawn(extra: &[&str]) -> Running {
         .spawn()
         .expect("the emulator binary starts");
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("a ready line");
-    let ready: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("ready line is JSON ({e}): {line:?}"));
-    assert_eq!(std::fs::read_to_string(&ready_file).unwrap().trim(), line.trim());
-    Running { child, ready, _dir: dir }
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .expect("a ready line");
+    let ready: Value = serde_json::from_str(&line)
+        .unwrap_or_else(|e| panic!("ready line is JSON ({e}): {line:?}"));
+    assert_eq!(
+        std::fs::read_to_string(&ready_file).unwrap().trim(),
+        line.trim()
+    );
+    Running {
+        child,
+        ready,
+        _dir: dir,
+    }
 }
 
 fn terminate(mut running: Running) {
     let pid = running.child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         if let Some(status) = running.child.try_wait().unwrap() {
             assert!(status.success(), "clean exit on SIGTERM: {status}");
             return;
         }
-        assert!(Instant::now() < deadline, "the emulator did not stop within 10 s of SIGTERM");
+        assert!(
+            Instant::now() < deadline,
+            "the emulator did not stop within 10 s of SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -51,7 +79,8 @@ fn terminate(mut running: Running) {
 fn client(ready: &Value) -> reqwest::blocking::Client {
     let mut builder = reqwest::blocking::Client::builder();
     if let Some(ca) = ready["ca_pem"].as_str() {
-        builder = builder.tls_certs_only([reqwest::Certificate::from_pem(&std::fs::read(ca).unwrap()).unwrap()]);
+        builder = builder
+            .tls_certs_only([reqwest::Certificate::from_pem(&std::fs::read(ca).unwrap()).unwrap()]);
     }
     builder.build().unwrap()
 }
@@ -61,33 +90,73 @@ fn https_run_prints_a_ready_line_and_serves_both_metadata_shapes() {
     let running = spawn(&[]);
     let ready = &running.ready;
     assert_eq!(ready["event"], "ready");
-    let urls: Vec<&str> = ["admin_arm", "tenant_arm", "identity"].iter().map(|k| ready[*k].as_str().unwrap()).collect();
-    assert!(urls.iter().all(|u| u.starts_with("https://127.0.0.1:") && u.ends_with('/')), "{urls:?}");
-    assert_eq!(urls.iter().collect::<std::collections::HashSet<_>>().len(), 3, "separate listeners");
+    let urls: Vec<&str> = ["admin_arm", "tenant_arm", "identity"]
+        .iter()
+        .map(|k| ready[*k].as_str().unwrap())
+        .collect();
+    assert!(
+        urls.iter()
+            .all(|u| u.starts_with("https://127.0.0.1:") && u.ends_with('/')),
+        "{urls:?}"
+    );
+    assert_eq!(
+        urls.iter().collect::<std::collections::HashSet<_>>().len(),
+        3,
+        "separate listeners"
+    );
     assert!(std::path::Path::new(ready["ca_pem"].as_str().unwrap()).exists());
-    assert!(ready["service_principals"].as_array().unwrap().iter().all(|sp| sp["client_id"].is_string()));
+    assert!(
+        ready["service_principals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|sp| sp["client_id"].is_string())
+    );
     assert_ne!(ready["audiences"]["admin"], ready["audiences"]["tenant"]);
 
     let http = client(ready);
     let object: Value = http
-        .get(format!("{}metadata/endpoints?api-version=2015-01-01", urls[0]))
+        .get(format!(
+            "{}metadata/endpoints?api-version=2015-01-01",
+            urls[0]
+        ))
         .send()
         .unwrap()
         .json()
         .unwrap();
-    assert_eq!(object["authentication"]["loginEndpoint"], ready["login_endpoint"]);
-    assert_eq!(object["authentication"]["audiences"][0], ready["audiences"]["admin"]);
+    assert_eq!(
+        object["authentication"]["loginEndpoint"],
+        ready["login_endpoint"]
+    );
+    assert_eq!(
+        object["authentication"]["audiences"][0],
+        ready["audiences"]["admin"]
+    );
     let array: Value = http
-        .get(format!("{}metadata/endpoints?api-version=2019-05-01", urls[1]))
+        .get(format!(
+            "{}metadata/endpoints?api-version=2019-05-01",
+            urls[1]
+        ))
         .send()
         .unwrap()
         .json()
         .unwrap();
     let entry = &array[0];
-    assert_eq!(entry["authentication"]["audiences"][0], ready["audiences"]["tenant"]);
+    assert_eq!(
+        entry["authentication"]["audiences"][0],
+        ready["audiences"]["tenant"]
+    );
     assert_eq!(entry["authentication"]["tenant"], ready["tenant_id"]);
-    assert!(entry.get("resourceManager").is_none(), "Azure Stack Hub leaves resourceManager out");
-    assert!(entry["name"].as_str().unwrap().starts_with("AzureStack-User-"));
+    assert!(
+        entry.get("resourceManager").is_none(),
+        "Azure Stack Hub leaves resourceManager out"
+    );
+    assert!(
+        entry["name"]
+            .as_str()
+            .unwrap()
+            .starts_with("AzureStack-User-")
+    );
     terminate(running);
 }
 
@@ -96,12 +165,28 @@ fn adfs_over_plain_http() {
     let running = spawn(&["--http", "--identity", "adfs"]);
     let ready = &running.ready;
     let login = ready["login_endpoint"].as_str().unwrap();
-    assert!(login.starts_with("http://") && login.ends_with("/adfs/"), "{login}");
+    assert!(
+        login.starts_with("http://") && login.ends_with("/adfs/"),
+        "{login}"
+    );
     assert!(ready["ca_pem"].is_null());
     let http = client(ready);
-    let metadata: Value = http.get(format!("{}metadata/endpoints", ready["tenant_arm"].as_str().unwrap())).send().unwrap().json().unwrap();
+    let metadata: Value = http
+        .get(format!(
+            "{}metadata/endpoints",
+            ready["tenant_arm"].as_str().unwrap()
+        ))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
     assert_eq!(metadata["authentication"]["loginEndpoint"], login);
-    let tenant = ready["service_principals"].as_array().unwrap().iter().find(|sp| sp["name"] == "tenant").unwrap();
+    let tenant = ready["service_principals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|sp| sp["name"] == "tenant")
+        .unwrap();
     let token: Value = http
         .post(format!("{login}oauth2/token"))
         .form(&[
@@ -117,9 +202,15 @@ fn adfs_over_plain_http() {
     let url = format!(
         "{}subscriptions/{}/providers/Microsoft.Commerce/usageAggregates?api-version=2015-06-01-preview&reportedStartTime=2026-02-01T00:00:00Z&reportedEndTime=2026-02-02T00:00:00Z",
         ready["tenant_arm"].as_str().unwrap(),
-        ready["dataset"]["first_tenant_subscription_id"].as_str().unwrap()
+        ready["dataset"]["first_tenant_subscription_id"]
+            .as_str()
+            .unwrap()
     );
-    let response = http.get(url).bearer_auth(token["access_token"].as_str().unwrap()).send().unwrap();
+    let response = http
+        .get(url)
+        .bearer_auth(token["access_token"].as_str().unwrap())
+        .send()
+        .unwrap();
     assert_eq!(response.status(), 200);
     terminate(running);
 }
@@ -131,7 +222,10 @@ fn bad_flags_are_refused_with_the_reason() {
         (vec!["--page-size", "0"], "--page-size must be at least 1"),
         (vec!["--start-date", "yesterday"], "--start-date"),
     ] {
-        let output = Command::new(env!("CARGO_BIN_EXE_azs-emulator")).args(&args).output().unwrap();
+        let output = Command::new(env!("CARGO_BIN_EXE_azs-emulator"))
+            .args(&args)
+            .output()
+            .unwrap();
         assert!(!output.status.success(), "{args:?} must fail");
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains(expected), "{args:?}: {stderr}");

@@ -74,6 +74,7 @@ for (const [flow, granularity] of [["secret", "Hourly"], ["certificate", "Daily"
     });
     const result = await runClient(flow, granularity);
     assert.ok(expected.rows > 0, "the window holds usage");
+    if (granularity === "Hourly") assert.ok(expected.pages > 1, "a multi-page query");
     assert.equal(result.rows, expected.rows, "every row once");
     if (granularity === "Hourly") {
       // Each hourly record is reported once, so (subscription, meter, hour, resource) is unique; daily rows

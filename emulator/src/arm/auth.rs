@@ -7,7 +7,11 @@ use crate::arm::error::ArmError;
 use crate::identity::{Caller, Identity, IdentityMode, TokenRejection};
 
 /// Authenticates the request for an endpoint whose audience is `audience`.
-pub fn authenticate(identity: &Identity, headers: &HeaderMap, audience: &str) -> Result<Caller, ArmError> {
+pub fn authenticate(
+    identity: &Identity,
+    headers: &HeaderMap,
+    audience: &str,
+) -> Result<Caller, ArmError> {
     let challenge = |description: &str| {
         let settings = identity.settings();
         let authority = match settings.mode {
@@ -34,13 +38,17 @@ pub fn authenticate(identity: &Identity, headers: &HeaderMap, audience: &str) ->
     let token = value
         .to_str()
         .ok()
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(str::trim)
         .filter(|t| !t.is_empty());
     let Some(token) = token else {
         return Err(unauthorized(
             "AuthenticationFailed",
-            "Authentication failed. The 'Authorization' header is provided in an invalid format.".into(),
+            "Authentication failed. The 'Authorization' header is provided in an invalid format."
+                .into(),
             "The authentication failed because of an invalid 'Authorization' header.",
         ));
     };

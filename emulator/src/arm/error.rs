@@ -14,7 +14,12 @@ pub struct ArmError {
 
 impl ArmError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ArmError {
-        ArmError { status, code, message: message.into(), www_authenticate: None }
+        ArmError {
+            status,
+            code,
+            message: message.into(),
+            www_authenticate: None,
+        }
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> ArmError {
@@ -37,7 +42,9 @@ impl IntoResponse for ArmError {
         if let Some(challenge) = &self.www_authenticate
             && let Ok(value) = HeaderValue::from_str(challenge)
         {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, value);
         }
         response
     }

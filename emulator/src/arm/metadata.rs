@@ -10,7 +10,11 @@ pub enum Endpoint {
     Tenant,
 }
 
-pub fn document(app: &AppState, endpoint: Endpoint, api_version: Option<&str>) -> serde_json::Value {
+pub fn document(
+    app: &AppState,
+    endpoint: Endpoint,
+    api_version: Option<&str>,
+) -> serde_json::Value {
     let (base, audience) = match endpoint {
         Endpoint::Admin => (&app.urls.admin_arm, &app.audiences.admin),
         Endpoint::Tenant => (&app.urls.tenant_arm, &app.audiences.tenant),
@@ -21,7 +25,11 @@ pub fn document(app: &AppState, endpoint: Endpoint, api_version: Option<&str>) -
         IdentityMode::Aad => "https://graph.windows.net/".to_string(),
         IdentityMode::Adfs => format!("{}graph/", app.urls.identity),
     };
-    let array_shape = api_version.is_some_and(|v| v.get(..4).and_then(|y| y.parse::<u32>().ok()).is_some_and(|y| y >= 2019));
+    let array_shape = api_version.is_some_and(|v| {
+        v.get(..4)
+            .and_then(|y| y.parse::<u32>().ok())
+            .is_some_and(|y| y >= 2019)
+    });
     if !array_shape {
         return serde_json::json!({
             "galleryEndpoint": base,

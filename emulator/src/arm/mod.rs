@@ -31,7 +31,12 @@ pub struct ArmContext {
 }
 
 /// Routes every request of an ARM listener (the fallback of its router).
-pub async fn dispatch(State(ctx): State<ArmContext>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
+pub async fn dispatch(
+    State(ctx): State<ArmContext>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
     let request_id = Uuid::new_v4().to_string();
     let correlation_id = headers
         .get("x-ms-correlation-request-id")
@@ -46,16 +51,25 @@ pub async fn dispatch(State(ctx): State<ArmContext>, method: Method, uri: Uri, h
         }
     };
     let out = response.headers_mut();
-    for (name, value) in [("x-ms-request-id", request_id), ("x-ms-correlation-request-id", correlation_id)] {
+    for (name, value) in [
+        ("x-ms-request-id", request_id),
+        ("x-ms-correlation-request-id", correlation_id),
+    ] {
         if let Ok(value) = HeaderValue::from_str(&value) {
             out.insert(name, value);
         }
     }
-    out.entry("x-ms-ratelimit-remaining-subscription-reads").or_insert(HeaderValue::from_static("11999"));
+    out.entry("x-ms-ratelimit-remaining-subscription-reads")
+        .or_insert(HeaderValue::from_static("11999"));
     response
 }
 
-fn route(ctx: &ArmContext, method: &Method, uri: &Uri, headers: &HeaderMap) -> Result<Response, ArmError> {
+fn route(
+    ctx: &ArmContext,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Result<Response, ArmError> {
     let segments = normalized_segments(uri.path());
     let lower: Vec<String> = segments.iter().map(|s| s.to_ascii_lowercase()).collect();
     let lower: Vec<&str> = lower.iter().map(String::as_str).collect();
@@ -77,53 +91,144 @@ fn route(ctx: &ArmContext, method: &Method, uri: &Uri, headers: &HeaderMap) -> R
     match (ctx.endpoint, lower.as_slice()) {
         (Endpoint::Admin, ["providers", "microsoft.commerce.admin", "operations"]) => {
             require_method(method, &Method::GET)?;
-            usage::check_api_version(&params, usage::API_VERSION, "Microsoft.Commerce.Admin/operations")?;
+            usage::check_api_version(
+                &params,
+                usage::API_VERSION,
+                "Microsoft.Commerce.Admin/operations",
+            )?;
             Ok(axum::Json(commerce_admin_operations()).into_response())
         }
         (
             Endpoint::Admin,
-            ["subscriptions", _, "providers", "microsoft.commerce.admin" | "microsoft.commerce", "subscriberusageaggregates"],
+            [
+                "subscriptions",
+                _,
+                "providers",
+                "microsoft.commerce.admin" | "microsoft.commerce",
+                "subscriberusageaggregates",
+            ],
         ) => {
             require_method(method, &Method::GET)?;
-            let subscription = provider_subscription(app, &caller, segments[1], "Microsoft.Commerce.Admin/subscriberUsageAggregates/read")?;
-            usage_page(ctx, UsageApi::Provider, &subscription, None, uri, headers, &params)
+            let subscription = provider_subscription(
+                app,
+                &caller,
+                segments[1],
+                "Microsoft.Commerce.Admin/subscriberUsageAggregates/read",
+            )?;
+            usage_page(
+                ctx,
+                UsageApi::Provider,
+                &subscription,
+                None,
+                uri,
+                headers,
+                &params,
+            )
         }
-        (Endpoint::Admin, ["subscriptions", _, "providers", "microsoft.commerce.admin", "updateencryption"]) => {
+        (
+            Endpoint::Admin,
+            [
+                "subscriptions",
+                _,
+                "providers",
+                "microsoft.commerce.admin",
+                "updateencryption",
+            ],
+        ) => {
             require_method(method, &Method::POST)?;
-            provider_subscription(app, &caller, segments[1], "Microsoft.Commerce.Admin/updateEncryption/action")?;
-            usage::check_api_version(&params, usage::API_VERSION, "Microsoft.Commerce.Admin/updateEncryption")?;
+            provider_subscription(
+                app,
+                &caller,
+                segments[1],
+                "Microsoft.Commerce.Admin/updateEncryption/action",
+            )?;
+            usage::check_api_version(
+                &params,
+                usage::API_VERSION,
+                "Microsoft.Commerce.Admin/updateEncryption",
+            )?;
             Ok(StatusCode::OK.into_response())
         }
-        (Endpoint::Admin, ["subscriptions", _, "providers", "microsoft.subscriptions.admin", "subscriptions", rest @ ..])
-            if rest.len() <= 1 =>
-        {
+        (
+            Endpoint::Admin,
+            [
+                "subscriptions",
+                _,
+                "providers",
+                "microsoft.subscriptions.admin",
+                "subscriptions",
+                rest @ ..,
+            ],
+        ) if rest.len() <= 1 => {
             require_method(method, &Method::GET)?;
-            let provider = provider_subscription(app, &caller, segments[1], "Microsoft.Subscriptions.Admin/subscriptions/read")?;
-            usage::check_api_version(&params, subscriptions::API_VERSION, "Microsoft.Subscriptions.Admin/subscriptions")?;
-            let all = app.dataset.subscriptions().iter().map(|s| subscriptions::definition(&provider, s));
+            let provider = provider_subscription(
+                app,
+                &caller,
+                segments[1],
+                "Microsoft.Subscriptions.Admin/subscriptions/read",
+            )?;
+            usage::check_api_version(
+                &params,
+                subscriptions::API_VERSION,
+                "Microsoft.Subscriptions.Admin/subscriptions",
+            )?;
+            let all = app
+                .dataset
+                .subscriptions()
+                .iter()
+                .map(|s| subscriptions::definition(&provider, s));
             match rest.first() {
                 None => {
                     let clauses = subscriptions::filter(params.get("$filter"))?;
-                    let value: Vec<_> = all.filter(|d| subscriptions::matches(d, &clauses)).collect();
+                    let value: Vec<_> = all
+                        .filter(|d| subscriptions::matches(d, &clauses))
+                        .collect();
                     Ok(axum::Json(serde_json::json!({ "value": value })).into_response())
                 }
                 Some(id) => {
-                    let found = app.dataset.subscription_index(id).map(|i| subscriptions::definition(&provider, &app.dataset.subscriptions()[i]));
+                    let found = app.dataset.subscription_index(id).map(|i| {
+                        subscriptions::definition(&provider, &app.dataset.subscriptions()[i])
+                    });
                     found.map(|d| axum::Json(d).into_response()).ok_or_else(|| {
-                        ArmError::new(StatusCode::NOT_FOUND, "SubscriptionNotFound", format!("The subscription '{id}' could not be found."))
+                        ArmError::new(
+                            StatusCode::NOT_FOUND,
+                            "SubscriptionNotFound",
+                            format!("The subscription '{id}' could not be found."),
+                        )
                     })
                 }
             }
         }
-        (Endpoint::Tenant, ["subscriptions", _, "providers", "microsoft.commerce", "usageaggregates"]) => {
+        (
+            Endpoint::Tenant,
+            [
+                "subscriptions",
+                _,
+                "providers",
+                "microsoft.commerce",
+                "usageaggregates",
+            ],
+        ) => {
             require_method(method, &Method::GET)?;
             let (subscription, index) = tenant_subscription(app, &caller, segments[1])?;
-            usage_page(ctx, UsageApi::Tenant, &subscription, Some(index), uri, headers, &params)
+            usage_page(
+                ctx,
+                UsageApi::Tenant,
+                &subscription,
+                Some(index),
+                uri,
+                headers,
+                &params,
+            )
         }
         _ => Err(ArmError::new(
             StatusCode::NOT_FOUND,
             "NotFound",
-            format!("No route matches '{}' on the {} Resource Manager endpoint of this stamp.", uri.path(), endpoint_name(ctx.endpoint)),
+            format!(
+                "No route matches '{}' on the {} Resource Manager endpoint of this stamp.",
+                uri.path(),
+                endpoint_name(ctx.endpoint)
+            ),
         )),
     }
 }
@@ -180,31 +285,58 @@ fn subscription_format(segment: &str) -> Result<Uuid, ArmError> {
 }
 
 fn subscription_not_found(segment: &str) -> ArmError {
-    ArmError::new(StatusCode::NOT_FOUND, "SubscriptionNotFound", format!("The subscription '{segment}' could not be found."))
+    ArmError::new(
+        StatusCode::NOT_FOUND,
+        "SubscriptionNotFound",
+        format!("The subscription '{segment}' could not be found."),
+    )
 }
 
 /// The admin endpoint answers for the Default Provider Subscription only, to callers with a role on it.
-fn provider_subscription(app: &AppState, caller: &Caller, segment: &str, action: &str) -> Result<String, ArmError> {
+fn provider_subscription(
+    app: &AppState,
+    caller: &Caller,
+    segment: &str,
+    action: &str,
+) -> Result<String, ArmError> {
     let id = subscription_format(segment)?;
     if id != app.config.default_provider_subscription_id {
         return Err(subscription_not_found(segment));
     }
     if !caller.access.admin {
-        return Err(auth::forbidden(caller, action, &format!("/subscriptions/{segment}")));
+        return Err(auth::forbidden(
+            caller,
+            action,
+            &format!("/subscriptions/{segment}"),
+        ));
     }
     Ok(segment.to_string())
 }
 
 /// The tenant endpoint answers for an existing (not deleted) tenant subscription the caller may read.
-fn tenant_subscription(app: &AppState, caller: &Caller, segment: &str) -> Result<(String, usize), ArmError> {
+fn tenant_subscription(
+    app: &AppState,
+    caller: &Caller,
+    segment: &str,
+) -> Result<(String, usize), ArmError> {
     subscription_format(segment)?;
-    let index = app.dataset.subscription_index(segment).ok_or_else(|| subscription_not_found(segment))?;
+    let index = app
+        .dataset
+        .subscription_index(segment)
+        .ok_or_else(|| subscription_not_found(segment))?;
     let subscription = &app.dataset.subscriptions()[index];
     if subscription.state == crate::dataset::SubscriptionState::Deleted {
         return Err(subscription_not_found(segment));
     }
-    if !caller.access.can_read_subscription(&subscription.id.to_string()) {
-        return Err(auth::forbidden(caller, "Microsoft.Commerce/usageAggregates/read", &format!("/subscriptions/{segment}")));
+    if !caller
+        .access
+        .can_read_subscription(&subscription.id.to_string())
+    {
+        return Err(auth::forbidden(
+            caller,
+            "Microsoft.Commerce/usageAggregates/read",
+            &format!("/subscriptions/{segment}"),
+        ));
     }
     Ok((segment.to_string(), index))
 }
@@ -219,16 +351,37 @@ fn usage_page(
     params: &QueryParams,
 ) -> Result<Response, ArmError> {
     let app = &ctx.app;
-    let request = usage::validate(api, &app.dataset, subscription, subscription_index, params, Utc::now())?;
+    let request = usage::validate(
+        api,
+        &app.dataset,
+        subscription,
+        subscription_index,
+        params,
+        Utc::now(),
+    )?;
     let mut rows = Vec::with_capacity(app.config.page_size);
-    let next = app.dataset.page(&request.query, request.resume_from, app.config.page_size, &mut rows);
+    let next = app.dataset.page(
+        &request.query,
+        request.resume_from,
+        app.config.page_size,
+        &mut rows,
+    );
     let link = next.map(|cursor| {
         let token = usage::encode_token(&request.query_key, cursor);
-        usage::next_link(&request_base(ctx, headers), uri.path(), uri.query().unwrap_or(""), &token)
+        usage::next_link(
+            &request_base(ctx, headers),
+            uri.path(),
+            uri.query().unwrap_or(""),
+            &token,
+        )
     });
     let mut body = Vec::with_capacity(rows.len() * 700 + 64);
     usage::render_page(api, &rows, link.as_deref(), &mut body);
-    Ok(([(header::CONTENT_TYPE, "application/json; charset=utf-8")], body).into_response())
+    Ok((
+        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+        body,
+    )
+        .into_response())
 }
 
 /// `scheme://host[:port]` the caller used (its Host header), falling back to the listener's public URL.
@@ -263,9 +416,20 @@ mod tests {
     #[test]
     fn dot_segments_resolve() {
         assert_eq!(
-            normalized_segments("/subscriptions/s/providers/Microsoft.Commerce.Admin/locations/../subscriberUsageAggregates"),
-            ["subscriptions", "s", "providers", "Microsoft.Commerce.Admin", "subscriberUsageAggregates"]
+            normalized_segments(
+                "/subscriptions/s/providers/Microsoft.Commerce.Admin/locations/../subscriberUsageAggregates"
+            ),
+            [
+                "subscriptions",
+                "s",
+                "providers",
+                "Microsoft.Commerce.Admin",
+                "subscriberUsageAggregates"
+            ]
         );
-        assert_eq!(normalized_segments("/subscriptions//providers/"), ["subscriptions", "", "providers"]);
+        assert_eq!(
+            normalized_segments("/subscriptions//providers/"),
+            ["subscriptions", "", "providers"]
+        );
     }
 }

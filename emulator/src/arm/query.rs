@@ -8,14 +8,21 @@ pub struct QueryParams {
 impl QueryParams {
     pub fn parse(raw: Option<&str>) -> QueryParams {
         let pairs = raw
-            .map(|q| form_urlencoded::parse(q.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
+            .map(|q| {
+                form_urlencoded::parse(q.as_bytes())
+                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                    .collect()
+            })
             .unwrap_or_default();
         QueryParams { pairs }
     }
 
     /// The first value of `name`, matched case-insensitively.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.pairs
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     /// Like `get`, but an empty value counts as absent (clients send `subscriberId=` for "not set").
@@ -44,9 +51,14 @@ mod tests {
 
     #[test]
     fn names_are_case_insensitive_and_plus_is_a_space() {
-        let q = QueryParams::parse(Some("API-VERSION=2015-06-01-preview&reportedStartTime=2021-05-20T00:00:00+00:00&subscriberId="));
+        let q = QueryParams::parse(Some(
+            "API-VERSION=2015-06-01-preview&reportedStartTime=2021-05-20T00:00:00+00:00&subscriberId=",
+        ));
         assert_eq!(q.get("api-version"), Some("2015-06-01-preview"));
-        assert_eq!(q.get("reportedstarttime"), Some("2021-05-20T00:00:00 00:00"));
+        assert_eq!(
+            q.get("reportedstarttime"),
+            Some("2021-05-20T00:00:00 00:00")
+        );
         assert_eq!(q.get("subscriberId"), Some(""));
         assert_eq!(q.get_non_empty("subscriberId"), None);
         assert_eq!(q.get("missing"), None);
@@ -54,7 +66,11 @@ mod tests {
 
     #[test]
     fn removes_only_the_named_pair() {
-        let raw = "api-version=1&reportedStartTime=2017-08-01T00%3a00%3a00Z&ContinuationToken=abc%3D&x=1";
-        assert_eq!(raw_query_without(raw, "continuationToken"), "api-version=1&reportedStartTime=2017-08-01T00%3a00%3a00Z&x=1");
+        let raw =
+            "api-version=1&reportedStartTime=2017-08-01T00%3a00%3a00Z&ContinuationToken=abc%3D&x=1";
+        assert_eq!(
+            raw_query_without(raw, "continuationToken"),
+            "api-version=1&reportedStartTime=2017-08-01T00%3a00%3a00Z&x=1"
+        );
     }
 }

@@ -34,9 +34,20 @@ pub fn filter(filter: Option<&str>) -> Result<Vec<(String, String)>, ArmError> {
     for clause in split_and(filter) {
         let parts: Vec<&str> = clause.trim().splitn(3, ' ').collect();
         let valid = parts.len() == 3 && parts[1].eq_ignore_ascii_case("eq");
-        let value = parts.get(2).map(|v| v.trim()).and_then(|v| v.strip_prefix('\'')?.strip_suffix('\''));
+        let value = parts
+            .get(2)
+            .map(|v| v.trim())
+            .and_then(|v| v.strip_prefix('\'')?.strip_suffix('\''));
         let property = parts[0].to_string();
-        let known = ["subscriptionId", "displayName", "owner", "tenantId", "offerId", "state", "delegatedProviderSubscriptionId"];
+        let known = [
+            "subscriptionId",
+            "displayName",
+            "owner",
+            "tenantId",
+            "offerId",
+            "state",
+            "delegatedProviderSubscriptionId",
+        ];
         match (valid, value) {
             (true, Some(value)) if known.iter().any(|k| k.eq_ignore_ascii_case(&property)) => {
                 clauses.push((property, value.to_string()));
@@ -69,8 +80,14 @@ fn split_and(filter: &str) -> Vec<&str> {
 pub fn matches(definition: &serde_json::Value, clauses: &[(String, String)]) -> bool {
     clauses.iter().all(|(property, value)| {
         let object = definition.as_object();
-        let field = object.and_then(|o| o.iter().find(|(k, _)| k.eq_ignore_ascii_case(property)).map(|(_, v)| v));
-        field.and_then(|v| v.as_str()).is_some_and(|v| v.eq_ignore_ascii_case(value))
+        let field = object.and_then(|o| {
+            o.iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(property))
+                .map(|(_, v)| v)
+        });
+        field
+            .and_then(|v| v.as_str())
+            .is_some_and(|v| v.eq_ignore_ascii_case(value))
     })
 }
 
@@ -84,7 +101,10 @@ mod tests {
         let clauses = filter(Some("owner eq 'A@b.c' and state eq 'Enabled'")).unwrap();
         assert!(matches(&def, &clauses));
         assert!(!matches(&def, &filter(Some("state eq 'Deleted'")).unwrap()));
-        assert_eq!(filter(Some("startswith(owner,'a')")).unwrap_err().code, "InvalidFilter");
+        assert_eq!(
+            filter(Some("startswith(owner,'a')")).unwrap_err().code,
+            "InvalidFilter"
+        );
         assert!(filter(None).unwrap().is_empty());
     }
 }

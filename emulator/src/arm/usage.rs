@@ -10,7 +10,9 @@ use sha2::Digest;
 
 use crate::arm::error::ArmError;
 use crate::arm::query::{QueryParams, raw_query_without};
-use crate::dataset::{Cursor, Dataset, Granularity, SubscriptionScope, UsageQuery, UsageRow, format_quantity};
+use crate::dataset::{
+    Cursor, Dataset, Granularity, SubscriptionScope, UsageQuery, UsageRow, format_quantity,
+};
 
 pub const API_VERSION: &str = "2015-06-01-preview";
 
@@ -59,7 +61,9 @@ pub fn validate(
         Some(other) => {
             return Err(ArmError::bad_request(
                 "InvalidAggregationGranularity",
-                format!("The aggregation granularity '{other}' is not valid. Valid values are daily and hourly."),
+                format!(
+                    "The aggregation granularity '{other}' is not valid. Valid values are daily and hourly."
+                ),
             ));
         }
     };
@@ -86,7 +90,8 @@ pub fn validate(
 
     let scope = match api {
         UsageApi::Tenant => SubscriptionScope::One(
-            path_subscription_index.expect("the tenant API resolves its subscription before validating"),
+            path_subscription_index
+                .expect("the tenant API resolves its subscription before validating"),
         ),
         UsageApi::Provider => match params.get_non_empty("subscriberId") {
             None => SubscriptionScope::AllDirectTenants,
@@ -103,17 +108,30 @@ pub fn validate(
             },
         },
     };
-    let query = UsageQuery { reported_start: start, reported_end: end, granularity, scope };
+    let query = UsageQuery {
+        reported_start: start,
+        reported_end: end,
+        granularity,
+        scope,
+    };
     let query_key = query_key(api, path_subscription, &query, dataset.config().seed);
     let resume_from = match params.get_non_empty("continuationToken") {
         None => None,
         Some(token) => Some(decode_token(token, &query_key)?),
     };
-    Ok(ValidUsageRequest { query, resume_from, query_key })
+    Ok(ValidUsageRequest {
+        query,
+        resume_from,
+        query_key,
+    })
 }
 
 /// `NoApiVersion` when absent; ARM's `NoRegisteredProviderFound` for a version the resource type lacks.
-pub fn check_api_version(params: &QueryParams, supported: &str, resource_type: &str) -> Result<(), ArmError> {
+pub fn check_api_version(
+    params: &QueryParams,
+    supported: &str,
+    resource_type: &str,
+) -> Result<(), ArmError> {
     match params.get_non_empty("api-version") {
         None => Err(ArmError::bad_request(
             "NoApiVersion",
@@ -145,10 +163,21 @@ pub fn parse_reported_time(text: &str) -> Result<DateTime<Utc>, ArmError> {
     let parsed = DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
         .ok()
-        .or_else(|| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").ok().map(|t| t.and_utc()))
-        .or_else(|| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M").ok().map(|t| t.and_utc()))
         .or_else(|| {
-            NaiveDate::parse_from_str(text, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)).map(|t| t.and_utc())
+            NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
+                .ok()
+                .map(|t| t.and_utc())
+        })
+        .or_else(|| {
+            NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M")
+                .ok()
+                .map(|t| t.and_utc())
+        })
+        .or_else(|| {
+            NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|t| t.and_utc())
         });
     parsed.ok_or_else(|| {
         ArmError::invalid_property(format!(
@@ -157,16 +186,22 @@ pub fn parse_reported_time(text: &str) -> Result<DateTime<Utc>, ArmError> {
     })
 }
 
-fn check_alignment(name: &str, time: DateTime<Utc>, granularity: Granularity) -> Result<(), ArmError> {
+fn check_alignment(
+    name: &str,
+    time: DateTime<Utc>,
+    granularity: Granularity,
+) -> Result<(), ArmError> {
     let on_hour = time.minute() == 0 && time.second() == 0 && time.nanosecond() == 0;
     let shown = time.format("%Y-%m-%dT%H:%M:%S%.fZ");
     match granularity {
         Granularity::Hourly if !on_hour => Err(ArmError::invalid_property(format!(
             "The {name} '{shown}' must be at the beginning of an hour in UTC (for example 13:00:00Z) for hourly aggregation."
         ))),
-        Granularity::Daily if !on_hour || time.hour() != 0 => Err(ArmError::invalid_property(format!(
-            "The {name} '{shown}' must be at midnight UTC (00:00:00Z) for daily aggregation."
-        ))),
+        Granularity::Daily if !on_hour || time.hour() != 0 => {
+            Err(ArmError::invalid_property(format!(
+                "The {name} '{shown}' must be at midnight UTC (00:00:00Z) for daily aggregation."
+            )))
+        }
         _ => Ok(()),
     }
 }
@@ -193,7 +228,11 @@ struct TokenBody {
 
 /// An opaque continuation token: base64 of the query key and the data set cursor.
 pub fn encode_token(query_key: &str, cursor: Cursor) -> String {
-    let body = TokenBody { v: 1, k: query_key.to_string(), c: cursor };
+    let body = TokenBody {
+        v: 1,
+        k: query_key.to_string(),
+        c: cursor,
+    };
     let json = serde_json::to_vec(&body).expect("a token body always serialises");
     base64::engine::general_purpose::STANDARD.encode(json)
 }
@@ -206,7 +245,9 @@ fn decode_token(token: &str, query_key: &str) -> Result<Cursor, ArmError> {
     };
     // A token pasted back unescaped has its '+' turned into ' ' by form decoding.
     let token = token.trim().replace(' ', "+");
-    let bytes = base64::engine::general_purpose::STANDARD.decode(token.as_bytes()).map_err(|_| invalid())?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(token.as_bytes())
+        .map_err(|_| invalid())?;
     let body: TokenBody = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
     if body.v != 1 || body.k != query_key {
         return Err(invalid());
@@ -219,13 +260,24 @@ pub fn next_link(base: &str, path: &str, raw_query: &str, token: &str) -> String
     let kept = raw_query_without(raw_query, "continuationToken");
     let encoded = percent_encoding::utf8_percent_encode(token, percent_encoding::NON_ALPHANUMERIC);
     let separator = if kept.is_empty() { "" } else { "&" };
-    format!("{}{path}?{kept}{separator}continuationToken={encoded}", base.trim_end_matches('/'))
+    format!(
+        "{}{path}?{kept}{separator}continuationToken={encoded}",
+        base.trim_end_matches('/')
+    )
 }
 
 /// Writes one page body: `{"value":[...]}` plus `nextLink` when more rows remain.
-pub fn render_page(api: UsageApi, rows: &[UsageRow<'_>], next_link: Option<&str>, out: &mut Vec<u8>) {
+pub fn render_page(
+    api: UsageApi,
+    rows: &[UsageRow<'_>],
+    next_link: Option<&str>,
+    out: &mut Vec<u8>,
+) {
     let (namespace, row_type) = match api {
-        UsageApi::Provider => ("Microsoft.Commerce.Admin", "Microsoft.Commerce.Admin/UsageAggregate"),
+        UsageApi::Provider => (
+            "Microsoft.Commerce.Admin",
+            "Microsoft.Commerce.Admin/UsageAggregate",
+        ),
         UsageApi::Tenant => ("Microsoft.Commerce", "Microsoft.Commerce/UsageAggregate"),
     };
     let mut quantity = String::with_capacity(24);
@@ -280,12 +332,22 @@ mod tests {
     #[test]
     fn reported_time_formats() {
         let midnight = "2017-08-01T00:00:00Z".parse::<DateTime<Utc>>().unwrap();
-        for ok in ["2017-08-01T00:00:00Z", "2017-08-01T00:00:00.00Z", "2017-08-01T00:00:00.0000000Z", "2017-08-01T02:00:00+02:00", "2017-08-01T00:00:00", "2017-08-01"] {
+        for ok in [
+            "2017-08-01T00:00:00Z",
+            "2017-08-01T00:00:00.00Z",
+            "2017-08-01T00:00:00.0000000Z",
+            "2017-08-01T02:00:00+02:00",
+            "2017-08-01T00:00:00",
+            "2017-08-01",
+        ] {
             assert_eq!(parse_reported_time(ok).unwrap(), midnight, "{ok}");
         }
         let err = parse_reported_time("2021-05-20T00:00:00.0000000 00:00").unwrap_err();
         assert_eq!(err.code, "InvalidProperty");
-        assert_eq!(err.message, "The reported date time '2021-05-20T00:00:00.0000000 00:00' is not in ISO 8601 format(YYYY-MM-DDTHH:mm:ss.sssZ).");
+        assert_eq!(
+            err.message,
+            "The reported date time '2021-05-20T00:00:00.0000000 00:00' is not in ISO 8601 format(YYYY-MM-DDTHH:mm:ss.sssZ)."
+        );
         assert!(parse_reported_time("20/08/2015 00:00:00").is_err());
     }
 
@@ -294,9 +356,18 @@ mod tests {
         let cursor = Cursor([1, 2, u64::MAX, 4]);
         let token = encode_token("abc", cursor);
         assert_eq!(decode_token(&token, "abc").unwrap(), cursor);
-        assert_eq!(decode_token(&token, "abd").unwrap_err().code, "InvalidProperty");
-        assert_eq!(decode_token("not a token", "abc").unwrap_err().code, "InvalidProperty");
-        assert_eq!(decode_token(&token.replace('+', " "), "abc").unwrap(), cursor);
+        assert_eq!(
+            decode_token(&token, "abd").unwrap_err().code,
+            "InvalidProperty"
+        );
+        assert_eq!(
+            decode_token("not a token", "abc").unwrap_err().code,
+            "InvalidProperty"
+        );
+        assert_eq!(
+            decode_token(&token.replace('+', " "), "abc").unwrap(),
+            cursor
+        );
     }
 
     #[test]

@@ -42,7 +42,12 @@ pub async fn start_with(mut config: EmulatorConfig) -> Stamp {
         let pem = std::fs::read(ca).expect("CA file");
         builder = builder.tls_certs_only([reqwest::Certificate::from_pem(&pem).expect("CA PEM")]);
     }
-    Stamp { emulator, ready, http: builder.build().expect("client"), _state_dir: state_dir }
+    Stamp {
+        emulator,
+        ready,
+        http: builder.build().expect("client"),
+        _state_dir: state_dir,
+    }
 }
 
 pub struct Reply {
@@ -58,11 +63,17 @@ impl Reply {
 
     /// The ARM error code of an error body.
     pub fn error_code(&self) -> String {
-        self.json()["error"]["code"].as_str().unwrap_or_default().to_string()
+        self.json()["error"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
 
     pub fn error_message(&self) -> String {
-        self.json()["error"]["message"].as_str().unwrap_or_default().to_string()
+        self.json()["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
 }
 
@@ -100,7 +111,11 @@ impl Stamp {
         let sp = self.principal(principal);
         let reply = self
             .http
-            .post(format!("{}{}/oauth2/token", self.s("/login_endpoint"), self.s("/tenant_id")))
+            .post(format!(
+                "{}{}/oauth2/token",
+                self.s("/login_endpoint"),
+                self.s("/tenant_id")
+            ))
             .form(&[
                 ("grant_type", "client_credentials"),
                 ("client_id", sp["client_id"].as_str().unwrap()),
@@ -112,7 +127,10 @@ impl Stamp {
             .expect("token request");
         assert_eq!(reply.status(), StatusCode::OK, "token for {principal}");
         let body: Value = reply.json().await.expect("token JSON");
-        body["access_token"].as_str().expect("access_token").to_string()
+        body["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_string()
     }
 
     pub async fn operator_token(&self) -> String {
@@ -125,7 +143,13 @@ impl Stamp {
 
     /// Mints a token with arbitrary claims through the control route.
     pub async fn mint(&self, claims: Value) -> String {
-        let reply = self.send(self.http.post(format!("{}_emulator/tokens", self.s("/admin_arm"))).json(&claims)).await;
+        let reply = self
+            .send(
+                self.http
+                    .post(format!("{}_emulator/tokens", self.s("/admin_arm")))
+                    .json(&claims),
+            )
+            .await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
         reply.json()["access_token"].as_str().unwrap().to_string()
     }
@@ -143,7 +167,11 @@ impl Stamp {
         let status = response.status();
         let headers = response.headers().clone();
         let text = response.text().await.expect("body");
-        Reply { status, headers, text }
+        Reply {
+            status,
+            headers,
+            text,
+        }
     }
 
     /// Provider usage URL with a raw (already encoded) query.
@@ -157,7 +185,10 @@ impl Stamp {
 
     /// Tenant usage URL for a subscription with a raw query.
     pub fn tenant_url(&self, subscription: &str, query: &str) -> String {
-        format!("{}subscriptions/{subscription}/providers/Microsoft.Commerce/usageAggregates?{query}", self.s("/tenant_arm"))
+        format!(
+            "{}subscriptions/{subscription}/providers/Microsoft.Commerce/usageAggregates?{query}",
+            self.s("/tenant_arm")
+        )
     }
 
     /// Follows nextLinks from `url` and returns every page body.
@@ -178,7 +209,9 @@ impl Stamp {
 
 /// A usage query string with escaped UTC times.
 pub fn usage_query(start: &str, end: &str, granularity: &str) -> String {
-    format!("api-version={USAGE_API}&reportedStartTime={start}&reportedEndTime={end}&aggregationGranularity={granularity}")
+    format!(
+        "api-version={USAGE_API}&reportedStartTime={start}&reportedEndTime={end}&aggregationGranularity={granularity}"
+    )
 }
 
 /// Parses a quantity as micro-units, exactly.
