@@ -4,11 +4,3 @@
 
 /// The library's version, as published in Cargo.toml.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn version_is_the_package_version() {
-        assert_eq!(super::VERSION, "0.1.0");
-    }
-}

@@ -47,7 +47,7 @@ fn main() -> anyhow::Result<()> {
     let mut line = String::new();
     BufReader::new(child.stdout.take().context("stdout")?).read_line(&mut line)?;
     let ready: Value = serde_json::from_str(&line).context("ready line")?;
-    let result = run(&ready);
+    let result = run(&ready, child.id());
     let _ = child.kill();
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(&state_dir);
@@ -59,7 +59,7 @@ fn text(v: &Value) -> anyhow::Result<&str> {
         .context("expected a string in the ready document")
 }
 
-fn run(ready: &Value) -> anyhow::Result<()> {
+fn run(ready: &Value, emulator_pid: u32) -> anyhow::Result<()> {
     let ca = std::fs::read(text(&ready["ca_pem"])?)?;
     let http = reqwest::blocking::Client::builder()
         .tls_certs_only([reqwest::Certificate::from_pem(&ca)?])
@@ -108,32 +108,23 @@ fn run(ready: &Value) -> anyhow::Result<()> {
         }
     };
 
-    let mut next = Some(format!(
+    let url = format!(
         "{admin}subscriptions/{}/providers/Microsoft.Commerce.Admin/subscriberUsageAggregates?api-version=2015-06-01-preview&{query}",
         text(&ready["default_provider_subscription_id"])?
-    ));
-    let (mut rows, mut pages, mut bytes) = (0u64, 0u64, 0u64);
-    let (mut fetching, mut parsing) = (Duration::ZERO, Duration::ZERO);
-    while let Some(url) = next.take() {
-        let started = Instant::now();
-        let response = http.get(&url).bearer_auth(&token).send()?;
-        if !response.status().is_success() {
-            bail!("{}: {}", response.status(), response.text()?);
-        }
-        let body = response.bytes()?;
-        fetching += started.elapsed();
-        let started = Instant::now();
-        let page: Value = serde_json::from_slice(&body)?;
-        parsing += started.elapsed();
-        rows += page["value"].as_array().map_or(0, |v| v.len() as u64);
-        bytes += body.len() as u64;
-        pages += 1;
-        next = page["nextLink"].as_str().map(str::to_string);
-    }
+    );
+    let ca_cert = reqwest::Certificate::from_pem(&ca)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let cpu_before = cpu_seconds(emulator_pid)?;
+    let (rows, pages, bytes, fetching, parsing) =
+        runtime.block_on(page_through(url, token, ca_cert))?;
+    let emulator_cpu = cpu_seconds(emulator_pid)? - cpu_before;
     if rows != expected_rows {
         bail!("paged {rows} rows, the emulator's totals say {expected_rows}");
     }
     let served = rows as f64 / fetching.as_secs_f64();
+    let per_core = rows as f64 / emulator_cpu;
     let parsed = rows as f64 / parsing.as_secs_f64();
     println!(
         "provider query: {rows} hourly rows, {pages} pages, {:.0} MB over HTTPS",
@@ -143,6 +134,7 @@ fn run(ready: &Value) -> anyhow::Result<()> {
         "emulator (1 worker thread) served   {served:>12.0} rows/s  ({:.1} s)",
         fetching.as_secs_f64()
     );
+    println!("emulator CPU: {emulator_cpu:.2} s, {per_core:.0} rows per emulator CPU-second");
     println!(
         "baseline: client JSON parse only    {parsed:>12.0} rows/s  ({:.1} s)",
         parsing.as_secs_f64()
@@ -151,5 +143,56 @@ fn run(ready: &Value) -> anyhow::Result<()> {
         "ratio served / parse-only baseline  {:>12.2}",
         served / parsed
     );
+    println!(
+        "ratio emulator core / baseline      {:>12.2}",
+        per_core / parsed
+    );
     Ok(())
+}
+
+/// Follows nextLinks with an async client on this thread (one core), timing fetching and parsing apart.
+async fn page_through(
+    url: String,
+    token: String,
+    ca: reqwest::Certificate,
+) -> anyhow::Result<(u64, u64, u64, Duration, Duration)> {
+    let http = reqwest::Client::builder()
+        .tls_certs_only([ca])
+        .timeout(Duration::from_secs(120))
+        .build()?;
+    let mut next = Some(url);
+    let (mut rows, mut pages, mut bytes) = (0u64, 0u64, 0u64);
+    let (mut fetching, mut parsing) = (Duration::ZERO, Duration::ZERO);
+    while let Some(url) = next.take() {
+        let started = Instant::now();
+        let response = http.get(&url).bearer_auth(&token).send().await?;
+        if !response.status().is_success() {
+            bail!("{}: {}", response.status(), response.text().await?);
+        }
+        let body = response.bytes().await?;
+        fetching += started.elapsed();
+        let started = Instant::now();
+        let page: Value = serde_json::from_slice(&body)?;
+        parsing += started.elapsed();
+        rows += page["value"].as_array().map_or(0, |v| v.len() as u64);
+        bytes += body.len() as u64;
+        pages += 1;
+        next = page["nextLink"].as_str().map(str::to_string);
+    }
+    Ok((rows, pages, bytes, fetching, parsing))
+}
+
+/// User plus system CPU time of a process, from /proc (Linux).
+fn cpu_seconds(pid: u32) -> anyhow::Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .context("reading /proc/<pid>/stat (Linux only)")?;
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .context("stat format")?
+        .1
+        .split_whitespace()
+        .collect();
+    let ticks: u64 = fields[11].parse::<u64>()? + fields[12].parse::<u64>()?;
+    // USER_HZ is 100 on every Linux this runs on.
+    Ok(ticks as f64 / 100.0)
 }

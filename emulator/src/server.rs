@@ -204,17 +204,24 @@ pub async fn start(config: EmulatorConfig) -> anyhow::Result<RunningEmulator> {
         (identity_listener, identity_router),
     ] {
         let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        // TCP_NODELAY: without it a TLS response's last partial record waits for the client's delayed ACK,
+        // which throttled 850 KB usage pages to a tenth of the speed the handler can produce them.
+        let nodelay = axum_server::accept::NoDelayAcceptor::new();
         let server = match &tls {
             Some(tls) => {
                 let config =
                     axum_server::tls_rustls::RustlsConfig::from_config(tls.server_config.clone());
-                let mut server =
-                    axum_server::from_tcp_rustls(listener, config)?.handle(handle.clone());
-                server.http_builder().http1().keep_alive(true);
+                let acceptor =
+                    axum_server::tls_rustls::RustlsAcceptor::new(config).acceptor(nodelay);
+                let server = axum_server::from_tcp(listener)?
+                    .acceptor(acceptor)
+                    .handle(handle.clone());
                 tokio::spawn(server.serve(service))
             }
             None => {
-                let server = axum_server::from_tcp(listener)?.handle(handle.clone());
+                let server = axum_server::from_tcp(listener)?
+                    .acceptor(nodelay)
+                    .handle(handle.clone());
                 tokio::spawn(server.serve(service))
             }
         };

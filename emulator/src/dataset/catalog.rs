@@ -113,6 +113,8 @@ pub(crate) struct Catalogue {
     pub slots: Vec<Slot>,
     pub meter_ids: Vec<Box<str>>,
     pub instances: Vec<Box<str>>,
+    /// The same texts as JSON string literals (quoted and escaped), ready to be copied into a response.
+    pub instances_json: Vec<Box<str>>,
     pub lag_keys: [u64; PROVIDERS],
     pub delegated_provider: Uuid,
     pub unknown_meter: Box<str>,
@@ -222,6 +224,7 @@ struct Builder<'c> {
     meter_ids: Vec<Box<str>>,
     meter_index: BTreeMap<String, u32>,
     instances: Vec<Box<str>>,
+    instances_json: Vec<Box<str>>,
     unknown_meter: String,
 }
 
@@ -256,6 +259,9 @@ impl Builder<'_> {
         }
         s.push_str("}}");
         let i = self.instances.len() as u32;
+        let mut literal = String::with_capacity(s.len() + 64);
+        push_json_str(&mut literal, &s);
+        self.instances_json.push(literal.into_boxed_str());
         self.instances.push(s.into_boxed_str());
         i
     }
@@ -329,6 +335,7 @@ pub(crate) fn build(config: &DatasetConfig) -> Catalogue {
         meter_ids: Vec::new(),
         meter_index: BTreeMap::new(),
         instances: Vec::new(),
+        instances_json: Vec::new(),
         unknown_meter,
     };
 
@@ -440,6 +447,7 @@ pub(crate) fn build(config: &DatasetConfig) -> Catalogue {
         slots,
         meter_ids: b.meter_ids,
         instances: b.instances,
+        instances_json: b.instances_json,
         lag_keys,
         delegated_provider,
         unknown_meter: b.unknown_meter.into_boxed_str(),

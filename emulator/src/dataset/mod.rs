@@ -107,6 +107,8 @@ pub struct UsageRow<'a> {
     /// The instanceData JSON text (not yet escaped as a JSON string):
     /// {"Microsoft.Resources":{"resourceUri":...,"location":...,"tags":...,"additionalInfo":...}}
     pub instance_data: &'a str,
+    /// `instance_data` as a JSON string literal (quoted and escaped), as it appears in a response body.
+    pub instance_data_json: &'a str,
 }
 
 /// Where a query stopped; opaque to the HTTP layer, which signs it into a continuation token.

@@ -313,6 +313,8 @@ impl Dataset {
                                 usage_end: times[j as usize + 1],
                                 quantity_micros: quantity,
                                 instance_data: &self.cat.instances[slot.instance as usize],
+                                instance_data_json: &self.cat.instances_json
+                                    [slot.instance as usize],
                             });
                             emitted += 1;
                         }
@@ -405,6 +407,8 @@ impl Dataset {
                                 usage_end: times[k + 1],
                                 quantity_micros: quantity,
                                 instance_data: &self.cat.instances[slot.instance as usize],
+                                instance_data_json: &self.cat.instances_json
+                                    [slot.instance as usize],
                             });
                             emitted += 1;
                         }
