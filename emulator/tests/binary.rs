@@ -231,3 +231,37 @@ fn bad_flags_are_refused_with_the_reason() {
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn an_operator_supplied_certificate_is_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let certified =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string(), "localhost".to_string()])
+            .unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert, certified.cert.pem()).unwrap();
+    std::fs::write(&key, certified.signing_key.serialize_pem()).unwrap();
+    let running = spawn(&[
+        "--tls-cert",
+        cert.to_str().unwrap(),
+        "--tls-key",
+        key.to_str().unwrap(),
+    ]);
+    assert!(
+        running.ready["ca_pem"].is_null(),
+        "no CA is generated when the certificate is supplied"
+    );
+    let http = reqwest::blocking::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(certified.cert.pem().as_bytes()).unwrap()])
+        .build()
+        .unwrap();
+    let response = http
+        .get(format!(
+            "{}metadata/endpoints?api-version=2015-01-01",
+            running.ready["admin_arm"].as_str().unwrap()
+        ))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    terminate(running);
+}

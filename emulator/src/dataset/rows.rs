@@ -238,6 +238,26 @@ impl Dataset {
         }
     }
 
+    /// Where a page starts: the first period of the window, or the period and position a cursor names.
+    /// Err when the cursor belongs to another granularity or lies past the window.
+    #[allow(clippy::type_complexity)]
+    fn start_point(
+        &self,
+        subs: &[u32],
+        from: Option<Cursor>,
+        tag: u64,
+        origin: i64,
+        (lo, hi): (i64, i64),
+    ) -> Result<(i64, Option<(usize, usize, usize, u32)>), ()> {
+        match from {
+            None => Ok((lo, None)),
+            Some(c) => match self.decode(c, tag, origin, lo, hi)? {
+                None => Ok((lo, None)),
+                Some(p) => Ok((p.period, Some(self.resume_point(subs, &p)))),
+            },
+        }
+    }
+
     pub(crate) fn page_hourly<'a>(
         &'a self,
         q: &UsageQuery,
@@ -248,18 +268,11 @@ impl Dataset {
         let subs = self.scope_subs(q);
         let (r_from, r_to) = self.hourly_window(q);
         let origin = self.start_ts.div_euclid(3600);
-        let mut r = r_from;
-        let mut resume = None;
-        if let Some(c) = from {
-            match self.decode(c, HOURLY_TAG, origin, r_from, r_to) {
-                Err(()) => return None,
-                Ok(None) => {}
-                Ok(Some(p)) => {
-                    r = p.period;
-                    resume = Some(self.resume_point(subs, &p));
-                }
-            }
-        }
+        let Ok((mut r, mut resume)) =
+            self.start_point(subs, from, HOURLY_TAG, origin, (r_from, r_to))
+        else {
+            return None;
+        };
         out.reserve(limit.min(4096));
         let mut emitted = 0usize;
         while r < r_to {
@@ -336,18 +349,11 @@ impl Dataset {
         let subs = self.scope_subs(q);
         let (d_from, d_to) = self.daily_window(q);
         let origin = self.start_ts.div_euclid(86_400);
-        let mut d = d_from;
-        let mut resume = None;
-        if let Some(c) = from {
-            match self.decode(c, DAILY_TAG, origin, d_from, d_to) {
-                Err(()) => return None,
-                Ok(None) => {}
-                Ok(Some(p)) => {
-                    d = p.period;
-                    resume = Some(self.resume_point(subs, &p));
-                }
-            }
-        }
+        let Ok((mut d, mut resume)) =
+            self.start_point(subs, from, DAILY_TAG, origin, (d_from, d_to))
+        else {
+            return None;
+        };
         out.reserve(limit.min(4096));
         let mut emitted = 0usize;
         while d < d_to {
