@@ -1,6 +1,26 @@
 //! azs-billing: Azure Stack Hub usage retrieval, registration and chargeback.
 //!
-//! The library core lives here; `src/ffi` (added with the C ABI) is the C boundary and nothing else.
+//! The core is blocking (it is called from C and PowerShell, one call at a time per handle); it uses
+//! `reqwest::blocking`, so it must not be called from inside an async runtime's worker thread.
+//! `src/ffi` is the C boundary and nothing else.
+
+pub mod client;
+pub mod cloud;
+pub mod credential;
+pub mod error;
+pub mod meters;
+pub mod retry;
+pub mod secret;
+pub mod subscriptions;
+pub mod transport;
+pub mod usage;
+
+pub use client::{Client, ClientOptions, EnvironmentSpec};
+pub use cloud::{Cloud, Environment, IdentitySystem};
+pub use credential::Credential;
+pub use error::{Error, ServiceError};
+pub use retry::RetryPolicy;
+pub use secret::Secret;
 
 /// The library's version, as published in Cargo.toml.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,12 @@
+//! Usage retrieval: the provider (`Microsoft.Commerce.Admin/subscriberUsageAggregates`) and tenant
+//! (`Microsoft.Commerce/usageAggregates`) APIs, api-version 2015-06-01-preview.
+
+pub mod pager;
+pub mod query;
+pub mod record;
+
+pub use pager::{UsagePage, UsagePager};
+pub use query::{Granularity, UsageApi, UsageQuery};
+pub use record::{InstanceData, ResourceId, UsageRecord};
+
+pub const API_VERSION: &str = "2015-06-01-preview";
