@@ -165,3 +165,60 @@ async fn token_endpoint_errors_never_echo_secrets() {
     assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text);
     assert_eq!(reply.json()["error"], "unauthorized_client");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscriptions_visible_to_the_caller() {
+    let stamp = start().await;
+    let admin = stamp
+        .get(
+            &format!(
+                "{}subscriptions?api-version=2016-06-01",
+                stamp.s("/admin_arm")
+            ),
+            Some(&stamp.operator_token().await),
+        )
+        .await;
+    let value = admin.json()["value"].as_array().unwrap().clone();
+    assert_eq!(value.len(), 1);
+    assert_eq!(
+        value[0]["subscriptionId"],
+        stamp.provider_subscription().as_str()
+    );
+    assert_eq!(value[0]["displayName"], "Default Provider Subscription");
+
+    let tenant_token = stamp.tenant_token().await;
+    let tenant = stamp
+        .get(
+            &format!(
+                "{}subscriptions?api-version=2016-06-01",
+                stamp.s("/tenant_arm")
+            ),
+            Some(&tenant_token),
+        )
+        .await;
+    let ids: Vec<String> = tenant.json()["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["subscriptionId"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids, [stamp.first_tenant_subscription()]);
+    let one = stamp
+        .get(
+            &format!(
+                "{}subscriptions/{}?api-version=2016-06-01",
+                stamp.s("/tenant_arm"),
+                ids[0]
+            ),
+            Some(&tenant_token),
+        )
+        .await;
+    assert_eq!(one.status, StatusCode::OK);
+    let missing = stamp
+        .get(
+            &format!("{}subscriptions?", stamp.s("/tenant_arm")),
+            Some(&tenant_token),
+        )
+        .await;
+    assert_eq!(missing.error_code(), "MissingApiVersionParameter");
+}

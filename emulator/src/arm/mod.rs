@@ -199,6 +199,28 @@ fn route(
                 }
             }
         }
+        (_, ["subscriptions", rest @ ..]) if rest.len() <= 1 => {
+            require_method(method, &Method::GET)?;
+            if params.get_non_empty("api-version").is_none() {
+                return Err(ArmError::bad_request(
+                    "MissingApiVersionParameter",
+                    "The api-version query parameter (?api-version=) is required for all requests.",
+                ));
+            }
+            let visible = visible_subscriptions(app, ctx.endpoint, &caller);
+            match rest.first() {
+                None => Ok(axum::Json(serde_json::json!({ "value": visible })).into_response()),
+                Some(id) => visible
+                    .into_iter()
+                    .find(|s| {
+                        s["subscriptionId"]
+                            .as_str()
+                            .is_some_and(|v| v.eq_ignore_ascii_case(id))
+                    })
+                    .map(|s| axum::Json(s).into_response())
+                    .ok_or_else(|| subscription_not_found(id)),
+            }
+        }
         (
             Endpoint::Tenant,
             [
@@ -394,6 +416,51 @@ fn request_base(ctx: &ArmContext, headers: &HeaderMap) -> String {
     match headers.get(header::HOST).and_then(|h| h.to_str().ok()) {
         Some(host) if !host.is_empty() => format!("{scheme}://{host}"),
         _ => configured.trim_end_matches('/').to_string(),
+    }
+}
+
+/// ARM's `GET /subscriptions`: what the caller can see on this endpoint. The admin endpoint shows the
+/// Default Provider Subscription to operators (how tools find its id); the tenant endpoint shows the
+/// tenant subscriptions the caller may read.
+fn visible_subscriptions(
+    app: &AppState,
+    endpoint: Endpoint,
+    caller: &Caller,
+) -> Vec<serde_json::Value> {
+    let entry = |id: &str, name: &str, state: &str| {
+        serde_json::json!({
+            "id": format!("/subscriptions/{id}"),
+            "subscriptionId": id,
+            "displayName": name,
+            "state": state,
+            "tenantId": app.config.tenant_id,
+            "subscriptionPolicies": { "locationPlacementId": "AzureStack", "quotaId": "Default", "spendingLimit": "Off" },
+        })
+    };
+    match endpoint {
+        Endpoint::Admin if caller.access.admin => {
+            vec![entry(
+                &app.config.default_provider_subscription_id.to_string(),
+                "Default Provider Subscription",
+                "Enabled",
+            )]
+        }
+        Endpoint::Admin => Vec::new(),
+        Endpoint::Tenant => app
+            .dataset
+            .subscriptions()
+            .iter()
+            .filter(|s| s.state != crate::dataset::SubscriptionState::Deleted)
+            .filter(|s| caller.access.can_read_subscription(&s.id.to_string()))
+            .map(|s| {
+                let state = if s.state == crate::dataset::SubscriptionState::Enabled {
+                    "Enabled"
+                } else {
+                    "Disabled"
+                };
+                entry(&s.id.to_string(), &s.display_name, state)
+            })
+            .collect(),
     }
 }
 
