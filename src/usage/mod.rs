@@ -1,6 +1,7 @@
 //! Usage retrieval: the provider (`Microsoft.Commerce.Admin/subscriberUsageAggregates`) and tenant
 //! (`Microsoft.Commerce/usageAggregates`) APIs, api-version 2015-06-01-preview.
 
+pub mod json;
 pub mod pager;
 pub mod query;
 pub mod record;

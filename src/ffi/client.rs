@@ -1,0 +1,115 @@
+//! `azsb_client`: a signed-in connection to one Resource Manager endpoint.
+
+use std::ffi::{CString, c_char, c_void};
+use std::sync::Arc;
+
+use crate::client::Client;
+use crate::credential::DeviceCodePrompt;
+use crate::ffi::error::{AzsbError, AzsbStatus, finish};
+use crate::ffi::strings::to_c;
+
+/// Opaque client handle.
+pub struct AzsbClient {
+    pub(crate) inner: Arc<Client>,
+}
+
+/// Receives the device code sign-in message ("To sign in, use a web browser to open ... and enter the code
+/// ..."). Called on the thread that called `azsb_client_new` or a later call that needed a token; `message`
+/// is valid for the duration of the call only.
+pub type AzsbDeviceCodeCallback =
+    Option<unsafe extern "C" fn(userdata: *mut c_void, message: *const c_char)>;
+
+struct CallbackTarget {
+    callback: unsafe extern "C" fn(*mut c_void, *const c_char),
+    userdata: *mut c_void,
+}
+
+impl CallbackTarget {
+    fn call(&self, message: &str) {
+        let message = CString::new(message.replace('\0', " ")).unwrap_or_default();
+        // SAFETY: the caller supplied this function pointer for exactly this use, with `userdata`.
+        unsafe { (self.callback)(self.userdata, message.as_ptr()) };
+    }
+}
+
+// SAFETY: the header documents that the callback may be invoked from the calling thread of any later call
+// on the client, so the caller guarantees `userdata` may be used from those threads.
+unsafe impl Send for CallbackTarget {}
+// SAFETY: as above; the library never invokes the callback concurrently with itself for one client.
+unsafe impl Sync for CallbackTarget {}
+
+/// Creates a client from options JSON, for example
+/// `{"arm_endpoint":"https://adminmanagement.local.azurestack.external/","tenant":"contoso.onmicrosoft.com",
+///   "credential":{"type":"client_secret","client_id":"…","client_secret":"…"},"ca_bundle":"/path/ca.pem"}`.
+/// Credential types: client_secret, certificate (certificate_path, private_key_path), pfx (pfx_path,
+/// password), access_token, device_code (client_id optional). Also: cloud or environment instead of
+/// arm_endpoint; connect_timeout and read_timeout (seconds), retry {max_retries, initial_delay, max_delay,
+/// max_total (milliseconds)}, allow_http, user_agent_suffix. An `arm_endpoint` is discovered through its
+/// `/metadata/endpoints` now; no token is requested until the first call that needs one.
+/// `device_code_callback` may be NULL (the message then goes to stderr).
+#[unsafe(no_mangle)]
+pub extern "C" fn azsb_client_new(
+    options_json: *const c_char,
+    device_code_callback: AzsbDeviceCodeCallback,
+    userdata: *mut c_void,
+    client_out: *mut *mut AzsbClient,
+    error_out: *mut *mut AzsbError,
+) -> AzsbStatus {
+    ffi_boundary!(error_out, {
+        let options = try_str!(options_json, "options_json", error_out);
+        check_out!(client_out, "client_out", error_out);
+        let prompt = device_code_callback.map(|callback| {
+            let target = CallbackTarget { callback, userdata };
+            let prompt: crate::credential::DeviceCodeCallback =
+                Arc::new(move |p: &DeviceCodePrompt| {
+                    target.call(&p.message);
+                });
+            prompt
+        });
+        let result =
+            crate::options::client_options_from_json(options, prompt).and_then(Client::new);
+        finish(result, error_out, |client| {
+            let handle = Box::new(AzsbClient {
+                inner: Arc::new(client),
+            });
+            // SAFETY: checked non-NULL above; the caller provided storage for one pointer.
+            unsafe { *client_out = Box::into_raw(handle) };
+        })
+    })
+}
+
+/// The client's environment as JSON: {"name","resource_manager","login_endpoint","audience","identity_system"}.
+#[unsafe(no_mangle)]
+pub extern "C" fn azsb_client_environment(
+    client: *const AzsbClient,
+    json_out: *mut *mut c_char,
+    error_out: *mut *mut AzsbError,
+) -> AzsbStatus {
+    ffi_boundary!(error_out, {
+        let client = try_ref!(client, "client", error_out);
+        check_out!(json_out, "json_out", error_out);
+        let env = client.inner.environment();
+        let json = serde_json::json!({
+            "name": env.name,
+            "resource_manager": env.resource_manager.as_str(),
+            "login_endpoint": env.login_endpoint.as_str(),
+            "audience": env.audience,
+            "identity_system": env.identity_system,
+        });
+        // SAFETY: checked non-NULL above.
+        unsafe { *json_out = to_c(json.to_string()) };
+        AzsbStatus::Ok
+    })
+}
+
+/// Frees a client. NULL is accepted. Usage queries opened from it stay valid (they share the connection).
+#[unsafe(no_mangle)]
+pub extern "C" fn azsb_client_free(client: *mut AzsbClient) {
+    if client.is_null() {
+        return;
+    }
+    let _ = std::panic::catch_unwind(|| {
+        // SAFETY: the caller promised the client came from azsb_client_new and is freed once.
+        drop(unsafe { Box::from_raw(client) });
+    });
+}

@@ -1,0 +1,181 @@
+//! Status codes and error objects.
+
+use std::ffi::{CString, c_char};
+
+use crate::error::Error;
+
+/// Result of every fallible call. Numbers are stable: a retired code is never reused.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AzsbStatus {
+    Ok = 0,
+    /// An argument failed local validation (nothing was sent); the message names it.
+    InvalidArgument = 7001,
+    /// A required pointer argument was NULL.
+    NullPointer = 7002,
+    /// A string argument was not UTF-8.
+    InvalidUtf8 = 7003,
+    /// The service refused the request (HTTP status, code, message and request id in the error).
+    Service = 7010,
+    /// Signing in failed.
+    Authentication = 7011,
+    /// Connection, TLS or timeout failure after retries.
+    Transport = 7012,
+    /// The service answered something the library could not understand.
+    UnexpectedResponse = 7013,
+    /// A local file (certificate, CA bundle) could not be read or used.
+    File = 7014,
+    /// The library panicked; a bug.
+    Panic = 7099,
+}
+
+/// An error: status, message, and the service's answer when there was one.
+pub struct AzsbError {
+    status: AzsbStatus,
+    message: CString,
+    http_status: u16,
+    code: Option<CString>,
+    request_id: Option<CString>,
+    correlation_id: Option<CString>,
+}
+
+fn c_string(s: &str) -> CString {
+    CString::new(s.replace('\0', "\u{FFFD}")).unwrap_or_default()
+}
+
+impl AzsbError {
+    pub(crate) fn new(status: AzsbStatus, message: String) -> AzsbError {
+        AzsbError {
+            status,
+            message: c_string(&message),
+            http_status: 0,
+            code: None,
+            request_id: None,
+            correlation_id: None,
+        }
+    }
+
+    pub(crate) fn null(name: &str) -> AzsbError {
+        AzsbError::new(AzsbStatus::NullPointer, format!("{name} must not be NULL"))
+    }
+}
+
+impl From<&Error> for AzsbError {
+    fn from(error: &Error) -> AzsbError {
+        let status = match error {
+            Error::InvalidArgument { .. } => AzsbStatus::InvalidArgument,
+            Error::Service(_) => AzsbStatus::Service,
+            Error::Authentication(_) => AzsbStatus::Authentication,
+            Error::Transport(_) => AzsbStatus::Transport,
+            Error::UnexpectedResponse(_) => AzsbStatus::UnexpectedResponse,
+            Error::File { .. } => AzsbStatus::File,
+        };
+        let mut out = AzsbError::new(status, error.to_string());
+        if let Some(service) = error.service_error() {
+            out.http_status = service.status;
+            out.code = service.code.as_deref().map(c_string);
+            out.request_id = service.request_id.as_deref().map(c_string);
+            out.correlation_id = service.correlation_id.as_deref().map(c_string);
+        }
+        out
+    }
+}
+
+/// Stores `error` in `*error_out` (when given) and returns its status.
+pub(crate) fn report(error_out: *mut *mut AzsbError, error: AzsbError) -> AzsbStatus {
+    let status = error.status;
+    if !error_out.is_null() {
+        // SAFETY: non-NULL, and the caller promised it points to writable storage for one pointer.
+        unsafe { *error_out = Box::into_raw(Box::new(error)) };
+    }
+    status
+}
+
+/// Converts a core result: Ok passes its value to `on_ok`, Err is reported.
+pub(crate) fn finish<T>(
+    result: crate::error::Result<T>,
+    error_out: *mut *mut AzsbError,
+    on_ok: impl FnOnce(T),
+) -> AzsbStatus {
+    match result {
+        Ok(value) => {
+            on_ok(value);
+            AzsbStatus::Ok
+        }
+        Err(error) => report(error_out, AzsbError::from(&error)),
+    }
+}
+
+fn borrow<'a>(error: *const AzsbError) -> Option<&'a AzsbError> {
+    // SAFETY: the caller promised NULL or a live error from this library.
+    unsafe { error.as_ref() }
+}
+
+fn opt_ptr(s: &Option<CString>) -> *const c_char {
+    s.as_ref().map_or(std::ptr::null(), |c| c.as_ptr())
+}
+
+/// The error's status (AZSB_STATUS_INVALID_ARGUMENT when `error` is NULL).
+#[unsafe(no_mangle)]
+pub extern "C" fn azsb_error_status(error: *const AzsbError) -> AzsbStatus {
+    borrow(error).map_or(AzsbStatus::InvalidArgument, |e| e.status)
+}
+
+/// The message, owned by the error (valid until `azsb_error_free`); "" when `error` is NULL.
+#[unsafe(no_mangle)]
+pub extern "C" fn azsb_error_message(error: *const AzsbError) -> *const c_char {
+    borrow(error).map_or(c"".as_ptr(), |e| e.message.as_ptr())
+}
+
+/// The HTTP status of the service's answer, or 0.
+#[unsafe(no_mangle)]
+pub extern "C" fn azsb_error_http_status(error: *const AzsbError) -> u16 {
+    borrow(error).map_or(0, |e| e.http_status)
+}
+
+/// The service's error code (e.g. "InvalidProperty", "invalid_client"), or NULL. Owned by the error.
+#[unsafe(no_mangle)]
+pub extern "C" fn azsb_error_code(error: *const AzsbError) -> *const c_char {
+    borrow(error).map_or(std::ptr::null(), |e| opt_ptr(&e.code))
+}
+
+/// The `x-ms-request-id` of the failed request, or NULL. Owned by the error.
+#[unsafe(no_mangle)]
+pub extern "C" fn azsb_error_request_id(error: *const AzsbError) -> *const c_char {
+    borrow(error).map_or(std::ptr::null(), |e| opt_ptr(&e.request_id))
+}
+
+/// The `x-ms-correlation-request-id` of the failed request, or NULL. Owned by the error.
+#[unsafe(no_mangle)]
+pub extern "C" fn azsb_error_correlation_id(error: *const AzsbError) -> *const c_char {
+    borrow(error).map_or(std::ptr::null(), |e| opt_ptr(&e.correlation_id))
+}
+
+/// Frees an error. NULL is accepted.
+#[unsafe(no_mangle)]
+pub extern "C" fn azsb_error_free(error: *mut AzsbError) {
+    if error.is_null() {
+        return;
+    }
+    // SAFETY: the caller promised the error came from this library and is freed once.
+    drop(unsafe { Box::from_raw(error) });
+}
+
+/// A static, human-readable name for a status ("AZSB_STATUS_SERVICE"); never NULL, do not free.
+#[unsafe(no_mangle)]
+pub extern "C" fn azsb_status_name(status: u32) -> *const c_char {
+    let name: &'static std::ffi::CStr = match status {
+        0 => c"AZSB_STATUS_OK",
+        7001 => c"AZSB_STATUS_INVALID_ARGUMENT",
+        7002 => c"AZSB_STATUS_NULL_POINTER",
+        7003 => c"AZSB_STATUS_INVALID_UTF8",
+        7010 => c"AZSB_STATUS_SERVICE",
+        7011 => c"AZSB_STATUS_AUTHENTICATION",
+        7012 => c"AZSB_STATUS_TRANSPORT",
+        7013 => c"AZSB_STATUS_UNEXPECTED_RESPONSE",
+        7014 => c"AZSB_STATUS_FILE",
+        7099 => c"AZSB_STATUS_PANIC",
+        _ => c"AZSB_STATUS_UNKNOWN",
+    };
+    name.as_ptr()
+}

@@ -1,0 +1,72 @@
+//! The meter catalogue and the provider's list of tenant subscriptions.
+
+use std::ffi::c_char;
+
+use crate::ffi::client::AzsbClient;
+use crate::ffi::error::{AzsbError, AzsbStatus, finish};
+use crate::ffi::strings::to_c;
+
+/// Looks a meter id up in any spelling (case, hyphens): `*meter_json_out` receives
+/// {"id","name","unit","category","description"}, or NULL for a meter the catalogue does not know.
+#[unsafe(no_mangle)]
+pub extern "C" fn azsb_meter_lookup(
+    meter_id: *const c_char,
+    meter_json_out: *mut *mut c_char,
+    error_out: *mut *mut AzsbError,
+) -> AzsbStatus {
+    ffi_boundary!(error_out, {
+        let id = try_str!(meter_id, "meter_id", error_out);
+        check_out!(meter_json_out, "meter_json_out", error_out);
+        let json =
+            crate::meters::lookup(id).map(|m| to_c(serde_json::to_string(m).unwrap_or_default()));
+        // SAFETY: checked non-NULL above.
+        unsafe { *meter_json_out = json.unwrap_or(std::ptr::null_mut()) };
+        AzsbStatus::Ok
+    })
+}
+
+/// The whole meter catalogue as a JSON array.
+#[unsafe(no_mangle)]
+pub extern "C" fn azsb_meters(
+    json_out: *mut *mut c_char,
+    error_out: *mut *mut AzsbError,
+) -> AzsbStatus {
+    ffi_boundary!(error_out, {
+        check_out!(json_out, "json_out", error_out);
+        let json = serde_json::to_string(crate::meters::all()).unwrap_or_default();
+        // SAFETY: checked non-NULL above.
+        unsafe { *json_out = to_c(json) };
+        AzsbStatus::Ok
+    })
+}
+
+/// The tenant subscriptions under a provider subscription (admin endpoint), as a JSON array of
+/// {subscriptionId, displayName, owner, state, offerId, tenantId, ...}. `filter` (an OData $filter) may be NULL.
+#[unsafe(no_mangle)]
+pub extern "C" fn azsb_user_subscriptions(
+    client: *const AzsbClient,
+    provider_subscription_id: *const c_char,
+    filter: *const c_char,
+    json_out: *mut *mut c_char,
+    error_out: *mut *mut AzsbError,
+) -> AzsbStatus {
+    ffi_boundary!(error_out, {
+        let client = try_ref!(client, "client", error_out);
+        let provider = try_str!(
+            provider_subscription_id,
+            "provider_subscription_id",
+            error_out
+        );
+        let filter = if filter.is_null() {
+            None
+        } else {
+            Some(try_str!(filter, "filter", error_out))
+        };
+        check_out!(json_out, "json_out", error_out);
+        let result = crate::subscriptions::list(&client.inner, provider, filter);
+        finish(result, error_out, |list| {
+            // SAFETY: checked non-NULL above.
+            unsafe { *json_out = to_c(serde_json::to_string(&list).unwrap_or_default()) };
+        })
+    })
+}

@@ -1,0 +1,30 @@
+//! The C ABI, and nothing else: argument checks, panic boundaries, ownership transfer. Every behaviour
+//! lives in the core; functions here translate between C and it.
+//!
+//! Conventions (after rustls-ffi): fallible functions return an `azsb_status` and write their outputs only
+//! on success; `error_out` may be NULL, and otherwise receives an `azsb_error` on failure that the caller
+//! frees with `azsb_error_free`. Strings in are NUL-terminated UTF-8; strings out are owned by the caller and
+//! freed with `azsb_string_free`. Every `_free` accepts NULL. A panic inside the library becomes
+//! `AZSB_STATUS_PANIC`, never an unwind into C.
+//!
+//! Threads: an `azsb_client` may be used from several threads at once (calls on it are serialised where
+//! they share state); an `azsb_usage_query` must be used by one thread at a time. Never call the library
+//! from a thread that is driving an async runtime's reactor (it blocks).
+
+#[macro_use]
+mod macros;
+mod client;
+mod error;
+mod meters;
+mod strings;
+mod usage;
+
+pub use client::*;
+pub use error::*;
+pub use meters::*;
+pub use strings::*;
+pub use usage::*;
+
+/// Bumped whenever a function's signature or meaning changes; the PowerShell module refuses a library whose
+/// ABI version differs from the one it was written for.
+pub const AZSB_ABI_VERSION: u32 = 1;

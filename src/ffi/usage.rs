@@ -1,0 +1,90 @@
+//! `azsb_usage_query`: paging through provider or tenant usage.
+
+use std::ffi::c_char;
+
+use crate::ffi::client::AzsbClient;
+use crate::ffi::error::{AzsbError, AzsbStatus, finish};
+use crate::ffi::strings::to_c;
+use crate::usage::UsagePager;
+
+/// Opaque usage query handle (one thread at a time).
+pub struct AzsbUsageQuery {
+    pager: UsagePager,
+}
+
+/// Opens a usage query: `{"api":"provider"|"tenant","subscriptionId":"…","reportedStartTime":"…",
+/// "reportedEndTime":"…","aggregationGranularity":"Daily"|"Hourly","subscriberId":"…","continuationToken":"…"}`.
+/// Times may carry any offset; they are converted to UTC and checked against the service's rules here,
+/// before anything is sent. Nothing is fetched until `azsb_usage_next_page`.
+#[unsafe(no_mangle)]
+pub extern "C" fn azsb_usage_open(
+    client: *const AzsbClient,
+    query_json: *const c_char,
+    query_out: *mut *mut AzsbUsageQuery,
+    error_out: *mut *mut AzsbError,
+) -> AzsbStatus {
+    ffi_boundary!(error_out, {
+        let client = try_ref!(client, "client", error_out);
+        let query = try_str!(query_json, "query_json", error_out);
+        check_out!(query_out, "query_out", error_out);
+        let result = crate::options::usage_query_from_json(query)
+            .and_then(|q| UsagePager::new(client.inner.clone(), q));
+        finish(result, error_out, |pager| {
+            // SAFETY: checked non-NULL above.
+            unsafe { *query_out = Box::into_raw(Box::new(AzsbUsageQuery { pager })) };
+        })
+    })
+}
+
+/// Fetches the next page and returns it as a JSON array of records (typed fields, meter name and unit, and
+/// the parsed instanceData). After the last page `*page_json_out` is set to NULL and AZSB_STATUS_OK returned.
+#[unsafe(no_mangle)]
+pub extern "C" fn azsb_usage_next_page(
+    query: *mut AzsbUsageQuery,
+    page_json_out: *mut *mut c_char,
+    error_out: *mut *mut AzsbError,
+) -> AzsbStatus {
+    ffi_boundary!(error_out, {
+        let query = try_mut!(query, "query", error_out);
+        check_out!(page_json_out, "page_json_out", error_out);
+        finish(query.pager.next_page(), error_out, |page| {
+            let json = page.map(|p| to_c(crate::usage::json::records_json(&p.records)));
+            // SAFETY: checked non-NULL above.
+            unsafe { *page_json_out = json.unwrap_or(std::ptr::null_mut()) };
+        })
+    })
+}
+
+/// The continuation token after the last page fetched (resume later with "continuationToken"), or NULL
+/// when there is none (before the first page, or after the last).
+#[unsafe(no_mangle)]
+pub extern "C" fn azsb_usage_continuation_token(
+    query: *const AzsbUsageQuery,
+    token_out: *mut *mut c_char,
+    error_out: *mut *mut AzsbError,
+) -> AzsbStatus {
+    ffi_boundary!(error_out, {
+        let query = try_ref!(query, "query", error_out);
+        check_out!(token_out, "token_out", error_out);
+        let token = query
+            .pager
+            .continuation_token()
+            .map(to_c)
+            .unwrap_or(std::ptr::null_mut());
+        // SAFETY: checked non-NULL above.
+        unsafe { *token_out = token };
+        AzsbStatus::Ok
+    })
+}
+
+/// Frees a usage query. NULL is accepted.
+#[unsafe(no_mangle)]
+pub extern "C" fn azsb_usage_free(query: *mut AzsbUsageQuery) {
+    if query.is_null() {
+        return;
+    }
+    let _ = std::panic::catch_unwind(|| {
+        // SAFETY: the caller promised the query came from azsb_usage_open and is freed once.
+        drop(unsafe { Box::from_raw(query) });
+    });
+}

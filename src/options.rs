@@ -1,0 +1,293 @@
+//! Client and query options as JSON, the form C callers and the PowerShell module pass them in. Checked
+//! here, before anything is sent, with errors that name the field.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use url::Url;
+
+use crate::client::{ClientOptions, EnvironmentSpec};
+use crate::cloud::{Cloud, Environment};
+use crate::credential::{
+    AZURE_POWERSHELL_CLIENT_ID, ClientCertificate, Credential, DeviceCodeCallback,
+};
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+use crate::transport::TransportOptions;
+use crate::usage::{Granularity, UsageApi, UsageQuery};
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClientOptionsJson {
+    /// One of: "cloud", "arm_endpoint" (discovered), or "environment".
+    cloud: Option<String>,
+    arm_endpoint: Option<String>,
+    environment: Option<EnvironmentJson>,
+    /// Directory tenant (GUID or domain); "adfs" or absent on AD FS stamps.
+    tenant: Option<String>,
+    credential: CredentialJson,
+    #[serde(flatten)]
+    transport: TransportOptions,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EnvironmentJson {
+    name: Option<String>,
+    resource_manager: String,
+    login_endpoint: String,
+    audience: String,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+enum CredentialJson {
+    ClientSecret {
+        client_id: String,
+        client_secret: String,
+    },
+    Certificate {
+        client_id: String,
+        certificate_path: PathBuf,
+        private_key_path: Option<PathBuf>,
+    },
+    Pfx {
+        client_id: String,
+        pfx_path: PathBuf,
+        password: Option<String>,
+    },
+    AccessToken {
+        access_token: String,
+    },
+    DeviceCode {
+        client_id: Option<String>,
+    },
+}
+
+/// Parses client options JSON. Device code sign-in shows its prompt through `prompt` (stderr when None).
+pub fn client_options_from_json(
+    json: &str,
+    prompt: Option<DeviceCodeCallback>,
+) -> Result<ClientOptions> {
+    let parsed: ClientOptionsJson = serde_json::from_str(json)
+        .map_err(|e| Error::invalid("options", format!("not valid client options JSON: {e}")))?;
+    let environment = match (parsed.cloud, parsed.arm_endpoint, parsed.environment) {
+        (Some(cloud), None, None) => EnvironmentSpec::Cloud(Cloud::from_name(&cloud)?),
+        (None, Some(arm), None) => EnvironmentSpec::Discover {
+            arm_endpoint: Url::parse(&arm).map_err(|e| {
+                Error::invalid("arm_endpoint", format!("{arm:?} is not a URL: {e}"))
+            })?,
+        },
+        (None, None, Some(env)) => EnvironmentSpec::Custom(Environment::custom(
+            env.name.as_deref().unwrap_or("Custom"),
+            &env.resource_manager,
+            &env.login_endpoint,
+            &env.audience,
+        )?),
+        _ => {
+            return Err(Error::invalid(
+                "options",
+                "give exactly one of cloud (e.g. \"AzureCloud\"), arm_endpoint (an Azure Stack Hub Resource Manager URL) or environment",
+            ));
+        }
+    };
+    let tenant = || {
+        parsed.tenant.clone().filter(|t| !t.trim().is_empty()).ok_or_else(|| {
+            Error::invalid("tenant", "this credential needs the directory tenant (GUID or domain; \"adfs\" on AD FS stamps)")
+        })
+    };
+    let credential = match parsed.credential {
+        CredentialJson::ClientSecret {
+            client_id,
+            client_secret,
+        } => Credential::ClientSecret {
+            tenant: tenant()?,
+            client_id: required("client_id", client_id)?,
+            secret: Secret::new(client_secret),
+        },
+        CredentialJson::Certificate {
+            client_id,
+            certificate_path,
+            private_key_path,
+        } => {
+            let key = private_key_path.unwrap_or_else(|| certificate_path.clone());
+            Credential::Certificate {
+                tenant: tenant()?,
+                client_id: required("client_id", client_id)?,
+                certificate: ClientCertificate::from_pem_files(&certificate_path, &key)?,
+            }
+        }
+        CredentialJson::Pfx {
+            client_id,
+            pfx_path,
+            password,
+        } => Credential::Certificate {
+            tenant: tenant()?,
+            client_id: required("client_id", client_id)?,
+            certificate: ClientCertificate::from_pfx_file(
+                &pfx_path,
+                password.map(Secret::new).as_ref(),
+            )?,
+        },
+        CredentialJson::AccessToken { access_token } => {
+            Credential::AccessToken(Secret::new(required("access_token", access_token)?))
+        }
+        CredentialJson::DeviceCode { client_id } => Credential::DeviceCode {
+            tenant: parsed
+                .tenant
+                .clone()
+                .unwrap_or_else(|| "organizations".into()),
+            client_id: client_id.unwrap_or_else(|| AZURE_POWERSHELL_CLIENT_ID.into()),
+            prompt: prompt.unwrap_or_else(|| std::sync::Arc::new(|p| eprintln!("{}", p.message))),
+        },
+    };
+    Ok(ClientOptions {
+        environment,
+        credential,
+        transport: parsed.transport,
+    })
+}
+
+fn required(what: &'static str, value: String) -> Result<String> {
+    if value.trim().is_empty() {
+        return Err(Error::invalid(what, "must not be empty"));
+    }
+    Ok(value)
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct UsageQueryJson {
+    /// "provider" or "tenant".
+    api: String,
+    subscription_id: String,
+    reported_start_time: String,
+    reported_end_time: String,
+    aggregation_granularity: Option<String>,
+    subscriber_id: Option<String>,
+    continuation_token: Option<String>,
+}
+
+/// Parses a usage query: `{"api":"provider","subscriptionId":"…","reportedStartTime":"2026-01-05T00:00:00Z",
+/// "reportedEndTime":"…","aggregationGranularity":"Hourly","subscriberId":"…","continuationToken":"…"}`.
+/// Times may carry any offset (converted to UTC) or none (taken as UTC), or be a bare date.
+pub fn usage_query_from_json(json: &str) -> Result<UsageQuery> {
+    let parsed: UsageQueryJson = serde_json::from_str(json)
+        .map_err(|e| Error::invalid("query", format!("not valid usage query JSON: {e}")))?;
+    let api = match parsed.api.to_ascii_lowercase().as_str() {
+        "provider" => UsageApi::Provider,
+        "tenant" => UsageApi::Tenant,
+        other => {
+            return Err(Error::invalid(
+                "api",
+                format!("{other:?}: use \"provider\" or \"tenant\""),
+            ));
+        }
+    };
+    let granularity = match parsed
+        .aggregation_granularity
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        None | Some("") | Some("daily") => Granularity::Daily,
+        Some("hourly") => Granularity::Hourly,
+        Some(other) => {
+            return Err(Error::invalid(
+                "aggregationGranularity",
+                format!("{other:?}: use Daily or Hourly"),
+            ));
+        }
+    };
+    let non_empty = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
+    Ok(UsageQuery {
+        api,
+        subscription_id: parsed.subscription_id,
+        reported_start: parse_time("reportedStartTime", &parsed.reported_start_time)?,
+        reported_end: parse_time("reportedEndTime", &parsed.reported_end_time)?,
+        granularity,
+        subscriber_id: non_empty(parsed.subscriber_id),
+        continuation_token: non_empty(parsed.continuation_token),
+    })
+}
+
+/// ISO 8601 with `Z` or an offset, without an offset (UTC), or a bare date (UTC midnight).
+pub fn parse_time(what: &'static str, text: &str) -> Result<DateTime<Utc>> {
+    let text = text.trim();
+    DateTime::<FixedOffset>::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .or_else(|_| {
+            chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").map(|t| t.and_utc())
+        })
+        .or_else(|_| {
+            NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
+        })
+        .map_err(|_| {
+            Error::invalid(
+                what,
+                format!("{text:?} is not an ISO 8601 time; use e.g. 2026-01-05T00:00:00Z"),
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_json_with_offsets_becomes_utc() {
+        let q = usage_query_from_json(
+            r#"{"api":"Provider","subscriptionId":"s","reportedStartTime":"2026-01-05T02:00:00+02:00","reportedEndTime":"2026-01-06","aggregationGranularity":"hourly","subscriberId":"","continuationToken":null}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            q.reported_start,
+            "2026-01-05T00:00:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
+        assert_eq!(
+            q.reported_end,
+            "2026-01-06T00:00:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
+        assert_eq!(
+            (q.api, q.granularity, q.subscriber_id),
+            (UsageApi::Provider, Granularity::Hourly, None)
+        );
+    }
+
+    #[test]
+    fn bad_query_json_names_the_field() {
+        let e = usage_query_from_json(
+            r#"{"api":"both","subscriptionId":"s","reportedStartTime":"x","reportedEndTime":"y"}"#,
+        )
+        .unwrap_err();
+        assert!(e.to_string().starts_with("api:"), "{e}");
+        let e = usage_query_from_json(r#"{"api":"tenant","subscriptionId":"s","reportedStartTime":"20/08/2015","reportedEndTime":"y"}"#).unwrap_err();
+        assert!(e.to_string().starts_with("reportedStartTime:"), "{e}");
+        let e = usage_query_from_json(r#"{"api":"tenant","subscriptionId":"s","reportedStartTime":"2026-01-01","reportedEndTime":"2026-01-02","extra":1}"#).unwrap_err();
+        assert!(e.to_string().contains("extra"), "{e}");
+    }
+
+    #[test]
+    fn client_options_need_exactly_one_environment_and_a_tenant() {
+        let e = client_options_from_json(
+            r#"{"credential":{"type":"access_token","access_token":"t"}}"#,
+            None,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("exactly one of cloud"), "{e}");
+        let e = client_options_from_json(
+            r#"{"arm_endpoint":"https://127.0.0.1:1/","credential":{"type":"client_secret","client_id":"c","client_secret":"s3cr3t-value"}}"#,
+            None,
+        )
+        .unwrap_err();
+        assert!(e.to_string().starts_with("tenant:"), "{e}");
+        assert!(!e.to_string().contains("s3cr3t"));
+        let e = client_options_from_json(
+            r#"{"arm_endpoint":"https://x/","credential":{"type":"kerberos"}}"#,
+            None,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("kerberos"), "{e}");
+    }
+}
