@@ -1,0 +1,230 @@
+/*
+ * The C API against a running emulator, and its misuse: NULL arguments, invalid UTF-8, malformed JSON,
+ * bad time ranges, wrong credentials. Run by tests/c/run.sh under valgrind.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "azs_billing.h"
+
+static int failures = 0;
+
+#define CHECK(cond, ...)                                                  \
+  do {                                                                    \
+    if (!(cond)) {                                                        \
+      fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond); \
+      fprintf(stderr, __VA_ARGS__);                                       \
+      fputc('\n', stderr);                                                \
+      failures++;                                                         \
+    }                                                                     \
+  } while (0)
+
+static const char *env(const char *name) {
+  const char *value = getenv(name);
+  if (value == NULL) {
+    fprintf(stderr, "%s is not set (run through tests/c/run.sh)\n", name);
+    exit(2);
+  }
+  return value;
+}
+
+static char *query_json(const char *start, const char *end, const char *token) {
+  static char buffer[1024];
+  snprintf(buffer, sizeof buffer,
+           "{\"api\":\"provider\",\"subscriptionId\":\"%s\",\"reportedStartTime\":\"%s\",\"reportedEndTime\":\"%s\","
+           "\"aggregationGranularity\":\"Hourly\",\"continuationToken\":%s%s%s}",
+           env("AZSB_PROVIDER_SUBSCRIPTION"), start, end, token ? "\"" : "", token ? token : "null", token ? "\"" : "");
+  return buffer;
+}
+
+/* Counts the rows of every remaining page; returns -1 on error. */
+static long count_rows(azsb_usage_query *query, int max_pages) {
+  long rows = 0;
+  for (int pages = 0; max_pages < 0 || pages < max_pages; pages++) {
+    char *page = NULL;
+    azsb_error *error = NULL;
+    azsb_status status = azsb_usage_next_page(query, &page, &error);
+    if (status != AZSB_STATUS_OK) {
+      fprintf(stderr, "next_page: %s\n", azsb_error_message(error));
+      azsb_error_free(error);
+      return -1;
+    }
+    if (page == NULL) {
+      break;
+    }
+    cJSON *records = cJSON_Parse(page);
+    CHECK(cJSON_IsArray(records), "a page is a JSON array");
+    const cJSON *first = cJSON_GetArrayItem(records, 0);
+    if (first != NULL) {
+      CHECK(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(first, "quantity")), "quantity is a number");
+      CHECK(cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(first, "instance")), "instanceData is parsed");
+    }
+    rows += cJSON_GetArraySize(records);
+    cJSON_Delete(records);
+    azsb_string_free(page);
+  }
+  return rows;
+}
+
+static void test_versions(void) {
+  CHECK(azsb_abi_version() == AZSB_ABI_VERSION, "ABI version %u", azsb_abi_version());
+  CHECK(strlen(azsb_version()) > 0, "version string");
+  CHECK(strcmp(azsb_status_name(AZSB_STATUS_SERVICE), "AZSB_STATUS_SERVICE") == 0, "status names");
+  CHECK(strcmp(azsb_status_name(12345), "AZSB_STATUS_UNKNOWN") == 0, "unknown status name");
+}
+
+static void test_misuse(void) {
+  azsb_error *error = NULL;
+  azsb_client *client = NULL;
+  azsb_status status = azsb_client_new(NULL, NULL, NULL, &client, &error);
+  CHECK(status == AZSB_STATUS_NULL_POINTER, "NULL options: %u", status);
+  CHECK(strstr(azsb_error_message(error), "options_json") != NULL, "names the argument: %s", azsb_error_message(error));
+  CHECK(azsb_error_status(error) == AZSB_STATUS_NULL_POINTER, "error status");
+  CHECK(client == NULL, "no output on failure");
+  azsb_error_free(error);
+
+  error = NULL;
+  status = azsb_client_new("{\"cloud\":\"\xff\xfe\"}", NULL, NULL, &client, &error);
+  CHECK(status == AZSB_STATUS_INVALID_UTF8, "invalid UTF-8: %u", status);
+  azsb_error_free(error);
+
+  error = NULL;
+  status = azsb_client_new("{not json", NULL, NULL, &client, &error);
+  CHECK(status == AZSB_STATUS_INVALID_ARGUMENT, "malformed JSON: %u", status);
+  CHECK(strstr(azsb_error_message(error), "JSON") != NULL, "says JSON: %s", azsb_error_message(error));
+  azsb_error_free(error);
+
+  /* error_out may be NULL. */
+  status = azsb_client_new("{}", NULL, NULL, &client, NULL);
+  CHECK(status == AZSB_STATUS_INVALID_ARGUMENT, "options without credential: %u", status);
+  status = azsb_client_new("{\"cloud\":\"AzureCloud\",\"credential\":{\"type\":\"access_token\",\"access_token\":\"t\"}}",
+                           NULL, NULL, NULL, NULL);
+  CHECK(status == AZSB_STATUS_NULL_POINTER, "NULL client_out: %u", status);
+
+  char *page = (char *)1;
+  status = azsb_usage_next_page(NULL, &page, NULL);
+  CHECK(status == AZSB_STATUS_NULL_POINTER, "NULL query: %u", status);
+  CHECK(page == (char *)1, "outputs untouched on failure");
+
+  /* Every free accepts NULL; getters on NULL are safe. */
+  azsb_client_free(NULL);
+  azsb_usage_free(NULL);
+  azsb_error_free(NULL);
+  azsb_string_free(NULL);
+  CHECK(strcmp(azsb_error_message(NULL), "") == 0, "message of NULL");
+  CHECK(azsb_error_code(NULL) == NULL && azsb_error_http_status(NULL) == 0, "getters of NULL");
+}
+
+static void test_meters(void) {
+  char *json = NULL;
+  CHECK(azsb_meter_lookup("f271a8a3-88c4-4d93-956a-063e1d2fa80b", &json, NULL) == AZSB_STATUS_OK, "lookup");
+  CHECK(json != NULL && strstr(json, "Static IP Address Usage") != NULL, "name: %s", json ? json : "(null)");
+  azsb_string_free(json);
+  json = (char *)1;
+  CHECK(azsb_meter_lookup("00000000-0000-0000-0000-000000000000", &json, NULL) == AZSB_STATUS_OK, "unknown");
+  CHECK(json == NULL, "unknown meter gives NULL");
+  CHECK(azsb_meters(&json, NULL) == AZSB_STATUS_OK && json != NULL, "catalogue");
+  cJSON *all = cJSON_Parse(json);
+  CHECK(cJSON_GetArraySize(all) > 50, "catalogue size %d", cJSON_GetArraySize(all));
+  cJSON_Delete(all);
+  azsb_string_free(json);
+}
+
+static void test_usage(void) {
+  azsb_error *error = NULL;
+  azsb_client *client = NULL;
+  azsb_status status = azsb_client_new(env("AZSB_OPTIONS"), NULL, NULL, &client, &error);
+  CHECK(status == AZSB_STATUS_OK, "client: %s", azsb_error_message(error));
+  if (status != AZSB_STATUS_OK) {
+    azsb_error_free(error);
+    return;
+  }
+  char *environment = NULL;
+  CHECK(azsb_client_environment(client, &environment, NULL) == AZSB_STATUS_OK, "environment");
+  CHECK(environment != NULL && strstr(environment, "audience") != NULL, "environment JSON");
+  azsb_string_free(environment);
+
+  const char *start = "2026-01-06T00:00:00Z", *end = "2026-01-08T00:00:00Z";
+  azsb_usage_query *query = NULL;
+  status = azsb_usage_open(client, query_json(start, end, NULL), &query, &error);
+  CHECK(status == AZSB_STATUS_OK, "open: %s", azsb_error_message(error));
+  long expected = atol(env("AZSB_EXPECTED_ROWS"));
+  if (status == AZSB_STATUS_OK) {
+    char *token = NULL;
+    CHECK(azsb_usage_continuation_token(query, &token, NULL) == AZSB_STATUS_OK && token == NULL, "no token yet");
+    long first = count_rows(query, 1);
+    CHECK(first == 1000, "a full first page: %ld", first);
+    CHECK(azsb_usage_continuation_token(query, &token, NULL) == AZSB_STATUS_OK && token != NULL, "token after page 1");
+    long rest = count_rows(query, -1);
+    CHECK(first + rest == expected, "every row once: %ld + %ld != %ld", first, rest, expected);
+    azsb_usage_free(query);
+
+    /* Resuming from the token in a new query yields exactly the remaining rows. */
+    if (token != NULL) {
+      status = azsb_usage_open(client, query_json(start, end, token), &query, &error);
+      CHECK(status == AZSB_STATUS_OK, "resume: %s", azsb_error_message(error));
+      if (status == AZSB_STATUS_OK) {
+        long resumed = count_rows(query, -1);
+        CHECK(resumed == expected - 1000, "resumed %ld, expected %ld", resumed, expected - 1000);
+        azsb_usage_free(query);
+      }
+    }
+    azsb_string_free(token);
+  }
+  azsb_error_free(error);
+  error = NULL;
+
+  /* A bad range is refused before anything is sent. */
+  query = NULL;
+  status = azsb_usage_open(client, query_json(end, start, NULL), &query, &error);
+  CHECK(status == AZSB_STATUS_INVALID_ARGUMENT, "end before start: %u", status);
+  CHECK(query == NULL, "no query on failure");
+  CHECK(azsb_error_http_status(error) == 0, "nothing was sent");
+  azsb_error_free(error);
+  error = NULL;
+  status = azsb_usage_open(client, query_json("2026-01-06T00:30:00Z", end, NULL), &query, &error);
+  CHECK(status == AZSB_STATUS_INVALID_ARGUMENT, "unaligned start: %u", status);
+  azsb_error_free(error);
+  azsb_client_free(client);
+}
+
+static void test_wrong_secret(void) {
+  azsb_error *error = NULL;
+  azsb_client *client = NULL;
+  azsb_status status = azsb_client_new(env("AZSB_BAD_OPTIONS"), NULL, NULL, &client, &error);
+  CHECK(status == AZSB_STATUS_OK, "client (no sign-in yet): %s", azsb_error_message(error));
+  azsb_error_free(error);
+  error = NULL;
+  if (status != AZSB_STATUS_OK) {
+    return;
+  }
+  azsb_usage_query *query = NULL;
+  status = azsb_usage_open(client, query_json("2026-01-06T00:00:00Z", "2026-01-07T00:00:00Z", NULL), &query, &error);
+  CHECK(status == AZSB_STATUS_OK, "open");
+  char *page = NULL;
+  status = azsb_usage_next_page(query, &page, &error);
+  CHECK(status == AZSB_STATUS_AUTHENTICATION, "wrong secret: %u", status);
+  CHECK(azsb_error_http_status(error) == 401, "HTTP %u", azsb_error_http_status(error));
+  CHECK(azsb_error_code(error) != NULL && strcmp(azsb_error_code(error), "invalid_client") == 0, "code");
+  CHECK(strstr(azsb_error_message(error), "wrong-secret") == NULL, "the secret is not in the message");
+  azsb_error_free(error);
+  azsb_usage_free(query);
+  azsb_client_free(client);
+}
+
+int main(void) {
+  test_versions();
+  test_misuse();
+  test_meters();
+  test_usage();
+  test_wrong_secret();
+  if (failures > 0) {
+    fprintf(stderr, "%d check(s) failed\n", failures);
+    return 1;
+  }
+  printf("c api: all checks passed\n");
+  return 0;
+}
