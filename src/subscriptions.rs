@@ -1,8 +1,18 @@
 //! The provider's view of tenant subscriptions (`Microsoft.Subscriptions.Admin/subscriptions`,
 //! api-version 2015-11-01), so usage can be tied to owners.
 
+use serde_json::Value;
+use uuid::Uuid;
+
 use crate::client::Client;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::usage::pager::check_next_link;
+use crate::usage::query::encode_query;
+
+pub const API_VERSION: &str = "2015-11-01";
+
+/// A guard against a server that keeps handing out nextLinks.
+const MAX_PAGES: usize = 10_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -21,18 +31,298 @@ pub struct UserSubscription {
 /// Lists tenant subscriptions under the provider subscription, following nextLink; `filter` is an OData
 /// `$filter` passed through.
 pub fn list(
-    _client: &Client,
-    _provider_subscription: &str,
-    _filter: Option<&str>,
+    client: &Client,
+    provider_subscription: &str,
+    filter: Option<&str>,
 ) -> Result<Vec<UserSubscription>> {
-    unimplemented!()
+    let mut url = client.arm_url(&list_path(provider_subscription, filter)?)?;
+    let arm = client.environment().resource_manager.clone();
+    let mut all = Vec::new();
+    for _ in 0..MAX_PAGES {
+        let response = client.get_json(&url)?;
+        let page = parse_list(&response.body)?;
+        let empty = page.subscriptions.is_empty();
+        all.extend(page.subscriptions);
+        match page.next_link {
+            None => return Ok(all),
+            Some(link) => {
+                let next = check_next_link(&arm, &link)?;
+                // An empty page pointing back at itself would repeat forever.
+                if empty && next.as_str() == url.as_str() {
+                    return Ok(all);
+                }
+                url = next;
+            }
+        }
+    }
+    Ok(all)
 }
 
 /// One tenant subscription.
 pub fn get(
-    _client: &Client,
-    _provider_subscription: &str,
-    _subscription: &str,
+    client: &Client,
+    provider_subscription: &str,
+    subscription: &str,
 ) -> Result<UserSubscription> {
-    unimplemented!()
+    let url = client.arm_url(&get_path(provider_subscription, subscription)?)?;
+    let response = client.get_json(&url)?;
+    parse_one(&response.body)
+}
+
+fn guid(what: &'static str, value: &str, whose: &str) -> Result<Uuid> {
+    Uuid::parse_str(value.trim()).map_err(|_| {
+        Error::invalid(
+            what,
+            format!("'{value}' is not a GUID; give the id of {whose} (like 8f9e1a2b-0c3d-4e5f-8a9b-0c1d2e3f4a5b)."),
+        )
+    })
+}
+
+fn provider_guid(provider_subscription: &str) -> Result<Uuid> {
+    guid(
+        "subscriptionId",
+        provider_subscription,
+        "the provider subscription (the Default Provider Subscription for the operator)",
+    )
+}
+
+/// `subscriptions/{provider}/providers/Microsoft.Subscriptions.Admin/subscriptions?api-version=...[&$filter=...]`,
+/// relative to the Resource Manager URL.
+fn list_path(provider_subscription: &str, filter: Option<&str>) -> Result<String> {
+    let provider = provider_guid(provider_subscription)?;
+    let mut params = vec![("api-version", API_VERSION)];
+    if let Some(filter) = filter.filter(|f| !f.trim().is_empty()) {
+        params.push(("$filter", filter));
+    }
+    Ok(format!(
+        "subscriptions/{provider}/providers/Microsoft.Subscriptions.Admin/subscriptions?{}",
+        encode_query(&params)
+    ))
+}
+
+fn get_path(provider_subscription: &str, subscription: &str) -> Result<String> {
+    let provider = provider_guid(provider_subscription)?;
+    let subscription = guid("subscription", subscription, "the tenant subscription")?;
+    Ok(format!(
+        "subscriptions/{provider}/providers/Microsoft.Subscriptions.Admin/subscriptions/{subscription}?{}",
+        encode_query(&[("api-version", API_VERSION)])
+    ))
+}
+
+struct ListPage {
+    subscriptions: Vec<UserSubscription>,
+    next_link: Option<String>,
+}
+
+fn unexpected(message: String) -> Error {
+    Error::UnexpectedResponse(message)
+}
+
+fn parse_list(body: &[u8]) -> Result<ListPage> {
+    let json: Value = serde_json::from_slice(body)
+        .map_err(|e| unexpected(format!("subscription list: the body is not JSON ({e})")))?;
+    let Some(values) = json.get("value").and_then(Value::as_array) else {
+        return Err(unexpected(
+            "subscription list: the body has no \"value\" array".to_string(),
+        ));
+    };
+    let subscriptions = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            subscription(v).map_err(|m| unexpected(format!("subscription list: item {i}: {m}")))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let next_link = match json.get("nextLink") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(link)) if link.trim().is_empty() => None,
+        Some(Value::String(link)) => Some(link.clone()),
+        Some(_) => {
+            return Err(unexpected(
+                "subscription list: nextLink is not a string".to_string(),
+            ));
+        }
+    };
+    Ok(ListPage {
+        subscriptions,
+        next_link,
+    })
+}
+
+fn parse_one(body: &[u8]) -> Result<UserSubscription> {
+    let json: Value = serde_json::from_slice(body)
+        .map_err(|e| unexpected(format!("subscription: the body is not JSON ({e})")))?;
+    subscription(&json).map_err(|m| unexpected(format!("subscription: {m}")))
+}
+
+/// One subscription definition. The admin API sends the fields at the top level; a definition that nests
+/// them under "properties" (the ARM resource shape) is read from there.
+fn subscription(value: &Value) -> std::result::Result<UserSubscription, String> {
+    let Some(object) = value.as_object() else {
+        return Err("not a JSON object".to_string());
+    };
+    let source = match object.get("properties") {
+        Some(Value::Object(p)) if !object.contains_key("subscriptionId") => {
+            let mut merged = p.clone();
+            if let Some(id) = object.get("id") {
+                merged.entry("id").or_insert_with(|| id.clone());
+            }
+            Value::Object(merged)
+        }
+        _ => value.clone(),
+    };
+    serde_json::from_value(source).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use serde_json::json;
+    use url::Url;
+
+    use super::*;
+
+    const PROVIDER: &str = "20ff7fc3-e762-44dd-bd96-b71116dcdc23";
+
+    fn example(name: &str) -> Value {
+        let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!(
+            "tests/fixtures/specs/azsadmin/resource-manager/subscriptions/Microsoft.Subscriptions.Admin/preview/2015-11-01/examples/Subscriptions/{name}"
+        ));
+        serde_json::from_str(&std::fs::read_to_string(file).expect("fixture")).expect("JSON")
+    }
+
+    fn body(example: &Value) -> Vec<u8> {
+        example["responses"]["200"]["body"].to_string().into_bytes()
+    }
+
+    #[test]
+    fn paths() {
+        assert_eq!(
+            list_path(PROVIDER, None).expect("path"),
+            "subscriptions/20ff7fc3-e762-44dd-bd96-b71116dcdc23/providers/Microsoft.Subscriptions.Admin/subscriptions?api-version=2015-11-01"
+        );
+        assert_eq!(
+            list_path(&PROVIDER.to_uppercase(), Some("owner eq 'a+b@contoso.com'")).expect("path"),
+            "subscriptions/20ff7fc3-e762-44dd-bd96-b71116dcdc23/providers/Microsoft.Subscriptions.Admin/subscriptions?api-version=2015-11-01&$filter=owner%20eq%20%27a%2Bb%40contoso.com%27"
+        );
+        assert_eq!(
+            list_path(PROVIDER, Some(" ")).expect("path"),
+            list_path(PROVIDER, None).expect("path")
+        );
+        assert_eq!(
+            get_path(PROVIDER, "C79389AF-4480-48CC-8FA2-EE8CED8E843D").expect("path"),
+            "subscriptions/20ff7fc3-e762-44dd-bd96-b71116dcdc23/providers/Microsoft.Subscriptions.Admin/subscriptions/c79389af-4480-48cc-8fa2-ee8ced8e843d?api-version=2015-11-01"
+        );
+        assert!(matches!(
+            list_path("provider", None),
+            Err(Error::InvalidArgument {
+                what: "subscriptionId",
+                ..
+            })
+        ));
+        assert!(matches!(
+            get_path(PROVIDER, "../x"),
+            Err(Error::InvalidArgument {
+                what: "subscription",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn list_example() {
+        let page = parse_list(&body(&example("List.json"))).expect("list");
+        assert_eq!(page.next_link, None);
+        assert_eq!(page.subscriptions.len(), 4);
+        let first = &page.subscriptions[0];
+        assert_eq!(
+            first.subscription_id,
+            "5144634d-7e4d-443b-a304-d27e44220fc6"
+        );
+        assert_eq!(first.display_name.as_deref(), Some("sfsdf"));
+        assert_eq!(
+            first.owner.as_deref(),
+            Some("tenantadmin1@msazurestack.onmicrosoft.com")
+        );
+        assert_eq!(first.state.as_deref(), Some("Enabled"));
+        assert_eq!(
+            first.tenant_id.as_deref(),
+            Some("d9b782d5-d098-4374-8f2c-3907cc34611c")
+        );
+        assert_eq!(
+            first.delegated_provider_subscription_id.as_deref(),
+            Some("8158498d-27b1-4ccf-9aa1-de0f925731e6")
+        );
+        assert_eq!(
+            first.routing_resource_manager_type.as_deref(),
+            Some("Default")
+        );
+        assert!(
+            first
+                .offer_id
+                .as_deref()
+                .is_some_and(|o| o.ends_with("/offers/balaoffer"))
+        );
+        assert!(first.id.as_deref().is_some_and(|i| i.ends_with("/subscriptions/5144634d-7e4d-443b-a304-d27e44220fc6")));
+    }
+
+    #[test]
+    fn get_example() {
+        let one = parse_one(&body(&example("Get.json"))).expect("get");
+        assert_eq!(one.subscription_id, "c79389af-4480-48cc-8fa2-ee8ced8e843d");
+        assert_eq!(one.display_name.as_deref(), Some("Test Subscription"));
+    }
+
+    #[test]
+    fn next_links_and_odd_shapes() {
+        let page = parse_list(
+            json!({"value": [{"subscriptionId": "s", "owner": null}], "nextLink": "https://h/next"})
+                .to_string()
+                .as_bytes(),
+        )
+        .expect("page");
+        assert_eq!(page.next_link.as_deref(), Some("https://h/next"));
+        assert_eq!(page.subscriptions[0].owner, None);
+        let page = parse_list(br#"{"value":[],"nextLink":""}"#).expect("page");
+        assert_eq!(page.next_link, None);
+
+        // Nested under "properties".
+        let nested =
+            json!({"id": "/x", "properties": {"subscriptionId": "s", "state": "Disabled"}});
+        let one = parse_one(nested.to_string().as_bytes()).expect("nested");
+        assert_eq!(
+            (one.id.as_deref(), one.state.as_deref()),
+            (Some("/x"), Some("Disabled"))
+        );
+
+        for (bad, expected) in [
+            (&b"{}"[..], "no \"value\" array"),
+            (
+                b"{\"value\":[{\"owner\":\"a\"}]}",
+                "item 0: missing field `subscriptionId`",
+            ),
+            (b"{\"value\":[],\"nextLink\":1}", "nextLink is not a string"),
+            (b"oops", "not JSON"),
+        ] {
+            match parse_list(bad) {
+                Err(Error::UnexpectedResponse(m)) => assert!(m.contains(expected), "{m}"),
+                Err(other) => panic!("{other:?}"),
+                Ok(_) => panic!("accepted {}", String::from_utf8_lossy(bad)),
+            }
+        }
+    }
+
+    #[test]
+    fn list_links_stay_on_the_endpoint() {
+        let arm = Url::parse("https://adminmanagement.local.azurestack.external/").expect("url");
+        assert!(
+            check_next_link(
+                &arm,
+                "https://adminmanagement.local.azurestack.external/subscriptions/x?$skiptoken=1"
+            )
+            .is_ok()
+        );
+        assert!(check_next_link(&arm, "https://elsewhere.example/subscriptions/x").is_err());
+    }
 }

@@ -3,10 +3,17 @@
 
 use std::sync::Arc;
 
+use serde_json::Value;
+use url::Url;
+
 use crate::client::Client;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::usage::query::UsageQuery;
 use crate::usage::record::UsageRecord;
+
+/// The most pages one pager fetches (a billion rows at the service's 1,000 per page): a guard against a
+/// server that never stops handing out nextLinks.
+pub const MAX_PAGES: u64 = 1_000_000;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsagePage {
@@ -18,28 +25,49 @@ pub struct UsagePage {
 }
 
 pub struct UsagePager {
-    _private: (),
+    client: Arc<Client>,
+    state: PageState,
 }
 
 impl UsagePager {
     /// Validates the query (against the current time) and prepares the first request; nothing is sent yet.
-    pub fn new(_client: Arc<Client>, _query: UsageQuery) -> Result<UsagePager> {
-        unimplemented!()
+    pub fn new(client: Arc<Client>, query: UsageQuery) -> Result<UsagePager> {
+        query.validate(chrono::Utc::now())?;
+        let arm = client.environment().resource_manager.clone();
+        let first = query.url(&arm)?;
+        Ok(UsagePager {
+            client,
+            state: PageState::new(arm, first, MAX_PAGES),
+        })
     }
 
     /// The next page, or None after the last. Stops when nextLink is absent or empty, or when a page is
     /// empty and its nextLink repeats the previous one (a server loop), and after 1,000,000 pages.
+    ///
+    /// An error ends the paging (the iterator then yields None): the request has already been retried by
+    /// the client, and `continuation_token()` still holds the token of the page that failed, so a new
+    /// pager started from it resumes there. A nextLink that is not a URL or points anywhere but the
+    /// Resource Manager endpoint is refused (`UnexpectedResponse`) rather than sent a token.
     pub fn next_page(&mut self) -> Result<Option<UsagePage>> {
-        unimplemented!()
+        let Some(url) = self.state.pending().cloned() else {
+            return Ok(None);
+        };
+        match self.client.get_json(&url) {
+            Ok(response) => self.state.accept(&response.body).map(Some),
+            Err(e) => {
+                self.state.stop();
+                Err(e)
+            }
+        }
     }
 
     /// The continuation token of the last page fetched (None before the first page or after the last).
     pub fn continuation_token(&self) -> Option<&str> {
-        unimplemented!()
+        self.state.token.as_deref()
     }
 
     pub fn pages_fetched(&self) -> u64 {
-        unimplemented!()
+        self.state.pages
     }
 }
 
@@ -48,5 +76,387 @@ impl Iterator for UsagePager {
 
     fn next(&mut self) -> Option<Self::Item> {
         self.next_page().transpose()
+    }
+}
+
+/// Everything about paging except the HTTP request, so it can be tested without a client.
+#[derive(Debug)]
+struct PageState {
+    /// The Resource Manager endpoint: nextLinks must stay on it.
+    arm: Url,
+    /// The URL to fetch next; None once paging has ended.
+    next: Option<Url>,
+    /// The continuation token of the last page fetched.
+    token: Option<String>,
+    pages: u64,
+    max_pages: u64,
+}
+
+impl PageState {
+    fn new(arm: Url, first: Url, max_pages: u64) -> PageState {
+        PageState {
+            arm,
+            next: Some(first),
+            token: None,
+            pages: 0,
+            max_pages,
+        }
+    }
+
+    fn pending(&self) -> Option<&Url> {
+        self.next.as_ref()
+    }
+
+    /// Ends paging after an error, keeping the token so a later run can resume at the failed page.
+    fn stop(&mut self) {
+        self.next = None;
+    }
+
+    /// Takes the body fetched from `pending()` and decides what comes next.
+    fn accept(&mut self, body: &[u8]) -> Result<UsagePage> {
+        let Some(current) = self.next.take() else {
+            return Err(Error::UnexpectedResponse(
+                "a usage page arrived after paging ended".to_string(),
+            ));
+        };
+        self.pages += 1;
+        let page = parse_page(body, self.pages)?;
+        let link = match page.next_link.as_deref() {
+            None => None,
+            Some(text) => Some(check_next_link(&self.arm, text)?),
+        };
+        let token = link.as_ref().and_then(continuation_token_of);
+        match link {
+            // The last page, or an empty page pointing back at itself (a server loop).
+            None => self.token = None,
+            Some(link) if page.records.is_empty() && link.as_str() == current.as_str() => {
+                self.token = None;
+            }
+            Some(link) => {
+                self.token = token.clone();
+                if self.pages < self.max_pages {
+                    self.next = Some(link);
+                }
+            }
+        }
+        Ok(UsagePage {
+            records: page.records,
+            next_link: page.next_link,
+            continuation_token: token,
+        })
+    }
+}
+
+struct ParsedPage {
+    records: Vec<UsageRecord>,
+    /// nextLink when present and not empty.
+    next_link: Option<String>,
+}
+
+/// `{"value":[...],"nextLink":...}`; `number` (1-based) only labels errors.
+fn parse_page(body: &[u8], number: u64) -> Result<ParsedPage> {
+    let unexpected = |m: String| Error::UnexpectedResponse(format!("usage page {number}: {m}"));
+    let json: Value = serde_json::from_slice(body)
+        .map_err(|e| unexpected(format!("the body is not JSON ({e})")))?;
+    let Some(object) = json.as_object() else {
+        return Err(unexpected("the body is not a JSON object".to_string()));
+    };
+    let Some(values) = object.get("value").and_then(Value::as_array) else {
+        return Err(unexpected(
+            "the body has no \"value\" array of usage records".to_string(),
+        ));
+    };
+    let records = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            UsageRecord::from_json(v).map_err(|e| match e {
+                Error::UnexpectedResponse(m) => unexpected(format!("record {i}: {m}")),
+                other => other,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let next_link = match object.get("nextLink") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(link)) if link.trim().is_empty() => None,
+        Some(Value::String(link)) => Some(link.clone()),
+        Some(_) => return Err(unexpected("nextLink is not a string".to_string())),
+    };
+    Ok(ParsedPage { records, next_link })
+}
+
+/// Parses a nextLink exactly as given (no re-encoding) and checks it stays on the Resource Manager
+/// endpoint (scheme, host and port), so the bearer token and continuation token go nowhere else.
+pub(crate) fn check_next_link(arm: &Url, link: &str) -> Result<Url> {
+    let url = Url::parse(link).map_err(|e| {
+        Error::UnexpectedResponse(format!(
+            "the nextLink '{link}' is not an absolute URL ({e})"
+        ))
+    })?;
+    let same = url.scheme() == arm.scheme()
+        && url.host_str().map(str::to_ascii_lowercase)
+            == arm.host_str().map(str::to_ascii_lowercase)
+        && url.port_or_known_default() == arm.port_or_known_default();
+    if !same {
+        return Err(Error::UnexpectedResponse(format!(
+            "the nextLink points at {}://{}, not the Resource Manager endpoint {}://{}; it was not followed, so the token was not sent there",
+            url.scheme(),
+            url.host_str().unwrap_or_default(),
+            arm.scheme(),
+            arm.host_str().unwrap_or_default(),
+        )));
+    }
+    Ok(url)
+}
+
+/// The `continuationToken` query value of a nextLink, percent-decoded once ('+' stays '+': the token is
+/// base64, not form data). None when absent or empty.
+pub(crate) fn continuation_token_of(link: &Url) -> Option<String> {
+    link.query()?
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(name, _)| name.eq_ignore_ascii_case("continuationToken"))
+        .map(|(_, value)| {
+            percent_encoding::percent_decode_str(value)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+        .filter(|token| !token.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Utc};
+    use serde_json::json;
+
+    use super::*;
+    use crate::usage::query::{Granularity, UsageApi};
+
+    const ARM: &str = "https://adminmanagement.local.azurestack.external/";
+
+    fn arm() -> Url {
+        Url::parse(ARM).expect("arm")
+    }
+
+    fn first_url() -> Url {
+        Url::parse(&format!(
+            "{ARM}subscriptions/20ff7fc3-e762-44dd-bd96-b71116dcdc23/providers/Microsoft.Commerce.Admin/subscriberUsageAggregates?api-version=2015-06-01-preview&reportedStartTime=2026-01-01T00%3A00%3A00Z&reportedEndTime=2026-01-02T00%3A00%3A00Z&aggregationGranularity=Daily"
+        ))
+        .expect("url")
+    }
+
+    fn row(meter: &str) -> Value {
+        json!({"properties": {
+            "subscriptionId": "5144634d-7e4d-443b-a304-d27e44220fc6",
+            "usageStartTime": "2026-01-01T00:00:00+00:00",
+            "usageEndTime": "2026-01-02T00:00:00+00:00",
+            "quantity": 1.5,
+            "meterId": meter
+        }})
+    }
+
+    fn body(rows: usize, next_link: Option<&str>) -> Vec<u8> {
+        let value: Vec<Value> = (0..rows)
+            .map(|_| row("F271A8A388C44D93956A063E1D2FA80B"))
+            .collect();
+        let mut page = json!({ "value": value });
+        if let Some(link) = next_link {
+            page["nextLink"] = json!(link);
+        }
+        page.to_string().into_bytes()
+    }
+
+    fn link_with(token_encoded: &str) -> String {
+        format!("{}&continuationToken={token_encoded}", first_url())
+    }
+
+    fn unexpected(result: Result<UsagePage>) -> String {
+        match result {
+            Err(Error::UnexpectedResponse(m)) => m,
+            other => panic!("expected UnexpectedResponse, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn follows_next_links_exactly() {
+        let mut state = PageState::new(arm(), first_url(), MAX_PAGES);
+        assert_eq!(state.pending(), Some(&first_url()));
+        assert_eq!(state.token, None);
+
+        // An explicit :443 and lower-case escapes, as public Azure writes them; followed as given.
+        let link = "https://adminmanagement.local.azurestack.external:443/subscriptions/x/providers/Microsoft.Commerce.Admin/subscriberUsageAggregates?api-version=2015-06-01-preview&reportedstartTime=2026-01-01T00%3a00%3a00Z&continuationToken=eyJ2Ijox%2bL3%2F%3d%3D".to_string();
+        let page = state.accept(&body(3, Some(&link))).expect("page 1");
+        assert_eq!(page.records.len(), 3);
+        assert_eq!(page.next_link.as_deref(), Some(link.as_str()));
+        assert_eq!(page.continuation_token.as_deref(), Some("eyJ2Ijox+L3/=="));
+        assert_eq!(state.token.as_deref(), Some("eyJ2Ijox+L3/=="));
+        let pending = state.pending().expect("next").as_str().to_string();
+        assert!(
+            pending.contains("reportedstartTime=2026-01-01T00%3a00%3a00Z"),
+            "{pending}"
+        );
+        assert!(
+            pending.contains("continuationToken=eyJ2Ijox%2bL3%2F%3d%3D"),
+            "{pending}"
+        );
+        assert_eq!(state.pages, 1);
+
+        // An empty page with a new link is followed (empty pages happen mid-result).
+        let link2 = link_with("two");
+        let page = state.accept(&body(0, Some(&link2))).expect("page 2");
+        assert!(page.records.is_empty());
+        assert_eq!(state.pending().map(Url::as_str), Some(link2.as_str()));
+
+        // The last page: no nextLink.
+        let page = state.accept(&body(1, None)).expect("page 3");
+        assert_eq!((page.next_link, page.continuation_token), (None, None));
+        assert_eq!(state.pending(), None);
+        assert_eq!(state.token, None);
+        assert_eq!(state.pages, 3);
+    }
+
+    #[test]
+    fn empty_or_null_next_link_ends() {
+        for last in [
+            json!({"value": [], "nextLink": ""}),
+            json!({"value": [row("m")], "nextLink": null}),
+            json!({"value": [], "nextLink": "  "}),
+        ] {
+            let mut state = PageState::new(arm(), first_url(), MAX_PAGES);
+            let page = state.accept(last.to_string().as_bytes()).expect("page");
+            assert_eq!(page.next_link, None);
+            assert_eq!(state.pending(), None);
+        }
+    }
+
+    #[test]
+    fn a_server_loop_ends() {
+        let mut state = PageState::new(arm(), first_url(), MAX_PAGES);
+        let link = link_with("same");
+        state.accept(&body(2, Some(&link))).expect("page 1");
+        // A page with rows and the same link again is still followed once...
+        state.accept(&body(1, Some(&link))).expect("page 2");
+        assert!(state.pending().is_some());
+        // ...but an empty page pointing back at itself ends paging.
+        let page = state.accept(&body(0, Some(&link))).expect("page 3");
+        assert_eq!(page.next_link.as_deref(), Some(link.as_str()));
+        assert_eq!(state.pending(), None);
+        assert_eq!(state.token, None);
+    }
+
+    #[test]
+    fn page_cap() {
+        let mut state = PageState::new(arm(), first_url(), 2);
+        state
+            .accept(&body(1, Some(&link_with("a"))))
+            .expect("page 1");
+        assert!(state.pending().is_some());
+        state
+            .accept(&body(1, Some(&link_with("b"))))
+            .expect("page 2");
+        assert_eq!(state.pending(), None);
+        // The token is kept: the result is not finished, a new pager can go on from here.
+        assert_eq!(state.token.as_deref(), Some("b"));
+    }
+
+    #[test]
+    fn foreign_next_links_are_refused() {
+        for link in [
+            "https://evil.example.com/subscriptions/x?continuationToken=t",
+            "http://adminmanagement.local.azurestack.external/subscriptions/x?continuationToken=t",
+            "https://adminmanagement.local.azurestack.external:8443/subscriptions/x?continuationToken=t",
+            "/subscriptions/x?continuationToken=t",
+        ] {
+            let mut state = PageState::new(arm(), first_url(), MAX_PAGES);
+            let message = unexpected(state.accept(&body(1, Some(link))));
+            assert!(message.contains("nextLink"), "{link}: {message}");
+            assert_eq!(state.pending(), None, "{link}");
+        }
+        // Host names compare without case.
+        let link = "https://AdminManagement.Local.AzureStack.External/x?continuationToken=t";
+        assert!(check_next_link(&arm(), link).is_ok());
+    }
+
+    #[test]
+    fn malformed_pages() {
+        let cases: [(&[u8], &str); 5] = [
+            (b"<html>gateway</html>", "not JSON"),
+            (b"[]", "not a JSON object"),
+            (b"{\"nextLink\":null}", "no \"value\" array"),
+            (b"{\"value\":{}}", "no \"value\" array"),
+            (b"{\"value\":[],\"nextLink\":5}", "nextLink is not a string"),
+        ];
+        for (body, expected) in cases {
+            let mut state = PageState::new(arm(), first_url(), MAX_PAGES);
+            let message = unexpected(state.accept(body));
+            assert!(message.starts_with("usage page 1: "), "{message}");
+            assert!(message.contains(expected), "{message}");
+            assert_eq!(state.pending(), None);
+        }
+        let mut state = PageState::new(arm(), first_url(), MAX_PAGES);
+        let mut bad = row("m");
+        bad["properties"]["quantity"] = json!("many");
+        let page = json!({"value": [row("m"), bad]}).to_string();
+        let message = unexpected(state.accept(page.as_bytes()));
+        assert!(message.starts_with("usage page 1: record 1: "), "{message}");
+        assert!(message.contains("properties.quantity"), "{message}");
+        // Nothing more is fetched after the error.
+        assert!(unexpected(state.accept(&body(1, None))).contains("after paging ended"));
+    }
+
+    #[test]
+    fn errors_keep_the_token_for_resuming() {
+        let mut state = PageState::new(arm(), first_url(), MAX_PAGES);
+        state
+            .accept(&body(1, Some(&link_with("resume%2Bhere"))))
+            .expect("page 1");
+        assert!(state.accept(b"not json").is_err());
+        assert_eq!(state.token.as_deref(), Some("resume+here"));
+        assert_eq!(state.pending(), None);
+    }
+
+    #[test]
+    fn token_extraction() {
+        let token = |link: &str| continuation_token_of(&Url::parse(link).expect("url"));
+        assert_eq!(
+            token("https://h/p?a=1&continuationToken=ab%2Bc%2F%3D%3D"),
+            Some("ab+c/==".into())
+        );
+        // Decoded once only: an escaped escape stays an escape.
+        assert_eq!(
+            token("https://h/p?continuationToken=a%252B"),
+            Some("a%2B".into())
+        );
+        // A raw '+' is kept as '+', not turned into a space.
+        assert_eq!(
+            token("https://h/p?continuationtoken=a+b"),
+            Some("a+b".into())
+        );
+        assert_eq!(token("https://h/p?a=1&continuationToken="), None);
+        assert_eq!(token("https://h/p?a=1"), None);
+        assert_eq!(token("https://h/p"), None);
+    }
+
+    #[test]
+    fn a_token_resumes_through_the_query() {
+        // The token taken from a nextLink, put back on the query, reaches the server as it was in the link.
+        let link = Url::parse(&link_with("eyJ2IjoxLCJrIjoiYWJj%2BIn0%3D")).expect("link");
+        let token = continuation_token_of(&link).expect("token");
+        let utc = |t: &str| t.parse::<DateTime<Utc>>().expect("time");
+        let query = UsageQuery {
+            api: UsageApi::Provider,
+            subscription_id: "20ff7fc3-e762-44dd-bd96-b71116dcdc23".into(),
+            reported_start: utc("2026-01-01T00:00:00Z"),
+            reported_end: utc("2026-01-02T00:00:00Z"),
+            granularity: Granularity::Daily,
+            subscriber_id: None,
+            continuation_token: Some(token),
+        };
+        let first = query.url(&arm()).expect("url");
+        assert_eq!(
+            first.as_str().to_ascii_lowercase(),
+            link.as_str().to_ascii_lowercase()
+        );
+        assert_eq!(continuation_token_of(&first), continuation_token_of(&link));
     }
 }
