@@ -27,6 +27,12 @@
 #define AZSB_ABI_VERSION 1
 
 /*
+ The most pages one pager fetches (a billion rows at the service's 1,000 per page): a guard against a
+ server that never stops handing out nextLinks.
+ */
+#define MAX_PAGES 1000000
+
+/*
  Result of every fallible call. Numbers are stable: a retired code is never reused.
  */
 enum azsb_status
@@ -197,6 +203,22 @@ azsb_status azsb_user_subscriptions(const struct azsb_client *client,
                                     const char *filter,
                                     char **json_out,
                                     struct azsb_error **error_out);
+
+/*
+ The subscriptions the caller can see on the client's endpoint (ARM `GET /subscriptions`), as a JSON array
+ of {subscriptionId, displayName, state, tenantId}.
+ */
+azsb_status azsb_client_subscriptions(const struct azsb_client *client,
+                                      char **json_out,
+                                      struct azsb_error **error_out);
+
+/*
+ The Default Provider Subscription id of an admin endpoint (found by name among the caller's
+ subscriptions), as a string.
+ */
+azsb_status azsb_default_provider_subscription(const struct azsb_client *client,
+                                               char **subscription_out,
+                                               struct azsb_error **error_out);
 
 /*
  Frees a string the library returned. NULL is accepted and ignored.

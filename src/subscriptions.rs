@@ -58,6 +58,67 @@ pub fn list(
     Ok(all)
 }
 
+/// A subscription as ARM's `GET /subscriptions` lists it for the caller.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ArmSubscription {
+    pub subscription_id: String,
+    pub display_name: Option<String>,
+    pub state: Option<String>,
+    pub tenant_id: Option<String>,
+}
+
+/// The subscriptions the caller can see on this endpoint (`GET /subscriptions`).
+pub fn visible(client: &Client) -> Result<Vec<ArmSubscription>> {
+    let url = client.arm_url("subscriptions?api-version=2016-06-01")?;
+    let response = client.get_json(&url)?;
+    let json: Value = serde_json::from_slice(&response.body)
+        .map_err(|e| unexpected(format!("subscriptions: the body is not JSON ({e})")))?;
+    let values = json
+        .get("value")
+        .and_then(Value::as_array)
+        .ok_or_else(|| unexpected("subscriptions: the body has no \"value\" array".to_string()))?;
+    values
+        .iter()
+        .map(|v| {
+            serde_json::from_value(v.clone()).map_err(|e| {
+                unexpected(format!(
+                    "subscriptions: an item is not a subscription ({e})"
+                ))
+            })
+        })
+        .collect()
+}
+
+/// The operator's Default Provider Subscription on an admin endpoint: the visible subscription of that
+/// name, else the only one visible.
+pub fn default_provider_subscription(client: &Client) -> Result<String> {
+    let visible = visible(client)?;
+    pick_default_provider(&visible).ok_or_else(|| {
+        Error::invalid(
+            "subscriptionId",
+            format!(
+                "no Default Provider Subscription is visible on {} ({} subscriptions); connect to the admin endpoint as an operator, or give the provider subscription id",
+                client.environment().resource_manager,
+                visible.len()
+            ),
+        )
+    })
+}
+
+fn pick_default_provider(visible: &[ArmSubscription]) -> Option<String> {
+    let named = visible.iter().find(|s| {
+        s.display_name
+            .as_deref()
+            .is_some_and(|n| n.eq_ignore_ascii_case("Default Provider Subscription"))
+    });
+    match (named, visible) {
+        (Some(s), _) => Some(s.subscription_id.clone()),
+        (None, [only]) => Some(only.subscription_id.clone()),
+        _ => None,
+    }
+}
+
 /// One tenant subscription.
 pub fn get(
     client: &Client,
@@ -228,6 +289,27 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn default_provider_is_found_by_name_or_as_the_only_one() {
+        let sub = |id: &str, name: &str| ArmSubscription {
+            subscription_id: id.into(),
+            display_name: Some(name.into()),
+            state: None,
+            tenant_id: None,
+        };
+        let both = [
+            sub("a", "Metering Subscription"),
+            sub("b", "Default Provider Subscription"),
+        ];
+        assert_eq!(pick_default_provider(&both).as_deref(), Some("b"));
+        assert_eq!(
+            pick_default_provider(&[sub("c", "Something")]).as_deref(),
+            Some("c")
+        );
+        assert_eq!(pick_default_provider(&[sub("a", "x"), sub("c", "y")]), None);
+        assert_eq!(pick_default_provider(&[]), None);
     }
 
     #[test]

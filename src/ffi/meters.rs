@@ -70,3 +70,47 @@ pub extern "C" fn azsb_user_subscriptions(
         })
     })
 }
+
+/// The subscriptions the caller can see on the client's endpoint (ARM `GET /subscriptions`), as a JSON array
+/// of {subscriptionId, displayName, state, tenantId}.
+#[unsafe(no_mangle)]
+pub extern "C" fn azsb_client_subscriptions(
+    client: *const AzsbClient,
+    json_out: *mut *mut c_char,
+    error_out: *mut *mut AzsbError,
+) -> AzsbStatus {
+    ffi_boundary!(error_out, {
+        let client = try_ref!(client, "client", error_out);
+        check_out!(json_out, "json_out", error_out);
+        finish(
+            crate::subscriptions::visible(&client.inner),
+            error_out,
+            |list| {
+                // SAFETY: checked non-NULL above.
+                unsafe { *json_out = to_c(serde_json::to_string(&list).unwrap_or_default()) };
+            },
+        )
+    })
+}
+
+/// The Default Provider Subscription id of an admin endpoint (found by name among the caller's
+/// subscriptions), as a string.
+#[unsafe(no_mangle)]
+pub extern "C" fn azsb_default_provider_subscription(
+    client: *const AzsbClient,
+    subscription_out: *mut *mut c_char,
+    error_out: *mut *mut AzsbError,
+) -> AzsbStatus {
+    ffi_boundary!(error_out, {
+        let client = try_ref!(client, "client", error_out);
+        check_out!(subscription_out, "subscription_out", error_out);
+        finish(
+            crate::subscriptions::default_provider_subscription(&client.inner),
+            error_out,
+            |id| {
+                // SAFETY: checked non-NULL above.
+                unsafe { *subscription_out = to_c(id) };
+            },
+        )
+    })
+}
