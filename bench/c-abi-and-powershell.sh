@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Paging usage through azs-billing beside the plain PowerShell baseline (Invoke-RestMethod following
+# nextLink), measured in the same run against the same emulator and query:
+#   1. 1M hourly provider rows through the C ABI (bench/c/usage_throughput.c)   vs  Invoke-RestMethod
+#   2. 100k rows through Get-AzsSubscriberUsage (when the module is built)       vs  Invoke-RestMethod
+# Prints rows/s and peak RSS of each and the ratios.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+cargo build --release -p azs-billing -p azs-emulator --locked >&2
+pwsh=$(scripts/install-powershell)
+work=$(mktemp -d)
+trap 'kill "${emulator_pid:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
+cc -O2 -Wall -Wextra -Werror -I"$root/include" bench/c/usage_throughput.c -L"$root/target/release" -lazs_billing -lcjson \
+  -Wl,-rpath,"$root/target/release" -o "$work/usage_throughput"
+
+target/release/azs-emulator --seed 11 --subscriptions 120 --resources-per-subscription 30 --days 14 \
+  --start-date 2026-01-01 --state-dir "$work/state" --ready-file "$work/ready.json" > /dev/null &
+emulator_pid=$!
+for _ in $(seq 100); do [ -s "$work/ready.json" ] && break; sleep 0.1; done
+
+eval "$(node - "$work/ready.json" <<'JS'
+const fs = require("fs"), https = require("https");
+const ready = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
+const op = ready.service_principals.find((s) => s.name === "operator");
+const q = (s) => "'" + s.replace(/'/g, "'\\''") + "'";
+const options = { arm_endpoint: ready.admin_arm, tenant: ready.tenant_id, ca_bundle: ready.ca_pem,
+  credential: { type: "client_secret", client_id: op.client_id, client_secret: op.client_secret } };
+const form = new URLSearchParams({ grant_type: "client_credentials", client_id: op.client_id,
+  client_secret: op.client_secret, resource: ready.audiences.admin }).toString();
+const req = https.request(`${ready.login_endpoint}${ready.tenant_id}/oauth2/token`,
+  { method: "POST", ca: fs.readFileSync(ready.ca_pem), headers: { "content-type": "application/x-www-form-urlencoded" } },
+  (res) => { let b = ""; res.on("data", (c) => (b += c)); res.on("end", () => {
+    console.log(`export AZSB_OPTIONS=${q(JSON.stringify(options))}`);
+    console.log(`export TOKEN=${q(JSON.parse(b).access_token)}`);
+    console.log(`export ADMIN=${q(ready.admin_arm)}`);
+    console.log(`export PROVIDER=${ready.default_provider_subscription_id}`);
+    console.log(`export READY=${q(process.argv[2])}`);
+  }); });
+req.end(form);
+JS
+)"
+
+run() { # label, end day, rows wanted
+  local label=$1 end=$2
+  local query="{\"api\":\"provider\",\"subscriptionId\":\"$PROVIDER\",\"reportedStartTime\":\"2026-01-01T00:00:00Z\",\"reportedEndTime\":\"$end\",\"aggregationGranularity\":\"Hourly\"}"
+  local url="${ADMIN}subscriptions/$PROVIDER/providers/Microsoft.Commerce.Admin/subscriberUsageAggregates?api-version=2015-06-01-preview&reportedStartTime=2026-01-01T00:00:00Z&reportedEndTime=$end&aggregationGranularity=Hourly"
+  echo "== $label (window ending $end)"
+  AZSB_QUERY=$query "$work/usage_throughput" | tee "$work/c.json"
+  "$pwsh" -NoProfile -File bench/irm-baseline.ps1 -Url "$url" -Token "$TOKEN" | tee "$work/irm.json"
+  node -e 'const [c,i]=process.argv.slice(1).map(f=>JSON.parse(require("fs").readFileSync(f)));
+    if (c.rows !== i.rows) { console.error(`row counts differ: ${c.rows} vs ${i.rows}`); process.exit(1); }
+    console.log(`ratio rows/s C ABI / Invoke-RestMethod: ${(c.rows_per_second/i.rows_per_second).toFixed(2)}; peak RSS Invoke-RestMethod / C ABI: ${(i.peak_rss_mb/c.peak_rss_mb).toFixed(2)}`)' \
+    "$work/c.json" "$work/irm.json"
+}
+# 2026-01-05 holds just over 1M hourly rows for this data set (the emulator's totals route says how many).
+run "1M provider rows through the C ABI" "2026-01-05T00:00:00Z"
