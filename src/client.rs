@@ -4,8 +4,8 @@ use url::Url;
 
 use crate::cloud::{Cloud, Environment};
 use crate::credential::{Credential, TokenProvider};
-use crate::error::Result;
-use crate::transport::{Response, Transport, TransportOptions};
+use crate::error::{Error, Result};
+use crate::transport::{Auth, Response, Transport, TransportOptions};
 
 /// Which Resource Manager endpoint to talk to.
 #[derive(Debug, Clone)]
@@ -26,36 +26,214 @@ pub struct ClientOptions {
 }
 
 pub struct Client {
-    _private: (),
+    environment: Environment,
+    transport: Transport,
+    tokens: TokenProvider,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("environment", &self.environment)
+            .field("tokens", &self.tokens)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Client {
     /// Builds the transport and, for `Discover`, reads the endpoint's metadata. No token is requested yet.
-    pub fn new(_options: ClientOptions) -> Result<Client> {
-        unimplemented!()
+    pub fn new(options: ClientOptions) -> Result<Client> {
+        let transport = Transport::new(&options.transport)?;
+        let environment = match options.environment {
+            EnvironmentSpec::Cloud(cloud) => cloud.environment(),
+            EnvironmentSpec::Discover { arm_endpoint } => {
+                Environment::discover(&transport, &arm_endpoint)?
+            }
+            EnvironmentSpec::Custom(environment) => environment,
+        };
+        Ok(Client::with_parts(
+            environment,
+            transport,
+            options.credential,
+        ))
+    }
+
+    /// A client from an environment already known and a transport already built (no request is sent).
+    pub fn with_parts(
+        environment: Environment,
+        transport: Transport,
+        credential: Credential,
+    ) -> Client {
+        let tokens = TokenProvider::new(
+            credential,
+            &environment.login_endpoint,
+            environment.identity_system,
+        );
+        Client {
+            environment,
+            transport,
+            tokens,
+        }
     }
 
     pub fn environment(&self) -> &Environment {
-        unimplemented!()
+        &self.environment
     }
 
     pub fn transport(&self) -> &Transport {
-        unimplemented!()
+        &self.transport
     }
 
     pub fn tokens(&self) -> &TokenProvider {
-        unimplemented!()
+        &self.tokens
     }
 
     /// `path_and_query` (e.g. "subscriptions/x/providers/...?api-version=...") resolved against the
     /// Resource Manager URL.
-    pub fn arm_url(&self, _path_and_query: &str) -> Result<Url> {
-        unimplemented!()
+    ///
+    /// An absolute URL is accepted when it points at this Resource Manager endpoint (a `nextLink`), and
+    /// refused for any other host: the request would carry this endpoint's access token.
+    pub fn arm_url(&self, path_and_query: &str) -> Result<Url> {
+        let text = path_and_query.trim();
+        let base = &self.environment.resource_manager;
+        let url = match Url::parse(text) {
+            Ok(absolute) => absolute,
+            Err(url::ParseError::RelativeUrlWithoutBase) => {
+                // A leading '/' would drop a base path (`https://host/arm/`); '//' would name another host.
+                base.join(text.trim_start_matches('/')).map_err(|e| {
+                    Error::invalid(
+                        "path_and_query",
+                        format!("'{text}' is not a usable path ({e})"),
+                    )
+                })?
+            }
+            Err(e) => {
+                return Err(Error::invalid(
+                    "path_and_query",
+                    format!("'{text}' is not a usable path or URL ({e})"),
+                ));
+            }
+        };
+        self.check_same_endpoint(&url, "path_and_query")?;
+        Ok(url)
     }
 
     /// Authenticated GET of a JSON resource on this endpoint, with retries; a 401 invalidates the cached
     /// token and is retried once with a fresh one.
-    pub fn get_json(&self, _url: &Url) -> Result<Response> {
-        unimplemented!()
+    pub fn get_json(&self, url: &Url) -> Result<Response> {
+        self.transport.check_url(url)?;
+        self.check_same_endpoint(url, "url")?;
+        let audience = &self.environment.audience;
+        let token = self.tokens.token(&self.transport, audience)?;
+        match self.transport.get(url, Auth::Bearer(token.expose()), true) {
+            // The token may have been revoked or signed with a key the service has since rolled; one fresh
+            // token settles it, a second 401 is the answer.
+            Err(Error::Service(e)) if e.status == 401 && self.tokens.can_renew() => {
+                self.tokens.invalidate(audience);
+                let token = self.tokens.token(&self.transport, audience)?;
+                self.transport.get(url, Auth::Bearer(token.expose()), true)
+            }
+            other => other,
+        }
+    }
+
+    /// The access token is only ever sent to this environment's Resource Manager (same scheme, host and
+    /// port).
+    fn check_same_endpoint(&self, url: &Url, what: &'static str) -> Result<()> {
+        let base = &self.environment.resource_manager;
+        if url.origin() == base.origin() {
+            return Ok(());
+        }
+        Err(Error::invalid(
+            what,
+            format!(
+                "{} is not this client's Resource Manager endpoint ({}); its access token is not sent elsewhere",
+                url.origin().ascii_serialization(),
+                base.origin().ascii_serialization()
+            ),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::Secret;
+
+    fn client() -> Client {
+        let environment = Environment::custom(
+            "Stamp",
+            "https://adminmanagement.local.azurestack.external/",
+            "https://login.microsoftonline.com/",
+            "https://adminmanagement.contoso.onmicrosoft.com/1",
+        )
+        .unwrap();
+        let transport = Transport::new(&TransportOptions::default()).unwrap();
+        Client::with_parts(
+            environment,
+            transport,
+            Credential::AccessToken(Secret::new("token")),
+        )
+    }
+
+    #[test]
+    fn arm_urls() {
+        let client = client();
+        let base = "https://adminmanagement.local.azurestack.external/";
+        assert_eq!(
+            client
+                .arm_url("subscriptions/s/providers/X?api-version=1")
+                .unwrap()
+                .as_str(),
+            format!("{base}subscriptions/s/providers/X?api-version=1")
+        );
+        assert_eq!(
+            client
+                .arm_url("/metadata/endpoints?api-version=2015-01-01")
+                .unwrap()
+                .as_str(),
+            format!("{base}metadata/endpoints?api-version=2015-01-01")
+        );
+        // A nextLink on the same endpoint is taken as is.
+        let next = format!("{base}subscriptions/s/x?api-version=1&continuationToken=abc%2B");
+        assert_eq!(client.arm_url(&next).unwrap().as_str(), next);
+        // '//host' cannot switch hosts.
+        assert_eq!(
+            client.arm_url("//evil.example/x").unwrap().as_str(),
+            format!("{base}evil.example/x")
+        );
+        for other in [
+            "https://evil.example/subscriptions",
+            "http://adminmanagement.local.azurestack.external/x",
+            "https://adminmanagement.local.azurestack.external:8443/x",
+        ] {
+            let err = client.arm_url(other).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    Error::InvalidArgument {
+                        what: "path_and_query",
+                        ..
+                    }
+                ),
+                "{other}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn get_json_refuses_other_hosts_before_sending() {
+        let client = client();
+        let err = client
+            .get_json(&Url::parse("https://evil.example/x").unwrap())
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidArgument { what: "url", .. }),
+            "{err}"
+        );
+        let err = client
+            .get_json(&Url::parse("http://evil.example/x").unwrap())
+            .unwrap_err();
+        assert!(err.to_string().contains("allow_http"), "{err}");
     }
 }

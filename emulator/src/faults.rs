@@ -334,7 +334,15 @@ pub async fn apply(State(state): State<FaultLayerState>, request: Request, next:
         return next.run(request).await;
     };
     tracing::info!(kind = ?rule.kind, %path, "injecting fault");
-    match rule.kind {
+    let correlation_id = request
+        .headers()
+        .get("x-ms-correlation-request-id")
+        .cloned();
+    let answered_here = matches!(
+        rule.kind,
+        FaultKind::Throttle | FaultKind::Unavailable | FaultKind::GatewayTimeout
+    );
+    let mut response = match rule.kind {
         FaultKind::Throttle => {
             let mut response = ArmError::new(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -411,7 +419,20 @@ pub async fn apply(State(state): State<FaultLayerState>, request: Request, next:
             Response::from_parts(parts, Body::from(keep))
         }
         FaultKind::Latency => unreachable!("latency rules never become the fault"),
+    };
+    if answered_here {
+        // ARM's front end stamps every answer, throttling included, with request ids; clients report them.
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let headers = response.headers_mut();
+        if let Ok(value) = HeaderValue::from_str(&request_id) {
+            headers.insert("x-ms-request-id", value.clone());
+            headers.insert(
+                "x-ms-correlation-request-id",
+                correlation_id.unwrap_or(value),
+            );
+        }
     }
+    response
 }
 
 fn set_retry_after(response: &mut Response, retry_after_ms: u64) {

@@ -51,6 +51,7 @@ async fn throttling_every_second_request_with_retry_after() {
                     "0"
                 );
                 assert_eq!(reply.error_code(), "SubscriptionRequestsThrottled");
+                assert!(reply.headers.contains_key("x-ms-request-id"));
             }
             out.push(reply.status);
         }

@@ -1,0 +1,173 @@
+//! A stamp for the library's integration tests: the emulator in-process, on its own thread with its own
+//! tokio runtime, so that the blocking client under test never runs inside a runtime.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use azs_billing::client::{ClientOptions, EnvironmentSpec};
+use azs_billing::credential::Credential;
+use azs_billing::retry::RetryPolicy;
+use azs_billing::secret::Secret;
+use azs_billing::transport::TransportOptions;
+use azs_emulator::EmulatorConfig;
+use chrono::NaiveDate;
+use serde_json::Value;
+use url::Url;
+
+/// The standard test data set: seed 7, 6 subscriptions of 8 resources, 7 days from 2026-01-05, device
+/// codes approved after 200 ms.
+pub fn config() -> EmulatorConfig {
+    let mut config = EmulatorConfig::with_seed(7);
+    config.subscriptions = 6;
+    config.resources_per_subscription = 8;
+    config.days = 7;
+    config.start_date = NaiveDate::from_ymd_opt(2026, 1, 5);
+    config.device_code_approval_delay = Duration::from_millis(200);
+    config
+}
+
+pub struct Stamp {
+    /// The emulator's ready document.
+    pub ready: Value,
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    _state_dir: tempfile::TempDir,
+}
+
+pub fn start() -> Stamp {
+    start_with(config())
+}
+
+pub fn start_with(mut config: EmulatorConfig) -> Stamp {
+    let state_dir = tempfile::tempdir().expect("temp dir");
+    config.state_dir = state_dir.path().to_path_buf();
+    let (ready_tx, ready_rx) = mpsc::channel();
+    let (stop_tx, stop_rx) = mpsc::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("tokio runtime");
+        let emulator = match runtime.block_on(azs_emulator::start(config)) {
+            Ok(emulator) => emulator,
+            Err(e) => {
+                let _ = ready_tx.send(Err(format!("{e:#}")));
+                return;
+            }
+        };
+        let _ = ready_tx.send(Ok(emulator.ready().clone()));
+        // Serve until the test drops its Stamp (or panics, which drops the sender too).
+        let _ = stop_rx.recv();
+        drop(emulator);
+        runtime.shutdown_timeout(Duration::from_millis(200));
+    });
+    let ready = ready_rx
+        .recv()
+        .expect("the emulator thread answers")
+        .unwrap_or_else(|e| panic!("the emulator did not start: {e}"));
+    Stamp {
+        ready,
+        stop: Some(stop_tx),
+        thread: Some(thread),
+        _state_dir: state_dir,
+    }
+}
+
+impl Drop for Stamp {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Stamp {
+    pub fn s(&self, pointer: &str) -> String {
+        self.ready
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .unwrap_or_else(|| panic!("ready document has no {pointer}"))
+            .to_string()
+    }
+
+    pub fn url(&self, pointer: &str) -> Url {
+        Url::parse(&self.s(pointer)).expect("a URL")
+    }
+
+    pub fn ca(&self) -> PathBuf {
+        PathBuf::from(self.s("/ca_pem"))
+    }
+
+    pub fn principal(&self, name: &str) -> Value {
+        self.ready["service_principals"]
+            .as_array()
+            .and_then(|sps| sps.iter().find(|sp| sp["name"] == name))
+            .unwrap_or_else(|| panic!("no service principal {name}"))
+            .clone()
+    }
+
+    pub fn secret_credential(&self, name: &str) -> Credential {
+        let sp = self.principal(name);
+        Credential::ClientSecret {
+            tenant: self.s("/tenant_id"),
+            client_id: sp["client_id"].as_str().expect("client_id").to_string(),
+            secret: Secret::new(sp["client_secret"].as_str().expect("client_secret")),
+        }
+    }
+
+    /// Transport options trusting the emulator's CA, with short retry waits.
+    pub fn transport_options(&self) -> TransportOptions {
+        TransportOptions {
+            ca_bundle: Some(self.ca()),
+            connect_timeout: Duration::from_secs(5),
+            read_timeout: Duration::from_secs(20),
+            retry: RetryPolicy {
+                max_retries: 4,
+                initial_delay: Duration::from_millis(10),
+                max_delay: Duration::from_millis(200),
+                max_total: Duration::from_secs(10),
+            },
+            ..TransportOptions::default()
+        }
+    }
+
+    /// Options discovering the admin (or tenant) endpoint.
+    pub fn options(&self, endpoint: &str, credential: Credential) -> ClientOptions {
+        ClientOptions {
+            environment: EnvironmentSpec::Discover {
+                arm_endpoint: self.url(&format!("/{endpoint}")),
+            },
+            credential,
+            transport: self.transport_options(),
+        }
+    }
+
+    /// A plain reqwest client for the control routes, trusting the emulator's CA only.
+    pub fn control(&self) -> reqwest::blocking::Client {
+        let pem = std::fs::read(self.ca()).expect("CA file");
+        reqwest::blocking::Client::builder()
+            .tls_certs_only([reqwest::Certificate::from_pem(&pem).expect("CA PEM")])
+            .no_proxy()
+            .build()
+            .expect("control client")
+    }
+
+    /// Replaces the fault plan (`PUT {admin_arm}_emulator/faults`).
+    pub fn set_faults(&self, rules: &[&str]) {
+        let response = self
+            .control()
+            .put(format!("{}_emulator/faults", self.s("/admin_arm")))
+            .json(&serde_json::json!({ "rules": rules }))
+            .send()
+            .expect("fault plan sent");
+        assert!(
+            response.status().is_success(),
+            "fault plan refused: {:?}",
+            response.text()
+        );
+    }
+}
