@@ -1,0 +1,39 @@
+@{
+    RootModule           = 'AzsBilling.psm1'
+    ModuleVersion        = '0.1.0'
+    GUID                 = '5f0f7c1e-3d4b-4b7a-9a52-2f8e6c1d9b40'
+    Author               = 'azs-billing contributors'
+    CompanyName          = 'azs-billing'
+    Copyright            = '(c) azs-billing contributors. MIT License.'
+    Description          = 'Azure Stack Hub usage and billing: provider (subscriber) and tenant usage with automatic paging, the meter catalogue and tenant subscriptions, through the azs_billing native library.'
+
+    # The shim targets .NET 8, which PowerShell runs from 7.4 on.
+    PowerShellVersion    = '7.4'
+    CompatiblePSEditions = @('Core')
+
+    # The precompiled shim: P/Invoke declarations for the C ABI, the native library resolver
+    # (runtimes/<rid>/native) and the static methods the script calls. AzsBilling.psm1 loads and
+    # version-checks the native library as it is imported, so a missing library fails Import-Module.
+    RequiredAssemblies   = @('bin/AzsBilling.Native.dll')
+    FormatsToProcess     = @('AzsBilling.Format.ps1xml')
+
+    # Explicit lists (no wildcards): fast imports and exactly these commands.
+    FunctionsToExport    = @(
+        'Connect-AzsBillingEnvironment'
+        'Disconnect-AzsBillingEnvironment'
+        'Get-AzsSubscriberUsage'
+        'Get-AzsTenantUsage'
+        'Get-AzsUsageMeter'
+        'Get-AzsUserSubscription'
+    )
+    CmdletsToExport      = @()
+    AliasesToExport      = @()
+    VariablesToExport    = @()
+
+    PrivateData          = @{
+        PSData = @{
+            Tags       = @('AzureStack', 'AzureStackHub', 'Usage', 'Billing', 'PSEdition_Core', 'Linux', 'Windows', 'macOS')
+            LicenseUri = 'https://opensource.org/licenses/MIT'
+        }
+    }
+}

@@ -1,0 +1,198 @@
+// Thin static methods the module's script calls, one per C function: JSON strings in and out, handles as
+// SafeHandles, and every failure as an AzsBillingException. No business logic lives here or in the script.
+
+using System;
+using System.Management.Automation.Host;
+using System.Runtime.InteropServices;
+
+namespace AzsBilling.Native
+{
+    public static class Api
+    {
+        /// <summary>The library's version ("0.1.0").</summary>
+        public static string Version
+        {
+            get
+            {
+                NativeLoader.EnsureLoaded();
+                return Marshal.PtrToStringUTF8(NativeMethods.azsb_version()) ?? "";
+            }
+        }
+
+        /// <summary>The library's ABI version (1).</summary>
+        public static uint AbiVersion
+        {
+            get
+            {
+                NativeLoader.EnsureLoaded();
+                return NativeMethods.azsb_abi_version();
+            }
+        }
+
+        /// <summary>
+        /// Creates a client from options JSON (see azsb_client_new). The device code sign-in message, when a
+        /// device code credential needs one, goes to <paramref name="ui"/> as a warning line, or to stderr.
+        /// </summary>
+        public static ClientHandle ClientNew(string optionsJson, PSHostUserInterface? ui = null)
+        {
+            NativeLoader.EnsureLoaded();
+            DeviceCodeCallback callback = (_, message) => ShowDeviceCodeMessage(ui, message);
+            AzsbStatus status = NativeMethods.azsb_client_new(optionsJson, callback, IntPtr.Zero, out ClientHandle client, out IntPtr error);
+            Check(status, error);
+            client.Callback = callback;
+            GC.KeepAlive(callback);
+            return client;
+        }
+
+        /// <summary>{"name","resource_manager","login_endpoint","audience","identity_system"}.</summary>
+        public static string ClientEnvironment(ClientHandle client)
+        {
+            Check(NativeMethods.azsb_client_environment(client, out IntPtr json, out IntPtr error), error);
+            return TakeString(json) ?? "{}";
+        }
+
+        /// <summary>The subscriptions the caller sees on the endpoint, a JSON array.</summary>
+        public static string ClientSubscriptions(ClientHandle client)
+        {
+            Check(NativeMethods.azsb_client_subscriptions(client, out IntPtr json, out IntPtr error), error);
+            return TakeString(json) ?? "[]";
+        }
+
+        /// <summary>The Default Provider Subscription id of an admin endpoint.</summary>
+        public static string DefaultProviderSubscription(ClientHandle client)
+        {
+            Check(NativeMethods.azsb_default_provider_subscription(client, out IntPtr id, out IntPtr error), error);
+            return TakeString(id) ?? "";
+        }
+
+        /// <summary>Opens a usage query (checked locally; nothing is fetched yet).</summary>
+        public static UsageQueryHandle UsageOpen(ClientHandle client, string queryJson)
+        {
+            Check(NativeMethods.azsb_usage_open(client, queryJson, out UsageQueryHandle query, out IntPtr error), error);
+            query.Callback = client.Callback;
+            return query;
+        }
+
+        /// <summary>The next page as a JSON array of records, or null after the last page.</summary>
+        public static string? UsageNextPage(UsageQueryHandle query)
+        {
+            Check(NativeMethods.azsb_usage_next_page(query, out IntPtr page, out IntPtr error), error);
+            return TakeString(page);
+        }
+
+        /// <summary>The continuation token after the last page fetched, or null.</summary>
+        public static string? UsageContinuationToken(UsageQueryHandle query)
+        {
+            Check(NativeMethods.azsb_usage_continuation_token(query, out IntPtr token, out IntPtr error), error);
+            return TakeString(token);
+        }
+
+        /// <summary>A meter as JSON {"id","name","unit","category","description"}, or null when unknown.</summary>
+        public static string? MeterLookup(string meterId)
+        {
+            NativeLoader.EnsureLoaded();
+            Check(NativeMethods.azsb_meter_lookup(meterId, out IntPtr json, out IntPtr error), error);
+            return TakeString(json);
+        }
+
+        /// <summary>The meter catalogue as a JSON array.</summary>
+        public static string Meters()
+        {
+            NativeLoader.EnsureLoaded();
+            Check(NativeMethods.azsb_meters(out IntPtr json, out IntPtr error), error);
+            return TakeString(json) ?? "[]";
+        }
+
+        /// <summary>Tenant subscriptions under a provider subscription, a JSON array; filter is an OData $filter or null.</summary>
+        public static string UserSubscriptions(ClientHandle client, string providerSubscriptionId, string? filter)
+        {
+            Check(NativeMethods.azsb_user_subscriptions(
+                client, providerSubscriptionId, string.IsNullOrEmpty(filter) ? null : filter, out IntPtr json, out IntPtr error), error);
+            return TakeString(json) ?? "[]";
+        }
+
+        private static void ShowDeviceCodeMessage(PSHostUserInterface? ui, IntPtr message)
+        {
+            // An exception must never unwind into the native caller: it would end the process.
+            try
+            {
+                string text = Marshal.PtrToStringUTF8(message) ?? "";
+                try
+                {
+                    if (ui != null)
+                    {
+                        ui.WriteWarningLine(text);
+                        return;
+                    }
+                }
+                catch (Exception)
+                {
+                    // The host cannot write from here; fall back to stderr.
+                }
+                Console.Error.WriteLine(text);
+            }
+            catch (Exception)
+            {
+                // Nothing sensible left to do.
+            }
+        }
+
+        /// <summary>Reads a string the library returned and frees it.</summary>
+        private static string? TakeString(IntPtr p)
+        {
+            if (p == IntPtr.Zero)
+            {
+                return null;
+            }
+            try
+            {
+                return Marshal.PtrToStringUTF8(p);
+            }
+            finally
+            {
+                NativeMethods.azsb_string_free(p);
+            }
+        }
+
+        /// <summary>Throws the error a failed call returned (and frees it).</summary>
+        private static void Check(AzsbStatus status, IntPtr error)
+        {
+            if (status == AzsbStatus.Ok)
+            {
+                if (error != IntPtr.Zero)
+                {
+                    NativeMethods.azsb_error_free(error);
+                }
+                return;
+            }
+            try
+            {
+                string statusName = Marshal.PtrToStringUTF8(NativeMethods.azsb_status_name((uint)status)) ?? status.ToString();
+                if (error == IntPtr.Zero)
+                {
+                    throw new AzsBillingException(status, statusName, $"The azs_billing library failed with {statusName}.", 0, null, null, null);
+                }
+                string message = Marshal.PtrToStringUTF8(NativeMethods.azsb_error_message(error)) ?? "";
+                if (message.Length == 0)
+                {
+                    message = $"The azs_billing library failed with {statusName}.";
+                }
+                throw new AzsBillingException(
+                    status,
+                    statusName,
+                    message,
+                    NativeMethods.azsb_error_http_status(error),
+                    Marshal.PtrToStringUTF8(NativeMethods.azsb_error_code(error)),
+                    Marshal.PtrToStringUTF8(NativeMethods.azsb_error_request_id(error)),
+                    Marshal.PtrToStringUTF8(NativeMethods.azsb_error_correlation_id(error)));
+            }
+            finally
+            {
+                if (error != IntPtr.Zero)
+                {
+                    NativeMethods.azsb_error_free(error);
+                }
+            }
+        }
+    }
+}
