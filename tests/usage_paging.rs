@@ -34,6 +34,14 @@ fn operator_client(stamp: &Stamp) -> Arc<Client> {
     )
 }
 
+/// Rows of a whole query, paged through the library.
+fn count_rows(client: Arc<Client>, query: UsageQuery) -> usize {
+    UsagePager::new(client, query)
+        .expect("pager")
+        .map(|p| p.expect("page").records.len())
+        .sum()
+}
+
 /// The emulator's own count for a query, from its control route.
 fn expected_rows(stamp: &Stamp, query: &str) -> u64 {
     let totals: serde_json::Value = stamp
@@ -115,10 +123,7 @@ fn a_continuation_token_resumes_where_paging_stopped() {
         "2026-01-08T00:00:00Z",
         Granularity::Hourly,
     );
-    let all: usize = UsagePager::new(client.clone(), query.clone())
-        .expect("pager")
-        .map(|p| p.expect("page").records.len())
-        .sum();
+    let all = count_rows(client.clone(), query.clone());
     let mut first = UsagePager::new(client.clone(), query.clone()).expect("pager");
     let page = first.next_page().expect("page").expect("a first page");
     let token = first
@@ -129,10 +134,7 @@ fn a_continuation_token_resumes_where_paging_stopped() {
         continuation_token: Some(token),
         ..query
     };
-    let rest: usize = UsagePager::new(client, resumed)
-        .expect("pager")
-        .map(|p| p.expect("page").records.len())
-        .sum();
+    let rest = count_rows(client, resumed);
     assert_eq!(page.records.len() + rest, all);
 }
 
@@ -146,18 +148,12 @@ fn throttling_and_dropped_connections_mid_paging_are_retried() {
         "2026-01-08T00:00:00Z",
         Granularity::Hourly,
     );
-    let clean: usize = UsagePager::new(client.clone(), query.clone())
-        .expect("pager")
-        .map(|p| p.expect("page").records.len())
-        .sum();
+    let clean = count_rows(client.clone(), query.clone());
     stamp.set_faults(&[
         "429:every=2,count=3,retry-after-ms=20,path=usage",
         "drop:every=3,count=1,path=usage",
     ]);
-    let faulted: usize = UsagePager::new(client, query)
-        .expect("pager")
-        .map(|p| p.expect("page").records.len())
-        .sum();
+    let faulted = count_rows(client, query);
     assert_eq!(faulted, clean);
 }
 
@@ -221,10 +217,7 @@ fn tenant_usage_and_service_errors_carry_the_request_id() {
             Granularity::Daily,
         )
     };
-    let rows: usize = UsagePager::new(client.clone(), own.clone())
-        .expect("pager")
-        .map(|p| p.expect("page").records.len())
-        .sum();
+    let rows = count_rows(client.clone(), own.clone());
     assert!(rows > 0);
     // A subscription the stamp does not have: 404 from the service, with its code and request id.
     let foreign = UsageQuery {
