@@ -53,5 +53,5 @@ run() { # label, end day, rows wanted
     console.log(`ratio rows/s C ABI / Invoke-RestMethod: ${(c.rows_per_second/i.rows_per_second).toFixed(2)}; peak RSS Invoke-RestMethod / C ABI: ${(i.peak_rss_mb/c.peak_rss_mb).toFixed(2)}`)' \
     "$work/c.json" "$work/irm.json"
 }
-# 2026-01-05 holds just over 1M hourly rows for this data set (the emulator's totals route says how many).
-run "1M provider rows through the C ABI" "2026-01-05T00:00:00Z"
+# 2026-01-01 to 2026-01-09 holds just over 1M hourly rows for this data set (the totals route says how many).
+run "1M provider rows through the C ABI" "2026-01-09T00:00:00Z"

@@ -108,6 +108,8 @@ typedef struct azsb_usage_query azsb_usage_query;
  */
 typedef void (*azsb_device_code_callback)(void *userdata, const char *message);
 
+
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus

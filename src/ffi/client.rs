@@ -108,8 +108,8 @@ pub extern "C" fn azsb_client_free(client: *mut AzsbClient) {
     if client.is_null() {
         return;
     }
-    let _ = std::panic::catch_unwind(|| {
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         // SAFETY: the caller promised the client came from azsb_client_new and is freed once.
         drop(unsafe { Box::from_raw(client) });
-    });
+    }));
 }

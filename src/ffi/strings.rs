@@ -36,11 +36,11 @@ pub extern "C" fn azsb_string_free(s: *mut c_char) {
     if s.is_null() {
         return;
     }
-    let _ = std::panic::catch_unwind(|| {
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         // SAFETY: the caller promised `s` came from this library (CString::into_raw in `to_c`) and has not
         // been freed; ownership returns here exactly once.
         drop(unsafe { CString::from_raw(s) });
-    });
+    }));
 }
 
 /// The library version ("0.1.0"), a static string: do not free it.

@@ -83,8 +83,8 @@ pub extern "C" fn azsb_usage_free(query: *mut AzsbUsageQuery) {
     if query.is_null() {
         return;
     }
-    let _ = std::panic::catch_unwind(|| {
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         // SAFETY: the caller promised the query came from azsb_usage_open and is freed once.
         drop(unsafe { Box::from_raw(query) });
-    });
+    }));
 }

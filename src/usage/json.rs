@@ -1,35 +1,57 @@
-//! The JSON form of usage records handed to C and PowerShell: every typed field, the meter's catalogue name
-//! and unit, and the parsed instanceData, with the raw instanceData string kept.
+//! The JSON form of usage records handed to C and PowerShell: every typed field, the meter's catalogue name,
+//! unit and category, and the parsed instanceData, with the raw instanceData string kept. Serialised
+//! straight from borrowed fields: this runs once per row on every page.
 
 use crate::usage::record::UsageRecord;
 
-/// A JSON array of records.
-pub fn records_json(records: &[UsageRecord]) -> String {
-    let values: Vec<serde_json::Value> = records.iter().map(record_value).collect();
-    serde_json::Value::Array(values).to_string()
+#[derive(serde::Serialize)]
+struct RecordJson<'a> {
+    #[serde(flatten)]
+    record: &'a UsageRecord,
+    meter_name: Option<&'a str>,
+    unit: Option<&'a str>,
+    meter_category: Option<&'a str>,
 }
 
-fn record_value(r: &UsageRecord) -> serde_json::Value {
-    let mut value = serde_json::to_value(r).unwrap_or(serde_json::Value::Null);
-    if let Some(object) = value.as_object_mut() {
-        object.insert("meter_name".into(), r.meter.map(|m| m.name.clone()).into());
-        object.insert("unit".into(), r.meter.map(|m| m.unit.clone()).into());
-        object.insert(
-            "meter_category".into(),
-            r.meter.map(|m| m.category.clone()).into(),
-        );
-        object.insert(
-            "usage_start".into(),
-            r.usage_start
-                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-                .into(),
-        );
-        object.insert(
-            "usage_end".into(),
-            r.usage_end
-                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-                .into(),
-        );
+/// A JSON array of records.
+pub fn records_json(records: &[UsageRecord]) -> String {
+    let rows: Vec<RecordJson<'_>> = records
+        .iter()
+        .map(|record| RecordJson {
+            record,
+            meter_name: record.meter.map(|m| m.name.as_str()),
+            unit: record.meter.map(|m| m.unit.as_str()),
+            meter_category: record.meter.map(|m| m.category.as_str()),
+        })
+        .collect();
+    serde_json::to_string(&rows).unwrap_or_else(|_| "[]".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_carry_meter_names_and_utc_times() {
+        let row = serde_json::json!({
+            "id": "/subscriptions/s/providers/Microsoft.Commerce.Admin/UsageAggregate/s-m",
+            "name": "s-m", "type": "Microsoft.Commerce.Admin/UsageAggregate",
+            "properties": {
+                "subscriptionId": "s", "usageStartTime": "2026-01-05T00:00:00+00:00",
+                "usageEndTime": "2026-01-05T01:00:00+00:00", "meterId": "F271A8A388C44D93956A063E1D2FA80B",
+                "quantity": 1,
+                "instanceData": "{\"Microsoft.Resources\":{\"resourceUri\":\"/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/publicIPAddresses/ip1\",\"location\":\"local\",\"tags\":null,\"additionalInfo\":null}}"
+            }
+        });
+        let record = UsageRecord::from_json(&row).expect("a record");
+        let json: serde_json::Value = serde_json::from_str(&records_json(&[record])).expect("JSON");
+        let first = &json[0];
+        assert_eq!(first["meter_name"], "Static IP Address Usage");
+        assert_eq!(first["unit"], "IP addresses");
+        assert_eq!(first["usage_start"], "2026-01-05T00:00:00Z");
+        assert_eq!(first["subscription_id"], "s");
+        assert_eq!(first["quantity"], 1.0);
+        assert_eq!(first["instance"]["resource"]["resource_name"], "ip1");
+        assert_eq!(records_json(&[]), "[]");
     }
-    value
 }

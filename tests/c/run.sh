@@ -52,5 +52,7 @@ valgrind=(valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-le
 echo "== C API tests under valgrind"
 "${valgrind[@]}" "$build/usage_test"
 echo "== C example under valgrind"
-"${valgrind[@]}" "$build/usage_by_meter" | head -5
+"${valgrind[@]}" "$build/usage_by_meter" > "$build/example.txt"
+head -5 "$build/example.txt"
+grep -q "Base VM Size Hours" "$build/example.txt" || { echo "the example printed no meter names" >&2; exit 1; }
 echo "c: 2 passed, 0 failed"

@@ -1,0 +1,132 @@
+//! The main job: start an emulated stamp, connect as the operator through the library (metadata discovery,
+//! service principal sign-in, the stamp's CA), and print last week's usage per subscription and meter, with
+//! meter names and units.
+//!
+//! `cargo run --example last_week_usage`
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use azs_billing::client::{Client, ClientOptions, EnvironmentSpec};
+use azs_billing::credential::Credential;
+use azs_billing::transport::TransportOptions;
+use azs_billing::usage::{Granularity, UsageApi, UsagePager, UsageQuery};
+use chrono::{Days, Utc};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let state_dir =
+        std::env::temp_dir().join(format!("azs-billing-example-{}", std::process::id()));
+    let (ready, stop) = start_emulator(state_dir.clone())?;
+    let text = |pointer: &str| {
+        ready
+            .pointer(pointer)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let operator = ready["service_principals"]
+        .as_array()
+        .and_then(|sps| sps.iter().find(|sp| sp["name"] == "operator"))
+        .ok_or("the ready document has no operator service principal")?;
+
+    let client = Arc::new(Client::new(ClientOptions {
+        environment: EnvironmentSpec::Discover {
+            arm_endpoint: text("/admin_arm").parse()?,
+        },
+        credential: Credential::ClientSecret {
+            tenant: text("/tenant_id"),
+            client_id: operator["client_id"].as_str().unwrap_or_default().into(),
+            secret: operator["client_secret"]
+                .as_str()
+                .unwrap_or_default()
+                .into(),
+        },
+        transport: TransportOptions {
+            ca_bundle: Some(text("/ca_pem").into()),
+            ..TransportOptions::default()
+        },
+    })?);
+    let provider = azs_billing::subscriptions::default_provider_subscription(&client)?;
+    let owners: BTreeMap<String, String> =
+        azs_billing::subscriptions::list(&client, &provider, None)?
+            .into_iter()
+            .map(|s| (s.subscription_id, s.owner.unwrap_or_default()))
+            .collect();
+
+    let today = Utc::now().date_naive();
+    let start = (today - Days::new(7))
+        .and_hms_opt(0, 0, 0)
+        .ok_or("midnight")?
+        .and_utc();
+    let end = today.and_hms_opt(0, 0, 0).ok_or("midnight")?.and_utc();
+    let query = UsageQuery {
+        api: UsageApi::Provider,
+        subscription_id: provider,
+        reported_start: start,
+        reported_end: end,
+        granularity: Granularity::Daily,
+        subscriber_id: None,
+        continuation_token: None,
+    };
+    let mut totals: BTreeMap<(String, String), (f64, String, String)> = BTreeMap::new();
+    let mut rows = 0;
+    for page in UsagePager::new(client, query)? {
+        for record in page?.records {
+            let (name, unit) = record
+                .meter
+                .map_or(("(unknown meter)".into(), String::new()), |m| {
+                    (m.name.clone(), m.unit.clone())
+                });
+            let entry = totals
+                .entry((record.subscription_id, record.meter_id_normalized))
+                .or_insert((0.0, name, unit));
+            entry.0 += record.quantity;
+            rows += 1;
+        }
+    }
+    println!(
+        "{rows} daily rows reported {} to {} (UTC, end exclusive)\n",
+        start.date_naive(),
+        end.date_naive()
+    );
+    println!(
+        "{:<38} {:<34} {:<36} {:>14} unit",
+        "subscription", "owner", "meter", "quantity"
+    );
+    for ((subscription, _), (quantity, name, unit)) in &totals {
+        let owner = owners.get(subscription).map(String::as_str).unwrap_or("");
+        println!("{subscription:<38} {owner:<42} {name:<36} {quantity:>14.3} {unit}");
+    }
+    let _ = stop.send(());
+    let _ = std::fs::remove_dir_all(state_dir);
+    Ok(())
+}
+
+/// Runs the emulator on its own thread and runtime (the library's client is blocking).
+fn start_emulator(
+    state_dir: std::path::PathBuf,
+) -> Result<(serde_json::Value, std::sync::mpsc::Sender<()>), Box<dyn std::error::Error>> {
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        let runtime = match tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+        {
+            Ok(runtime) => runtime,
+            Err(e) => return drop(ready_tx.send(Err(e.to_string()))),
+        };
+        let mut config = azs_emulator::EmulatorConfig::with_seed(1);
+        config.state_dir = state_dir;
+        match runtime.block_on(azs_emulator::start(config)) {
+            Ok(emulator) => {
+                let _ = ready_tx.send(Ok(emulator.ready().clone()));
+                let _ = stop_rx.recv();
+            }
+            Err(e) => drop(ready_tx.send(Err(format!("{e:#}")))),
+        }
+    });
+    let ready = ready_rx.recv()??;
+    Ok((ready, stop_tx))
+}

@@ -1,0 +1,235 @@
+//! Usage through the library against the emulator: every row once across pages, resuming from a
+//! continuation token, retries in the middle of paging, local validation before anything is sent.
+
+mod support;
+
+use std::sync::Arc;
+
+use azs_billing::client::Client;
+use azs_billing::error::Error;
+use azs_billing::usage::{Granularity, UsageApi, UsagePager, UsageQuery};
+use chrono::{DateTime, Utc};
+use support::Stamp;
+
+fn utc(text: &str) -> DateTime<Utc> {
+    text.parse().expect("a UTC time")
+}
+
+fn provider_query(stamp: &Stamp, start: &str, end: &str, granularity: Granularity) -> UsageQuery {
+    UsageQuery {
+        api: UsageApi::Provider,
+        subscription_id: stamp.s("/default_provider_subscription_id"),
+        reported_start: utc(start),
+        reported_end: utc(end),
+        granularity,
+        subscriber_id: None,
+        continuation_token: None,
+    }
+}
+
+fn operator_client(stamp: &Stamp) -> Arc<Client> {
+    Arc::new(
+        Client::new(stamp.options("admin_arm", stamp.secret_credential("operator")))
+            .expect("client"),
+    )
+}
+
+/// Rows of a whole query, paged through the library.
+fn count_rows(client: Arc<Client>, query: UsageQuery) -> usize {
+    UsagePager::new(client, query)
+        .expect("pager")
+        .map(|p| p.expect("page").records.len())
+        .sum()
+}
+
+/// The emulator's own count for a query, from its control route.
+fn expected_rows(stamp: &Stamp, query: &str) -> u64 {
+    let totals: serde_json::Value = stamp
+        .control()
+        .get(format!(
+            "{}_emulator/usage/totals?{query}",
+            stamp.s("/admin_arm")
+        ))
+        .send()
+        .and_then(|r| r.json())
+        .expect("totals");
+    totals["rows"].as_u64().expect("rows")
+}
+
+#[test]
+fn provider_paging_returns_every_row_once() {
+    let stamp = support::start();
+    let client = operator_client(&stamp);
+    let query = provider_query(
+        &stamp,
+        "2026-01-06T00:00:00Z",
+        "2026-01-09T00:00:00Z",
+        Granularity::Hourly,
+    );
+    let mut pager = UsagePager::new(client, query).expect("valid query");
+    let mut rows = Vec::new();
+    while let Some(page) = pager.next_page().expect("page") {
+        rows.extend(page.records);
+    }
+    let expected = expected_rows(
+        &stamp,
+        "api=provider&reportedStartTime=2026-01-06T00:00:00Z&reportedEndTime=2026-01-09T00:00:00Z&aggregationGranularity=Hourly",
+    );
+    assert!(
+        pager.pages_fetched() >= 3,
+        "{} pages",
+        pager.pages_fetched()
+    );
+    assert_eq!(rows.len() as u64, expected);
+    let mut keys: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.meter_id.clone(),
+                r.instance_data_raw.clone(),
+                r.usage_start,
+            )
+        })
+        .collect();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), rows.len(), "no duplicates");
+    // Typed fields: meters named, instanceData parsed, VM sizes found.
+    assert!(
+        rows.iter()
+            .any(|r| r.meter.is_some_and(|m| m.name == "Base VM Size Hours"))
+    );
+    assert!(
+        rows.iter()
+            .all(|r| r.instance.as_ref().is_some_and(|i| i.resource.is_some()))
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r.instance.as_ref().is_some_and(|i| i.vm_size.is_some()))
+    );
+    assert!(
+        rows.iter().any(|r| r.meter.is_none()),
+        "unknown meters pass through"
+    );
+}
+
+#[test]
+fn a_continuation_token_resumes_where_paging_stopped() {
+    let stamp = support::start();
+    let client = operator_client(&stamp);
+    let query = provider_query(
+        &stamp,
+        "2026-01-06T00:00:00Z",
+        "2026-01-08T00:00:00Z",
+        Granularity::Hourly,
+    );
+    let all = count_rows(client.clone(), query.clone());
+    let mut first = UsagePager::new(client.clone(), query.clone()).expect("pager");
+    let page = first.next_page().expect("page").expect("a first page");
+    let token = first
+        .continuation_token()
+        .expect("a token after a non-final page")
+        .to_string();
+    let resumed = UsageQuery {
+        continuation_token: Some(token),
+        ..query
+    };
+    let rest = count_rows(client, resumed);
+    assert_eq!(page.records.len() + rest, all);
+}
+
+#[test]
+fn throttling_and_dropped_connections_mid_paging_are_retried() {
+    let stamp = support::start();
+    let client = operator_client(&stamp);
+    let query = provider_query(
+        &stamp,
+        "2026-01-06T00:00:00Z",
+        "2026-01-08T00:00:00Z",
+        Granularity::Hourly,
+    );
+    let clean = count_rows(client.clone(), query.clone());
+    stamp.set_faults(&[
+        "429:every=2,count=3,retry-after-ms=20,path=usage",
+        "drop:every=3,count=1,path=usage",
+    ]);
+    let faulted = count_rows(client, query);
+    assert_eq!(faulted, clean);
+}
+
+#[test]
+fn bad_queries_are_refused_before_anything_is_sent() {
+    let stamp = support::start();
+    let client = operator_client(&stamp);
+    // Every request would fail if one were sent.
+    stamp.set_faults(&["503"]);
+    let base = provider_query(
+        &stamp,
+        "2026-01-06T00:00:00Z",
+        "2026-01-07T00:00:00Z",
+        Granularity::Daily,
+    );
+    let cases = [
+        UsageQuery {
+            reported_start: utc("2026-01-07T00:00:00Z"),
+            ..base.clone()
+        },
+        UsageQuery {
+            reported_start: utc("2026-01-06T13:00:00Z"),
+            ..base.clone()
+        },
+        UsageQuery {
+            reported_end: Utc::now() + chrono::Days::new(2),
+            ..base.clone()
+        },
+        UsageQuery {
+            subscriber_id: Some("not-a-guid".into()),
+            ..base.clone()
+        },
+        UsageQuery {
+            api: UsageApi::Tenant,
+            subscriber_id: Some(stamp.s("/dataset/first_tenant_subscription_id")),
+            ..base.clone()
+        },
+    ];
+    for query in cases {
+        match UsagePager::new(client.clone(), query.clone()) {
+            Err(Error::InvalidArgument { .. }) => {}
+            other => panic!("{query:?} gave {:?}", other.map(|_| "a pager")),
+        }
+    }
+}
+
+#[test]
+fn tenant_usage_and_service_errors_carry_the_request_id() {
+    let stamp = support::start();
+    let client = Arc::new(
+        Client::new(stamp.options("tenant_arm", stamp.secret_credential("tenant")))
+            .expect("client"),
+    );
+    let own = UsageQuery {
+        api: UsageApi::Tenant,
+        subscription_id: stamp.s("/dataset/first_tenant_subscription_id"),
+        ..provider_query(
+            &stamp,
+            "2026-01-06T00:00:00Z",
+            "2026-01-07T00:00:00Z",
+            Granularity::Daily,
+        )
+    };
+    let rows = count_rows(client.clone(), own.clone());
+    assert!(rows > 0);
+    // A subscription the stamp does not have: 404 from the service, with its code and request id.
+    let foreign = UsageQuery {
+        subscription_id: "11111111-2222-3333-4444-555555555555".into(),
+        ..own
+    };
+    let error = UsagePager::new(client, foreign)
+        .expect("pager")
+        .next_page()
+        .expect_err("refused");
+    let service = error.service_error().expect("a service error");
+    assert_eq!(service.status, 404);
+    assert_eq!(service.code.as_deref(), Some("SubscriptionNotFound"));
+    assert!(service.request_id.is_some());
+}
