@@ -461,8 +461,10 @@ function Connect-AzsBillingEnvironment {
     $credentialType = $credentialJson.type
     $options = $null
     $credentialJson = $null
+    # The device code message becomes a warning of this command (a later sign-in refresh: a host warning line).
+    $cmdlet = $PSCmdlet
     $ui = $Host.UI
-    $client = Invoke-AzsBillingNative -Cmdlet $PSCmdlet -Call { [AzsBilling.Native.Api]::ClientNew($json, $ui) }
+    $client = Invoke-AzsBillingNative -Cmdlet $PSCmdlet -Call { [AzsBilling.Native.Api]::ClientNew($json, $cmdlet, $ui) }
     $json = $null
 
     $connected = $false
@@ -701,12 +703,18 @@ function Get-AzsTenantUsage {
 
         [bool] $ShowDetails = $true
     )
-    $null = Get-AzsBillingClient -Cmdlet $PSCmdlet
+    $client = Get-AzsBillingClient -Cmdlet $PSCmdlet
     if ($PSBoundParameters.ContainsKey('ShowDetails')) {
         Write-Verbose '-ShowDetails is ignored: Azure Stack Hub does not support it (instance details are always returned).'
     }
     if (-not $SubscriptionId) {
         $visible = @($script:Connection.Subscriptions)
+        if ($visible.Count -eq 0 -and $script:Connection.EndpointType -ne 'Admin') {
+            # Connecting looked the subscriptions up but tolerated a failure: ask again now. (On an admin
+            # endpoint ARM lists the provider's own subscriptions, never a tenant's, so there is no default.)
+            $json = Invoke-AzsBillingNative -Cmdlet $PSCmdlet -Call { [AzsBilling.Native.Api]::ClientSubscriptions($client) }
+            $visible = @(ConvertFrom-Json -InputObject $json -NoEnumerate | ForEach-Object { $_ } | ForEach-Object { $_.subscriptionId })
+        }
         if ($visible.Count -ne 1) {
             $seen = if ($visible.Count -eq 0) { 'none' } else { $visible -join ', ' }
             $PSCmdlet.ThrowTerminatingError((New-AzsBillingSimpleError -ErrorId 'NoSubscription' -Category InvalidArgument `

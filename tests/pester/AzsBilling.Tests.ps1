@@ -36,7 +36,7 @@ BeforeAll {
     $script:Emulator = Start-Process -FilePath $emulatorBin -PassThru `
         -RedirectStandardOutput (Join-Path $script:StateDir 'stdout.log') -RedirectStandardError (Join-Path $script:StateDir 'stderr.log') `
         -ArgumentList @('--seed', '7', '--subscriptions', '6', '--resources-per-subscription', '8', '--days', '7',
-        '--start-date', '2026-01-05', '--state-dir', (Join-Path $script:StateDir 'state'), '--ready-file', $readyFile)
+        '--start-date', '2026-01-05', '--device-code-delay', '1', '--state-dir', (Join-Path $script:StateDir 'state'), '--ready-file', $readyFile)
     $deadline = [datetime]::UtcNow.AddSeconds(30)
     $script:Ready = $null
     while ($null -eq $script:Ready -and [datetime]::UtcNow -lt $deadline) {
@@ -280,6 +280,17 @@ Describe 'Connect-AzsBillingEnvironment' {
         $connection.DefaultProviderSubscriptionId | Should -Be $script:ProviderSub
         $start = Get-Utc '2026-01-06T00:00:00'
         @(Get-AzsSubscriberUsage -ReportedStartTime $start -ReportedEndTime $start.AddDays(1)).Count | Should -BeGreaterThan 0
+    }
+
+    It 'connects with -UseDeviceAuthentication, showing the sign-in message as a warning' {
+        # The emulator approves device codes itself (as its first user, an operator) after --device-code-delay.
+        $connection = Connect-AzsBillingEnvironment -ArmEndpoint $script:Ready.admin_arm -Tenant $script:Ready.tenant_id -UseDeviceAuthentication `
+            -CaBundlePath $script:Ready.ca_pem -WarningVariable warnings -WarningAction SilentlyContinue
+        $connection.CredentialType | Should -Be 'device_code'
+        ($warnings | Out-String) | Should -Match 'devicelogin'
+        ($warnings | Out-String) | Should -Match 'enter the code'
+        $connection.DefaultProviderSubscriptionId | Should -Be $script:ProviderSub
+        @(Get-AzsUserSubscription).Count | Should -Be 6
     }
 
     It 'fails with AuthenticationError for a wrong secret, without the secret in the error' {

@@ -2,6 +2,7 @@
 // SafeHandles, and every failure as an AzsBillingException. No business logic lives here or in the script.
 
 using System;
+using System.Management.Automation;
 using System.Management.Automation.Host;
 using System.Runtime.InteropServices;
 
@@ -31,12 +32,14 @@ namespace AzsBilling.Native
 
         /// <summary>
         /// Creates a client from options JSON (see azsb_client_new). The device code sign-in message, when a
-        /// device code credential needs one, goes to <paramref name="ui"/> as a warning line, or to stderr.
+        /// device code credential needs one, is written as a warning of <paramref name="cmdlet"/> while that
+        /// command runs (the library calls back on the calling thread), else as a warning line of
+        /// <paramref name="ui"/> (a later command refreshing the sign-in), else to stderr.
         /// </summary>
-        public static ClientHandle ClientNew(string optionsJson, PSHostUserInterface? ui = null)
+        public static ClientHandle ClientNew(string optionsJson, PSCmdlet? cmdlet = null, PSHostUserInterface? ui = null)
         {
             NativeLoader.EnsureLoaded();
-            DeviceCodeCallback callback = (_, message) => ShowDeviceCodeMessage(ui, message);
+            DeviceCodeCallback callback = (_, message) => ShowDeviceCodeMessage(cmdlet, ui, message);
             AzsbStatus status = NativeMethods.azsb_client_new(optionsJson, callback, IntPtr.Zero, out ClientHandle client, out IntPtr error);
             Check(status, error);
             client.Callback = callback;
@@ -111,12 +114,24 @@ namespace AzsBilling.Native
             return TakeString(json) ?? "[]";
         }
 
-        private static void ShowDeviceCodeMessage(PSHostUserInterface? ui, IntPtr message)
+        private static void ShowDeviceCodeMessage(PSCmdlet? cmdlet, PSHostUserInterface? ui, IntPtr message)
         {
             // An exception must never unwind into the native caller: it would end the process.
             try
             {
                 string text = Marshal.PtrToStringUTF8(message) ?? "";
+                try
+                {
+                    if (cmdlet != null)
+                    {
+                        cmdlet.WriteWarning(text);
+                        return;
+                    }
+                }
+                catch (Exception)
+                {
+                    // That command has finished (a later command needed a new sign-in): use the host.
+                }
                 try
                 {
                     if (ui != null)
