@@ -272,6 +272,24 @@ Describe 'Connect-AzsBillingEnvironment' {
         @(Get-AzsUserSubscription).Count | Should -Be 6
     }
 
+    It 'connects with a password-protected .pfx -CertificatePath and -CertificatePassword' {
+        $certificate = [System.Security.Cryptography.X509Certificates.X509Certificate2]::CreateFromPemFile($script:CertSp.certificate_path, $script:CertSp.private_key_path)
+        $password = 'pfx-Password-42'
+        $pfx = Join-Path $script:StateDir 'operator-certificate.pfx'
+        [System.IO.File]::WriteAllBytes($pfx, $certificate.Export([System.Security.Cryptography.X509Certificates.X509ContentType]::Pfx, $password))
+        $connection = Connect-AzsBillingEnvironment -ArmEndpoint $script:Ready.admin_arm -Tenant $script:Ready.tenant_id `
+            -ApplicationId $script:CertSp.client_id -CertificatePath $pfx -CertificatePassword (ConvertTo-SecureString $password -AsPlainText -Force) `
+            -CaBundlePath $script:Ready.ca_pem
+        $connection.CredentialType | Should -Be 'pfx'
+        $connection.DefaultProviderSubscriptionId | Should -Be $script:ProviderSub
+        $err = {
+            Connect-AzsBillingEnvironment -ArmEndpoint $script:Ready.admin_arm -Tenant $script:Ready.tenant_id -ApplicationId $script:CertSp.client_id `
+                -CertificatePath $pfx -CertificatePassword (ConvertTo-SecureString 'not-the-password' -AsPlainText -Force) -CaBundlePath $script:Ready.ca_pem
+        } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeLike 'AzsBilling.*,Connect-AzsBillingEnvironment'
+        ($err | Out-String) | Should -Not -Match 'not-the-password'
+    }
+
     It 'connects with -AccessToken as a <Kind>' -ForEach @(@{ Kind = 'string' }, @{ Kind = 'SecureString' }) {
         $token = Get-Token $script:Operator $script:Ready.audiences.admin
         $value = if ($Kind -eq 'SecureString') { ConvertTo-SecureString $token -AsPlainText -Force } else { $token }
