@@ -7,8 +7,8 @@
     Copyright            = '(c) azs-billing contributors. MIT License.'
     Description          = 'Azure Stack Hub usage and billing: provider (subscriber) and tenant usage with automatic paging, the meter catalogue and tenant subscriptions, through the azs_billing native library.'
 
-    # The shim targets .NET 8, which PowerShell runs from 7.4 on.
-    PowerShellVersion    = '7.4'
+    # The shim targets .NET 6, which PowerShell runs from 7.2 on.
+    PowerShellVersion    = '7.2'
     CompatiblePSEditions = @('Core')
 
     # The precompiled shim: P/Invoke declarations for the C ABI, the native library resolver

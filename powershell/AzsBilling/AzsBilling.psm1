@@ -1,4 +1,4 @@
-#Requires -Version 7.4
+#Requires -Version 7.2
 # AzsBilling: Azure Stack Hub usage and billing data through the azs_billing native library.
 #
 # This script binds parameters, builds the library's options and query JSON, calls the library through the
@@ -141,19 +141,6 @@ function ConvertTo-AzsQueryTime {
     $Time.ToUniversalTime().ToString($script:QueryTimeFormat, $script:Invariant)
 }
 
-function ConvertTo-AzsUtcDateTime {
-    # A time the library returned (RFC 3339, UTC) as a DateTime of Kind Utc, whether ConvertFrom-Json already
-    # turned it into a DateTime (of Kind Utc on PowerShell 7.4 to 7.6) or left it a string.
-    param($Value)
-    if ($null -eq $Value) { return $null }
-    if ($Value -is [datetime]) {
-        if ($Value.Kind -eq [System.DateTimeKind]::Local) { return $Value.ToUniversalTime() }
-        return [datetime]::SpecifyKind($Value, [System.DateTimeKind]::Utc)
-    }
-    if ($Value -is [datetimeoffset]) { return $Value.UtcDateTime }
-    return [datetimeoffset]::Parse([string]$Value, $script:Invariant).UtcDateTime
-}
-
 function Invoke-AzsUsageQuery {
     # Opens a usage query, pages through it with Write-Progress and streams every row as its page is parsed
     # (one page in memory at a time). A failure after some pages carries the continuation token to resume from.
@@ -173,66 +160,15 @@ function Invoke-AzsUsageQuery {
     try {
         while ($true) {
             $page = Invoke-AzsBillingNative -Cmdlet $Cmdlet -Extra @{ ContinuationToken = $token; PagesRead = $pages; RowsRead = $rows } -Call {
-                [AzsBilling.Native.Api]::UsageNextPage($handle)
+                [AzsBilling.Native.Api]::UsageNextRows($handle)
             }
             if ($null -eq $page) { break }
             $pages++
+            $rows += $page.Length
             $token = Invoke-AzsBillingNative -Cmdlet $Cmdlet -Call { [AzsBilling.Native.Api]::UsageContinuationToken($handle) }
-            # One object per record, shaped inline: a function call per row would triple the time per row.
-            # The properties are those of Azs.Commerce.Admin's output (Id, Name, Type, Location, Tag,
-            # SubscriptionId, UsageStartTime, UsageEndTime, InstanceData, Quantity, MeterId), then what the
-            # library parsed from instanceData and found in the meter catalogue.
-            foreach ($record in (ConvertFrom-Json -InputObject $page -AsHashtable -NoEnumerate)) {
-                $rows++
-                $instance = $record['instance']
-                $resource = $null
-                $tags = @{}
-                $location = $resourceUri = $additionalInfo = $vmSize = $null
-                if ($null -ne $instance) {
-                    $resource = $instance['resource']
-                    $location = $instance['location']
-                    $resourceUri = $instance['resource_uri']
-                    $additionalInfo = $instance['additional_info']
-                    $vmSize = $instance['vm_size']
-                    $jsonTags = $instance['tags']
-                    # Tag names are case-insensitive, as in ARM: copy into a default (case-insensitive) hashtable.
-                    if ($null -ne $jsonTags -and $jsonTags.Count -gt 0) {
-                        foreach ($key in $jsonTags.Keys) { $tags[$key] = $jsonTags[$key] }
-                    }
-                }
-                $usageStart = $record['usage_start']
-                if ($usageStart -isnot [datetime] -or $usageStart.Kind -ne [System.DateTimeKind]::Utc) {
-                    $usageStart = ConvertTo-AzsUtcDateTime $usageStart
-                }
-                $usageEnd = $record['usage_end']
-                if ($usageEnd -isnot [datetime] -or $usageEnd.Kind -ne [System.DateTimeKind]::Utc) {
-                    $usageEnd = ConvertTo-AzsUtcDateTime $usageEnd
-                }
-                [pscustomobject]@{
-                    PSTypeName     = 'AzsBilling.UsageAggregate'
-                    Id             = [string]$record['id']
-                    Name           = [string]$record['name']
-                    Type           = [string]$record['type']
-                    Location       = $location
-                    Tag            = if ($tags.Count -gt 0) { $tags } else { $null }
-                    SubscriptionId = [string]$record['subscription_id']
-                    UsageStartTime = $usageStart
-                    UsageEndTime   = $usageEnd
-                    InstanceData   = [string]$record['instance_data_raw']
-                    Quantity       = [double]$record['quantity']
-                    MeterId        = [string]$record['meter_id']
-                    MeterName      = $record['meter_name']
-                    Unit           = $record['unit']
-                    MeterCategory  = $record['meter_category']
-                    ResourceUri    = $resourceUri
-                    ResourceGroup  = if ($null -ne $resource) { $resource['resource_group'] } else { $null }
-                    ResourceType   = if ($null -ne $resource) { $resource['resource_type'] } else { $null }
-                    ResourceName   = if ($null -ne $resource) { $resource['resource_name'] } else { $null }
-                    Tags           = $tags
-                    AdditionalInfo = $additionalInfo
-                    VmSize         = $vmSize
-                }
-            }
+            # The shim shapes the rows (AzsBilling.UsageAggregate, see UsageRows.cs): a script loop per row
+            # cost more than fetching and parsing the page.
+            $Cmdlet.WriteObject($page, $true)
             $page = $null
             Write-Verbose "Page $pages read, $rows rows so far; continuation token: $(if ($token) { $token } else { '(none: last page)' })"
             Write-Progress -Id $progressId -Activity $activity -Status "$pages pages, $rows rows"

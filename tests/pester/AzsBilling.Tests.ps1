@@ -404,6 +404,32 @@ Describe 'Get-AzsSubscriberUsage' {
         $script:Hourly | Where-Object { -not $_.MeterName } | ForEach-Object { $_.MeterId | Should -Not -BeNullOrEmpty }
     }
 
+    It 'gives every row the resource, location, tags and additionalInfo its InstanceData string holds' {
+        $tagged = 0
+        foreach ($row in $script:Hourly) {
+            $resources = ($row.InstanceData | ConvertFrom-Json -AsHashtable)['Microsoft.Resources']
+            $row.ResourceUri | Should -Be $resources['resourceUri']
+            $row.Location | Should -Be $resources['location']
+            $row.ResourceName | Should -Be ($resources['resourceUri'] -split '/')[-1]
+            $wireTags = if ($resources['tags']) { $resources['tags'] } else { @{} }
+            $row.Tags.Count | Should -Be $wireTags.Count
+            foreach ($name in $wireTags.Keys) {
+                $row.Tags[$name] | Should -Be $wireTags[$name]
+                # Tag names are case-insensitive, as in ARM.
+                $row.Tags[$name.ToUpperInvariant()] | Should -Be $wireTags[$name]
+                $tagged++
+            }
+            if ($row.VmSize) {
+                $info = $resources['additionalInfo']
+                if ($info -is [string]) { $info = $info | ConvertFrom-Json -AsHashtable }
+                $row.AdditionalInfo | Should -BeOfType [hashtable]
+                $row.AdditionalInfo['ServiceType'] | Should -Be $info['ServiceType']
+                $row.VmSize | Should -Be $info['ServiceType']
+            }
+        }
+        $tagged | Should -BeGreaterThan 0
+    }
+
     It 'filters by -SubscriberId' {
         $expected = Get-EmulatorTotal -Start '2026-01-05T00:00:00Z' -End '2026-01-08T00:00:00Z' -SubscriberId $script:FirstTenantSub
         $rows = @(Get-AzsSubscriberUsage -ReportedStartTime $script:Start -ReportedEndTime $script:End -AggregationGranularity Hourly -SubscriberId $script:FirstTenantSub)

@@ -76,11 +76,25 @@ namespace AzsBilling.Native
             return query;
         }
 
-        /// <summary>The next page as a JSON array of records, or null after the last page.</summary>
-        public static string? UsageNextPage(UsageQueryHandle query)
+        /// <summary>
+        /// The next page as AzsBilling.UsageAggregate objects, or null after the last page. The page is read
+        /// straight from the library's memory (no .NET string of it is made) and freed before returning.
+        /// </summary>
+        public static UsageAggregate[]? UsageNextRows(UsageQueryHandle query)
         {
             Check(NativeMethods.azsb_usage_next_page(query, out IntPtr page, out IntPtr error), error);
-            return TakeString(page);
+            if (page == IntPtr.Zero)
+            {
+                return null;
+            }
+            try
+            {
+                return UsageRows.FromNativePage(page);
+            }
+            finally
+            {
+                NativeMethods.azsb_string_free(page);
+            }
         }
 
         /// <summary>The continuation token after the last page fetched, or null.</summary>
