@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the AzsBilling PowerShell module into target/powershell/AzsBilling/ (untracked):
-#   AzsBilling.psd1, .psm1, .Format.ps1xml      from powershell/AzsBilling/
+#   AzsBilling.psd1, .psm1, .Format.ps1xml,
+#   Private/, Public/ (the commands)          from powershell/AzsBilling/
 #   bin/AzsBilling.Native.dll                   the shim, `dotnet build -c Release` of powershell/src/AzsBilling.Native
 #   runtimes/<rid>/native/libazs_billing.so     the native library from target/debug (target/release with --release)
 # Usage: powershell/build.sh [--release] [--cargo]
@@ -49,6 +50,7 @@ rm -rf "$stage"
 mkdir -p "$stage/bin" "$stage/runtimes/$rid/native"
 cp "$root"/powershell/AzsBilling/AzsBilling.psd1 "$root"/powershell/AzsBilling/AzsBilling.psm1 \
    "$root"/powershell/AzsBilling/AzsBilling.Format.ps1xml "$stage/"
+cp -R "$root"/powershell/AzsBilling/Private "$root"/powershell/AzsBilling/Public "$stage/"
 cp "$root/target/powershell/shim/AzsBilling.Native.dll" "$stage/bin/"
 cp "$native" "$stage/runtimes/$rid/native/"
 echo "$stage"

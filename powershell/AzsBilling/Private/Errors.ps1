@@ -1,0 +1,98 @@
+# ErrorRecords for library failures and for what the script itself refuses, and the one wrapper every
+# library call goes through.
+
+function Get-AzsBillingException {
+    # The library's exception inside whatever PowerShell wrapped it in (MethodInvocationException), or $null.
+    param([System.Exception] $Exception)
+    $e = $Exception
+    while ($null -ne $e) {
+        if ($e -is [AzsBilling.Native.AzsBillingException]) { return $e }
+        $e = $e.InnerException
+    }
+    return $null
+}
+
+function New-AzsBillingErrorRecord {
+    # An ErrorRecord for a library failure: a category from the status and HTTP status, the id
+    # 'AzsBilling.<service code or status>', a message carrying the service code and request id, and a target
+    # object with HttpStatus, Code, RequestId and CorrelationId (plus anything the caller adds in -Extra).
+    param(
+        [Parameter(Mandatory)] [AzsBilling.Native.AzsBillingException] $Exception,
+        [hashtable] $Extra = @{}
+    )
+    $category = switch ($Exception.Status) {
+        'InvalidArgument' { 'InvalidArgument' }
+        'NullPointer' { 'InvalidArgument' }
+        'InvalidUtf8' { 'InvalidArgument' }
+        'Authentication' { 'AuthenticationError' }
+        'Transport' { 'ConnectionError' }
+        'File' { 'ReadError' }
+        'Service' {
+            switch ($Exception.HttpStatus) {
+                400 { 'InvalidArgument' }
+                401 { 'AuthenticationError' }
+                403 { 'PermissionDenied' }
+                404 { 'ObjectNotFound' }
+                408 { 'OperationTimeout' }
+                409 { 'ResourceExists' }
+                429 { 'LimitsExceeded' }
+                503 { 'ResourceUnavailable' }
+                504 { 'OperationTimeout' }
+                default { 'InvalidOperation' }
+            }
+        }
+        default { 'InvalidOperation' }
+    }
+    $id = if ($Exception.Code) { $Exception.Code } else { $Exception.Status.ToString() }
+    $message = $Exception.Message
+    if ($Exception.Code -and -not $message.Contains($Exception.Code)) { $message += " (code $($Exception.Code))" }
+    if ($Exception.RequestId -and -not $message.Contains($Exception.RequestId)) { $message += " (request id $($Exception.RequestId))" }
+    $target = [ordered]@{
+        Status        = $Exception.Status.ToString()
+        HttpStatus    = $Exception.HttpStatus
+        Code          = $Exception.Code
+        RequestId     = $Exception.RequestId
+        CorrelationId = $Exception.CorrelationId
+    }
+    foreach ($key in $Extra.Keys) { $target[$key] = $Extra[$key] }
+    $record = [System.Management.Automation.ErrorRecord]::new(
+        $Exception, "AzsBilling.$id", [System.Management.Automation.ErrorCategory]$category, [pscustomobject]$target)
+    $record.ErrorDetails = [System.Management.Automation.ErrorDetails]::new($message)
+    $record.ErrorDetails.RecommendedAction = switch ($category) {
+        'AuthenticationError' { 'Check the credential, -Tenant and the endpoint, then run Connect-AzsBillingEnvironment again.' }
+        'PermissionDenied' { 'The signed-in principal needs Owner, Contributor or Reader on the subscription.' }
+        'LimitsExceeded' { 'The service is throttling: retry later, or raise -MaxRetries on Connect-AzsBillingEnvironment.' }
+        'ResourceUnavailable' { 'The service is busy: retry later, or raise -MaxRetries on Connect-AzsBillingEnvironment.' }
+        'ConnectionError' { 'Check the endpoint address, the network and -CaBundlePath (the stamp''s CA).' }
+        default { $null }
+    }
+    return $record
+}
+
+function Invoke-AzsBillingNative {
+    # Runs a library call; a library failure becomes a terminating ErrorRecord of the calling cmdlet.
+    param(
+        [Parameter(Mandatory)] [System.Management.Automation.PSCmdlet] $Cmdlet,
+        [Parameter(Mandatory)] [scriptblock] $Call,
+        [hashtable] $Extra = @{}
+    )
+    try {
+        & $Call
+    } catch {
+        $e = Get-AzsBillingException $_.Exception
+        if ($null -eq $e) { throw }
+        $Cmdlet.ThrowTerminatingError((New-AzsBillingErrorRecord -Exception $e -Extra $Extra))
+    }
+}
+
+function New-AzsBillingSimpleError {
+    param(
+        [Parameter(Mandatory)] [string] $Message,
+        [Parameter(Mandatory)] [string] $ErrorId,
+        [Parameter(Mandatory)] [System.Management.Automation.ErrorCategory] $Category,
+        [object] $TargetObject,
+        [type] $ExceptionType = [System.InvalidOperationException]
+    )
+    [System.Management.Automation.ErrorRecord]::new(
+        $ExceptionType::new($Message), "AzsBilling.$ErrorId", $Category, $TargetObject)
+}

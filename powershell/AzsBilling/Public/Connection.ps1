@@ -1,0 +1,284 @@
+function Connect-AzsBillingEnvironment {
+    <#
+    .SYNOPSIS
+    Connects to an Azure Stack Hub (or Azure) Resource Manager endpoint for the usage and billing cmdlets.
+
+    .DESCRIPTION
+    Creates a client of the azs_billing library and keeps it as the module's current connection, replacing
+    any previous one. For -ArmEndpoint the endpoint's /metadata/endpoints is read now (login endpoint,
+    audience, identity system). The credential is then used once: on an admin endpoint
+    (adminmanagement.*) to find the Default Provider Subscription, on other endpoints to list the subscriptions
+    the caller can see; a credential the identity provider refuses fails here. Other failures of that look-up
+    are only reported with -Verbose.
+
+    Credentials: -Credential (a service principal: user name = application id, password = client secret),
+    -CertificatePath with -ApplicationId (a PEM certificate with its key, or -PrivateKeyPath; or a .pfx/.p12
+    file with -CertificatePassword), -AccessToken (a bearer token for the endpoint's audience), or
+    -UseDeviceAuthentication (the sign-in message is shown as a warning).
+
+    Secrets are passed to the library only; they never appear in errors or verbose output.
+
+    .PARAMETER ArmEndpoint
+    The Resource Manager endpoint, e.g. https://adminmanagement.local.azurestack.external/ (operator) or
+    https://management.local.azurestack.external/ (tenant). Give this or -Cloud.
+
+    .PARAMETER Cloud
+    A public Azure cloud instead of an Azure Stack Hub endpoint: AzureCloud, AzureChinaCloud or AzureUSGovernment.
+
+    .PARAMETER Tenant
+    The directory tenant (GUID or domain, e.g. contoso.onmicrosoft.com); 'adfs' on AD FS stamps. Required for
+    -Credential and -CertificatePath.
+
+    .PARAMETER Credential
+    A service principal: the user name is its application (client) id, the password its client secret.
+
+    .PARAMETER ApplicationId
+    The application (client) id of the service principal for -CertificatePath; optional for -UseDeviceAuthentication.
+
+    .PARAMETER CertificatePath
+    The service principal's certificate: a PEM file (with the private key in it, or give -PrivateKeyPath), or
+    a .pfx/.p12 file (with -CertificatePassword when it has one).
+
+    .PARAMETER PrivateKeyPath
+    A PEM file with the private key of -CertificatePath when the certificate file does not contain it.
+
+    .PARAMETER CertificatePassword
+    The password of a .pfx/.p12 -CertificatePath.
+
+    .PARAMETER AccessToken
+    A bearer token for the endpoint's audience, as a string or a SecureString. It is not refreshed.
+
+    .PARAMETER UseDeviceAuthentication
+    Signs in with the device code flow: open the web page the warning names and enter the code.
+
+    .PARAMETER CaBundlePath
+    A PEM file of CA certificates to trust besides the system store (stamps often use an internal CA).
+
+    .PARAMETER MaxRetries
+    Retries of a throttled (429), busy (503) or failed request before giving up (default 5; 0 disables retries).
+
+    .PARAMETER TimeoutSec
+    Timeout of one request in seconds, body included (default 300; connecting is capped at 30 seconds).
+
+    .EXAMPLE
+    $sp = Get-Credential -UserName '8d0c5a7e-...' -Message 'Client secret'
+    Connect-AzsBillingEnvironment -ArmEndpoint https://adminmanagement.local.azurestack.external/ -Tenant contoso.onmicrosoft.com -Credential $sp
+
+    Connects as an operator with a service principal secret; the result shows the Default Provider Subscription.
+
+    .EXAMPLE
+    Connect-AzsBillingEnvironment -ArmEndpoint https://adminmanagement.local.azurestack.external/ -Tenant adfs -ApplicationId $appId -CertificatePath ./operator.pfx -CertificatePassword (Read-Host -AsSecureString) -CaBundlePath ./stamp-ca.pem
+
+    Connects to an AD FS stamp with a certificate, trusting the stamp's internal CA.
+
+    .EXAMPLE
+    Connect-AzsBillingEnvironment -ArmEndpoint https://management.local.azurestack.external/ -Tenant contoso.onmicrosoft.com -UseDeviceAuthentication
+
+    Connects as a tenant user with a device code.
+
+    .OUTPUTS
+    AzsBilling.Connection
+    #>
+    [CmdletBinding(DefaultParameterSetName = 'ClientSecret')]
+    [OutputType('AzsBilling.Connection')]
+    param(
+        [Parameter(Position = 0)]
+        [uri] $ArmEndpoint,
+
+        [ValidateSet('AzureCloud', 'AzureChinaCloud', 'AzureUSGovernment')]
+        [string] $Cloud,
+
+        [string] $Tenant,
+
+        [Parameter(Mandatory, ParameterSetName = 'ClientSecret')]
+        [pscredential] $Credential,
+
+        [Parameter(Mandatory, ParameterSetName = 'Certificate')]
+        [Parameter(ParameterSetName = 'DeviceCode')]
+        [ValidateNotNullOrEmpty()]
+        [string] $ApplicationId,
+
+        [Parameter(Mandatory, ParameterSetName = 'Certificate')]
+        [ValidateNotNullOrEmpty()]
+        [string] $CertificatePath,
+
+        [Parameter(ParameterSetName = 'Certificate')]
+        [string] $PrivateKeyPath,
+
+        [Parameter(ParameterSetName = 'Certificate')]
+        [securestring] $CertificatePassword,
+
+        [Parameter(Mandatory, ParameterSetName = 'AccessToken')]
+        [ValidateNotNull()]
+        [object] $AccessToken,
+
+        [Parameter(Mandatory, ParameterSetName = 'DeviceCode')]
+        [switch] $UseDeviceAuthentication,
+
+        [string] $CaBundlePath,
+
+        [ValidateRange(0, 100)]
+        [int] $MaxRetries,
+
+        [ValidateRange(1, 86400)]
+        [int] $TimeoutSec
+    )
+
+    $hasEndpoint = $PSBoundParameters.ContainsKey('ArmEndpoint')
+    $hasCloud = $PSBoundParameters.ContainsKey('Cloud')
+    if ($hasEndpoint -and -not $ArmEndpoint.IsAbsoluteUri) {
+        $PSCmdlet.ThrowTerminatingError((New-AzsBillingSimpleError -ErrorId 'InvalidArmEndpoint' -Category InvalidArgument `
+                    -ExceptionType ([System.ArgumentException]) -TargetObject $ArmEndpoint `
+                    -Message "-ArmEndpoint '$ArmEndpoint' is not an absolute URL, e.g. https://adminmanagement.local.azurestack.external/."))
+    }
+    if ($hasEndpoint -eq $hasCloud) {
+        $PSCmdlet.ThrowTerminatingError((New-AzsBillingSimpleError -ErrorId 'NoEnvironment' -Category InvalidArgument `
+                    -ExceptionType ([System.ArgumentException]) `
+                    -Message 'Give exactly one of -ArmEndpoint (an Azure Stack Hub Resource Manager URL) or -Cloud.'))
+    }
+    if ($PSCmdlet.ParameterSetName -in 'ClientSecret', 'Certificate' -and [string]::IsNullOrWhiteSpace($Tenant)) {
+        $PSCmdlet.ThrowTerminatingError((New-AzsBillingSimpleError -ErrorId 'NoTenant' -Category InvalidArgument `
+                    -ExceptionType ([System.ArgumentException]) `
+                    -Message 'A service principal needs -Tenant: the directory tenant (GUID or domain), or ''adfs'' on AD FS stamps.'))
+    }
+
+    $credentialJson = [ordered]@{}
+    $account = $null
+    switch ($PSCmdlet.ParameterSetName) {
+        'ClientSecret' {
+            $account = $Credential.UserName
+            $credentialJson.type = 'client_secret'
+            $credentialJson.client_id = $Credential.UserName
+            $credentialJson.client_secret = $Credential.GetNetworkCredential().Password
+        }
+        'Certificate' {
+            $account = $ApplicationId
+            $path = Resolve-AzsPath $PSCmdlet $CertificatePath
+            if ([System.IO.Path]::GetExtension($path) -in '.pfx', '.p12') {
+                $credentialJson.type = 'pfx'
+                $credentialJson.client_id = $ApplicationId
+                $credentialJson.pfx_path = $path
+                if ($CertificatePassword) { $credentialJson.password = ConvertFrom-AzsSecureString $CertificatePassword }
+            } else {
+                $credentialJson.type = 'certificate'
+                $credentialJson.client_id = $ApplicationId
+                $credentialJson.certificate_path = $path
+                if ($PrivateKeyPath) { $credentialJson.private_key_path = Resolve-AzsPath $PSCmdlet $PrivateKeyPath }
+            }
+        }
+        'AccessToken' {
+            $account = 'access token'
+            $token = if ($AccessToken -is [securestring]) { ConvertFrom-AzsSecureString $AccessToken } else { [string]$AccessToken }
+            if ([string]::IsNullOrWhiteSpace($token)) {
+                $PSCmdlet.ThrowTerminatingError((New-AzsBillingSimpleError -ErrorId 'EmptyAccessToken' -Category InvalidArgument `
+                            -ExceptionType ([System.ArgumentException]) -Message '-AccessToken is empty.'))
+            }
+            $credentialJson.type = 'access_token'
+            $credentialJson.access_token = $token
+        }
+        'DeviceCode' {
+            $account = 'device code'
+            $credentialJson.type = 'device_code'
+            if ($ApplicationId) { $credentialJson.client_id = $ApplicationId }
+        }
+    }
+
+    $options = [ordered]@{}
+    if ($hasEndpoint) { $options.arm_endpoint = $ArmEndpoint.AbsoluteUri } else { $options.cloud = $Cloud }
+    if ($Tenant) { $options.tenant = $Tenant }
+    $options.credential = $credentialJson
+    if ($CaBundlePath) { $options.ca_bundle = Resolve-AzsPath $PSCmdlet $CaBundlePath }
+    if ($PSBoundParameters.ContainsKey('MaxRetries')) { $options.retry = @{ max_retries = $MaxRetries } }
+    if ($PSBoundParameters.ContainsKey('TimeoutSec')) {
+        $options.read_timeout = $TimeoutSec
+        $options.connect_timeout = [Math]::Min(30, $TimeoutSec)
+    }
+    $moduleVersion = if ($MyInvocation.MyCommand.Module) { $MyInvocation.MyCommand.Module.Version } else { '0.0' }
+    $options.user_agent_suffix = "AzsBilling-PowerShell/$moduleVersion PowerShell/$($PSVersionTable.PSVersion)"
+
+    Write-Verbose "Connecting to $(if ($hasEndpoint) { $options.arm_endpoint } else { $Cloud }) with a $($credentialJson.type) credential ($account)."
+    $json = $options | ConvertTo-Json -Compress -Depth 5
+    $credentialType = $credentialJson.type
+    $options = $null
+    $credentialJson = $null
+    # The device code message becomes a warning of this command (a later sign-in refresh: a host warning line).
+    $cmdlet = $PSCmdlet
+    $ui = $Host.UI
+    $client = Invoke-AzsBillingNative -Cmdlet $PSCmdlet -Call { [AzsBilling.Native.Api]::ClientNew($json, $cmdlet, $ui) }
+    $json = $null
+
+    $connected = $false
+    try {
+        $environment = Invoke-AzsBillingNative -Cmdlet $PSCmdlet -Call { [AzsBilling.Native.Api]::ClientEnvironment($client) } |
+            ConvertFrom-Json
+        $isAdmin = ([uri]$environment.resource_manager).Host -like 'adminmanagement.*' -or
+            [string]$environment.audience -match '^https?://adminmanagement\.'
+
+        # One call with the credential: it checks the sign-in and finds the subscriptions the cmdlets default to.
+        $defaultProvider = $null
+        $subscriptions = @()
+        try {
+            if ($isAdmin) {
+                $defaultProvider = [AzsBilling.Native.Api]::DefaultProviderSubscription($client)
+            } else {
+                $subscriptions = @([AzsBilling.Native.Api]::ClientSubscriptions($client) | ConvertFrom-Json | ForEach-Object { $_ })
+            }
+        } catch {
+            $e = Get-AzsBillingException $_.Exception
+            if ($null -eq $e) { throw }
+            if ($e.Status -eq [AzsBilling.Native.AzsbStatus]::Authentication -or $e.HttpStatus -eq 401) {
+                $PSCmdlet.ThrowTerminatingError((New-AzsBillingErrorRecord -Exception $e))
+            }
+            Write-Verbose "Could not look up the $(if ($isAdmin) { 'Default Provider Subscription' } else { 'visible subscriptions' }): $($e.Message)"
+        }
+
+        $connection = [pscustomobject]@{
+            PSTypeName                    = 'AzsBilling.Connection'
+            Environment                   = $environment.name
+            ResourceManager               = $environment.resource_manager
+            LoginEndpoint                 = $environment.login_endpoint
+            Audience                      = $environment.audience
+            IdentitySystem                = $environment.identity_system
+            Tenant                        = $Tenant
+            Account                       = $account
+            CredentialType                = $credentialType
+            EndpointType                  = if ($isAdmin) { 'Admin' } else { 'Tenant' }
+            DefaultProviderSubscriptionId = $defaultProvider
+            Subscriptions                 = @($subscriptions | ForEach-Object { $_.subscriptionId })
+            LibraryVersion                = [AzsBilling.Native.Api]::Version
+        }
+        $connected = $true
+    } finally {
+        if (-not $connected) { $client.Dispose() }
+    }
+
+    if ($null -ne $script:Client) { $script:Client.Dispose() }
+    $script:Client = $client
+    $script:Connection = $connection
+    $connection
+}
+
+function Disconnect-AzsBillingEnvironment {
+    <#
+    .SYNOPSIS
+    Forgets the current Azure Stack Hub connection.
+
+    .DESCRIPTION
+    Frees the library client of the module's current connection (its cached tokens with it). Usage cmdlets
+    then need Connect-AzsBillingEnvironment again. Does nothing when not connected.
+
+    .EXAMPLE
+    Disconnect-AzsBillingEnvironment
+
+    Ends the connection made by Connect-AzsBillingEnvironment.
+    #>
+    [CmdletBinding()]
+    [OutputType([void])]
+    param()
+    if ($null -ne $script:Client) {
+        $script:Client.Dispose()
+        Write-Verbose "Disconnected from $($script:Connection.ResourceManager)."
+    }
+    $script:Client = $null
+    $script:Connection = $null
+}
