@@ -419,3 +419,890 @@ async fn disconnected_flow_uses_a_stamp_identity_and_a_yearly_capacity_key() {
         json!([])
     );
 }
+
+/// A stamp with the Development registration `azurestack/r1`: (stamp, Azure token, registration token).
+async fn registered_stamp() -> (Stamp, String, String) {
+    let stamp = start().await;
+    let azure = stamp.azure_token("azure-operator").await;
+    let token = stamp
+        .registration_token(json!({"BillingModel": "Development"}))
+        .await;
+    let reply = stamp.register(&azure, "azurestack", "r1", &token).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    (stamp, azure, token)
+}
+
+fn encode_token(claims: &Value) -> String {
+    base64::engine::general_purpose::STANDARD.encode(claims.to_string())
+}
+
+/// A token of this stamp's issuer for another cloud (as a second stamp would mint).
+fn other_cloud_token(token: &str) -> String {
+    let mut claims = decode_token(token);
+    claims["cloudId"] = json!(uuid::Uuid::new_v4());
+    encode_token(&claims)
+}
+
+async fn put_registration(
+    stamp: &Stamp,
+    token: &str,
+    rg: &str,
+    name: &str,
+    body: Value,
+) -> common::Reply {
+    let url = stamp.azure_url(&format!("{}?{}", stamp.registration_path(rg, name), api()));
+    stamp.call(Method::PUT, &url, token, Some(body)).await
+}
+
+fn registration_body(registration_token: &str) -> Value {
+    json!({ "location": "global", "properties": { "registrationToken": registration_token } })
+}
+
+fn assert_error(reply: &common::Reply, status: StatusCode, code: &str) {
+    assert_eq!(
+        (reply.status, reply.error_code().as_str()),
+        (status, code),
+        "{}",
+        reply.text
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registration_tokens_cloud_ids_and_renewal() {
+    let stamp = start().await;
+    let azure = stamp.azure_token("azure-operator").await;
+    let token = stamp
+        .registration_token(json!({"BillingModel": "Development"}))
+        .await;
+
+    // The provider must be registered first.
+    let reply = put_registration(
+        &stamp,
+        &azure,
+        "azurestack",
+        "r1",
+        registration_body(&token),
+    )
+    .await;
+    assert_error(
+        &reply,
+        StatusCode::CONFLICT,
+        "MissingSubscriptionRegistration",
+    );
+    assert_eq!(
+        stamp
+            .register(&azure, "azurestack", "r1", &token)
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+
+    // Tokens that do not decode, lack a field or come from another issuer are malformed.
+    let example =
+        "EyjIAWXSAw5nTw9KZWWiOiJeZxZlbg9wBwvUdCiSIM9iaMVjdeLkijoinwIzyJa2Ytgtowm2yy00OdG4lTlLyJm";
+    let mut foreign = decode_token(&token);
+    foreign["issuer"] = json!("AzureStack-another-stamp");
+    let mut incomplete = decode_token(&token);
+    incomplete.as_object_mut().unwrap().remove("cloudId");
+    for bad in [
+        example.to_string(),
+        encode_token(&foreign),
+        encode_token(&incomplete),
+        "not base64!".into(),
+    ] {
+        let reply =
+            put_registration(&stamp, &azure, "azurestack", "r2", registration_body(&bad)).await;
+        assert_error(&reply, StatusCode::BAD_REQUEST, "InvalidRegistrationToken");
+        assert_eq!(
+            reply.error_message(),
+            "The registration token is malformed."
+        );
+    }
+    let no_location = put_registration(
+        &stamp,
+        &azure,
+        "azurestack",
+        "r2",
+        json!({"properties": {"registrationToken": token}}),
+    )
+    .await;
+    assert_error(&no_location, StatusCode::BAD_REQUEST, "LocationRequired");
+
+    // Same name, another cloud; same cloud, another name.
+    let reply = put_registration(
+        &stamp,
+        &azure,
+        "azurestack",
+        "r1",
+        registration_body(&other_cloud_token(&token)),
+    )
+    .await;
+    assert_error(&reply, StatusCode::CONFLICT, "CloudIdUpdateNotAllowed");
+    assert_eq!(
+        reply.error_message(),
+        "The registration 'r1' is already associated with another Cloud identifier"
+    );
+    let reply = put_registration(
+        &stamp,
+        &azure,
+        "azurestack",
+        "r2",
+        registration_body(&token),
+    )
+    .await;
+    assert_error(&reply, StatusCode::CONFLICT, "CloudIdAlreadyRegistered");
+    assert_eq!(
+        reply.error_message(),
+        format!(
+            "Cloud identifier [{}] is already registered. Reusing cloud identifiers is not allowed.",
+            stamp.s("/pep/cloud_id")
+        )
+    );
+
+    // A re-PUT renews and may change the model; the name matches in any case.
+    let capacity = stamp
+        .registration_token(json!({"BillingModel": "Capacity", "AgreementNumber": "EA-1"}))
+        .await;
+    let first_etag = stamp
+        .call(
+            Method::GET,
+            &stamp.azure_url(&format!(
+                "{}?{}",
+                stamp.registration_path("AzureStack", "R1"),
+                api()
+            )),
+            &azure,
+            None,
+        )
+        .await
+        .json()["etag"]
+        .clone();
+    let reply = put_registration(
+        &stamp,
+        &azure,
+        "AZURESTACK",
+        "R1",
+        registration_body(&capacity),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_eq!(reply.json()["properties"]["billingModel"], "Capacity");
+    assert_eq!(reply.json()["name"], "r1");
+    assert_ne!(reply.json()["etag"], first_etag);
+
+    // PATCH applies tags and a token of the same cloud only.
+    let url = stamp.azure_url(&format!(
+        "{}?{}",
+        stamp.registration_path("azurestack", "r1"),
+        api()
+    ));
+    let reply = stamp
+        .call(
+            Method::PATCH,
+            &url,
+            &azure,
+            Some(json!({"tags": {"key1": "value1"}})),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_eq!(reply.json()["tags"], json!({"key1": "value1"}));
+    assert_eq!(reply.json()["properties"]["billingModel"], "Capacity");
+    let reply = stamp
+        .call(
+            Method::PATCH,
+            &url,
+            &azure,
+            Some(registration_body(&other_cloud_token(&token))),
+        )
+        .await;
+    assert_error(&reply, StatusCode::CONFLICT, "CloudIdUpdateNotAllowed");
+    let reply = stamp
+        .call(Method::PATCH, &url, &azure, Some(registration_body(&token)))
+        .await;
+    assert_eq!(reply.json()["properties"]["billingModel"], "Development");
+    let missing = stamp.azure_url(&format!(
+        "{}?{}",
+        stamp.registration_path("azurestack", "nope"),
+        api()
+    ));
+    assert_error(
+        &stamp
+            .call(Method::PATCH, &missing, &azure, Some(json!({})))
+            .await,
+        StatusCode::NOT_FOUND,
+        "ResourceNotFound",
+    );
+
+    // Lists by subscription and by group; versions of the provider only.
+    let by_sub = stamp.azure_url(&format!(
+        "subscriptions/{}/providers/Microsoft.AzureStack/registrations?{}",
+        stamp.azure_subscription(),
+        api()
+    ));
+    assert_eq!(
+        stamp.call(Method::GET, &by_sub, &azure, None).await.json()["value"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    for version in ["2016-01-01", "2020-06-01-preview", "2022-06-01"] {
+        let url = by_sub.replace(AZURESTACK_API, version);
+        assert_eq!(
+            stamp.call(Method::GET, &url, &azure, None).await.status,
+            StatusCode::OK,
+            "{version}"
+        );
+    }
+    let by_group = stamp.azure_url(&format!(
+        "subscriptions/{}/resourceGroups/azurestack/providers/Microsoft.AzureStack/registrations?{}",
+        stamp.azure_subscription(),
+        api()
+    ));
+    assert_eq!(
+        stamp
+            .call(Method::GET, &by_group, &azure, None)
+            .await
+            .json()["value"][0]["name"],
+        "r1"
+    );
+    let unknown_group = by_group.replace("/azurestack/", "/elsewhere/");
+    assert_error(
+        &stamp.call(Method::GET, &unknown_group, &azure, None).await,
+        StatusCode::NOT_FOUND,
+        "ResourceGroupNotFound",
+    );
+    let old = by_sub.replace(AZURESTACK_API, "2015-01-01");
+    assert_error(
+        &stamp.call(Method::GET, &old, &azure, None).await,
+        StatusCode::BAD_REQUEST,
+        "NoRegisteredProviderFound",
+    );
+    let none = by_sub.replace(&format!("?{}", api()), "");
+    assert_error(
+        &stamp.call(Method::GET, &none, &azure, None).await,
+        StatusCode::BAD_REQUEST,
+        "MissingApiVersionParameter",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn locks_guard_registrations_and_their_groups() {
+    let (stamp, azure, token) = registered_stamp().await;
+    let sub = stamp.azure_subscription();
+    let registration = stamp.azure_url(&format!(
+        "{}?{}",
+        stamp.registration_path("azurestack", "r1"),
+        api()
+    ));
+    let lock = |scope: &str, name: &str| {
+        stamp.azure_url(&format!(
+            "{scope}/providers/Microsoft.Authorization/locks/{name}?{LOCKS_API}"
+        ))
+    };
+    let group_scope = format!("subscriptions/{sub}/resourceGroups/azurestack");
+    let sub_scope = format!("subscriptions/{sub}");
+
+    // ReadOnly on the group: no PUT, PATCH or DELETE of the registration inside.
+    let read_only = lock(&group_scope, "ro");
+    let reply = stamp
+        .call(
+            Method::PUT,
+            &read_only,
+            &azure,
+            Some(json!({"properties": {"level": "ReadOnly"}})),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    assert_eq!(reply.json()["properties"]["level"], "ReadOnly");
+    assert_error(
+        &put_registration(
+            &stamp,
+            &azure,
+            "azurestack",
+            "r1",
+            registration_body(&token),
+        )
+        .await,
+        StatusCode::CONFLICT,
+        "ScopeLocked",
+    );
+    assert_error(
+        &stamp
+            .call(
+                Method::PATCH,
+                &registration,
+                &azure,
+                Some(json!({"tags": {}})),
+            )
+            .await,
+        StatusCode::CONFLICT,
+        "ScopeLocked",
+    );
+    let reply = stamp
+        .call(Method::DELETE, &registration, &azure, None)
+        .await;
+    assert_error(&reply, StatusCode::CONFLICT, "ScopeLocked");
+    assert!(
+        reply.error_message().contains("delete operation"),
+        "{}",
+        reply.text
+    );
+    assert_eq!(
+        stamp
+            .call(Method::DELETE, &read_only, &azure, None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        stamp
+            .call(Method::DELETE, &read_only, &azure, None)
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+
+    // CanNotDelete on the subscription: writes pass, deletes are refused below it.
+    let no_delete = lock(&sub_scope, "keep");
+    assert_eq!(
+        stamp
+            .call(
+                Method::PUT,
+                &no_delete,
+                &azure,
+                Some(json!({"properties": {"level": "CanNotDelete"}}))
+            )
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        put_registration(
+            &stamp,
+            &azure,
+            "azurestack",
+            "r1",
+            registration_body(&token)
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+    assert_error(
+        &stamp
+            .call(Method::DELETE, &registration, &azure, None)
+            .await,
+        StatusCode::CONFLICT,
+        "ScopeLocked",
+    );
+    assert_eq!(
+        stamp
+            .call(Method::GET, &no_delete, &azure, None)
+            .await
+            .json()["properties"]["level"],
+        "CanNotDelete"
+    );
+    assert_eq!(
+        stamp
+            .call(Method::DELETE, &no_delete, &azure, None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_error(
+        &stamp.call(Method::GET, &no_delete, &azure, None).await,
+        StatusCode::NOT_FOUND,
+        "LockNotFound",
+    );
+
+    // A group holding a locked resource cannot be deleted; the list at the group shows the lock.
+    let registration_scope = stamp.registration_path("azurestack", "r1");
+    let resource_lock = lock(&registration_scope, "RegistrationResourceLock");
+    assert_eq!(
+        stamp
+            .call(
+                Method::PUT,
+                &resource_lock,
+                &azure,
+                Some(json!({"properties": {"level": "CanNotDelete"}}))
+            )
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    let listed = stamp
+        .call(
+            Method::GET,
+            &stamp.azure_url(&format!(
+                "{group_scope}/providers/Microsoft.Authorization/locks?{LOCKS_API}"
+            )),
+            &azure,
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(listed["value"][0]["name"], "RegistrationResourceLock");
+    let group = stamp.azure_url(&format!("{group_scope}?api-version=2021-04-01"));
+    assert_error(
+        &stamp.call(Method::DELETE, &group, &azure, None).await,
+        StatusCode::CONFLICT,
+        "ScopeLocked",
+    );
+    assert_error(
+        &stamp
+            .call(
+                Method::PUT,
+                &resource_lock,
+                &azure,
+                Some(json!({"properties": {"level": "Sometimes"}})),
+            )
+            .await,
+        StatusCode::BAD_REQUEST,
+        "LockLevelRequired",
+    );
+    let old_api = resource_lock.replace(LOCKS_API, "api-version=2015-01-01");
+    assert_error(
+        &stamp.call(Method::GET, &old_api, &azure, None).await,
+        StatusCode::BAD_REQUEST,
+        "NoRegisteredProviderFound",
+    );
+    assert_eq!(
+        stamp
+            .call(Method::DELETE, &resource_lock, &azure, None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        stamp
+            .call(Method::DELETE, &group, &azure, None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_error(
+        &stamp.call(Method::GET, &registration, &azure, None).await,
+        StatusCode::NOT_FOUND,
+        "ResourceGroupNotFound",
+    );
+    let head = stamp
+        .send(stamp.http.head(&group).bearer_auth(&azure))
+        .await;
+    assert_eq!(head.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resource_groups_locations_provider_and_access() {
+    let stamp = start().await;
+    let azure = stamp.azure_token("azure-operator").await;
+    let sub = stamp.azure_subscription();
+    let group = stamp.azure_url(&format!(
+        "subscriptions/{sub}/resourcegroups/azurestack?api-version=2021-04-01"
+    ));
+    let reply = stamp
+        .call(
+            Method::PUT,
+            &group,
+            &azure,
+            Some(json!({"location": "Mars Central"})),
+        )
+        .await;
+    assert_error(
+        &reply,
+        StatusCode::BAD_REQUEST,
+        "LocationNotAvailableForResourceGroup",
+    );
+    let reply = stamp
+        .call(
+            Method::PUT,
+            &group,
+            &azure,
+            Some(json!({"location": "West Central US"})),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    assert_eq!(reply.json()["location"], "westcentralus");
+    assert_eq!(
+        stamp
+            .call(
+                Method::PUT,
+                &group,
+                &azure,
+                Some(json!({"location": "westcentralus"}))
+            )
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        stamp
+            .send(stamp.http.head(&group).bearer_auth(&azure))
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        stamp.call(Method::GET, &group, &azure, None).await.json()["name"],
+        "azurestack"
+    );
+
+    let locations = stamp
+        .call(
+            Method::GET,
+            &stamp.azure_url(&format!(
+                "subscriptions/{sub}/locations?api-version=2022-12-01"
+            )),
+            &azure,
+            None,
+        )
+        .await
+        .json();
+    assert!(
+        locations["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["name"] == "westcentralus")
+    );
+
+    let provider = stamp.azure_url(&format!(
+        "subscriptions/{sub}/providers/Microsoft.AzureStack?api-version=2021-04-01"
+    ));
+    assert_eq!(
+        stamp
+            .call(Method::GET, &provider, &azure, None)
+            .await
+            .json()["registrationState"],
+        "NotRegistered"
+    );
+    let register = provider.replace("Microsoft.AzureStack?", "Microsoft.AzureStack/register?");
+    assert_eq!(
+        stamp
+            .call(Method::POST, &register, &azure, None)
+            .await
+            .json()["registrationState"],
+        "Registered"
+    );
+    assert_eq!(
+        stamp
+            .call(Method::GET, &provider, &azure, None)
+            .await
+            .json()["registrationState"],
+        "Registered"
+    );
+
+    let subscriptions = stamp
+        .call(
+            Method::GET,
+            &stamp.azure_url("subscriptions?api-version=2022-12-01"),
+            &azure,
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(subscriptions["value"][0]["subscriptionId"], sub.as_str());
+    assert_eq!(
+        subscriptions["value"][0]["tenantId"],
+        stamp.s("/azure/tenant_id").as_str()
+    );
+
+    // Access: no token, a principal without the subscription, a stamp token, another subscription.
+    let reply = stamp.get(&group, None).await;
+    assert_error(&reply, StatusCode::UNAUTHORIZED, "AuthenticationFailed");
+    assert!(reply.headers.contains_key("www-authenticate"));
+    let reader = stamp.azure_token("azure-reader").await;
+    assert_error(
+        &stamp.call(Method::GET, &group, &reader, None).await,
+        StatusCode::FORBIDDEN,
+        "AuthorizationFailed",
+    );
+    assert_eq!(
+        stamp
+            .call(
+                Method::GET,
+                &stamp.azure_url("subscriptions?api-version=2022-12-01"),
+                &reader,
+                None
+            )
+            .await
+            .json()["value"],
+        json!([])
+    );
+    let stamp_token = stamp.operator_token().await;
+    assert_eq!(
+        stamp
+            .call(Method::GET, &group, &stamp_token, None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    let elsewhere = group.replace(&sub, &uuid::Uuid::new_v4().to_string());
+    assert_error(
+        &stamp.call(Method::GET, &elsewhere, &azure, None).await,
+        StatusCode::NOT_FOUND,
+        "SubscriptionNotFound",
+    );
+    // Tokens for any of Azure's audiences are good.
+    for audience in stamp.ready["azure"]["audiences"].as_array().unwrap() {
+        let sp = stamp.ready["azure"]["service_principals"][0].clone();
+        let login = format!(
+            "{}{}",
+            stamp.s("/azure/login_endpoint"),
+            stamp.s("/azure/tenant_id")
+        );
+        let token = stamp
+            .client_secret_token(&login, &sp, audience.as_str().unwrap())
+            .await;
+        assert_eq!(
+            stamp.call(Method::GET, &group, &token, None).await.status,
+            StatusCode::OK,
+            "{audience}"
+        );
+    }
+
+    // Discovery in Azure Stack's shape points at the Azure login.
+    let metadata = stamp
+        .get(
+            &stamp.azure_url("metadata/endpoints?api-version=2015-01-01"),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(
+        metadata["authentication"]["loginEndpoint"],
+        stamp.s("/azure/login_endpoint").as_str()
+    );
+    assert_eq!(
+        metadata["authentication"]["audiences"],
+        stamp.ready["azure"]["audiences"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn role_assignments_know_principals_and_refuse_duplicates() {
+    let (stamp, azure, _) = registered_stamp().await;
+    let scope = stamp.registration_path("azurestack", "r1");
+    let role = format!(
+        "/subscriptions/{}/providers/Microsoft.Authorization/roleDefinitions/{OWNER_ROLE}",
+        stamp.azure_subscription()
+    );
+    let url = |name: &str| {
+        stamp.azure_url(&format!(
+            "{scope}/providers/Microsoft.Authorization/roleAssignments/{name}?{ROLES_API}"
+        ))
+    };
+    let body = |principal: &str| json!({"properties": {"roleDefinitionId": role, "principalId": principal}});
+
+    let stranger = uuid::Uuid::new_v4().to_string();
+    let reply = stamp
+        .call(
+            Method::PUT,
+            &url(&uuid::Uuid::new_v4().to_string()),
+            &azure,
+            Some(body(&stranger)),
+        )
+        .await;
+    assert_error(&reply, StatusCode::BAD_REQUEST, "PrincipalNotFound");
+    let user = stamp.ready["azure"]["users"][0]["object_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let first = uuid::Uuid::new_v4().to_string();
+    let reply = stamp
+        .call(Method::PUT, &url(&first), &azure, Some(body(&user)))
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    assert_eq!(reply.json()["properties"]["principalType"], "User");
+    assert_eq!(
+        stamp
+            .call(Method::PUT, &url(&first), &azure, Some(body(&user)))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let reply = stamp
+        .call(
+            Method::PUT,
+            &url(&uuid::Uuid::new_v4().to_string()),
+            &azure,
+            Some(body(&user)),
+        )
+        .await;
+    assert_error(&reply, StatusCode::CONFLICT, "RoleAssignmentExists");
+    assert_error(
+        &stamp
+            .call(Method::PUT, &url("not-a-guid"), &azure, Some(body(&user)))
+            .await,
+        StatusCode::BAD_REQUEST,
+        "InvalidRoleAssignmentId",
+    );
+    let unknown_role = json!({"properties": {"roleDefinitionId": role.replace(OWNER_ROLE, &stranger), "principalId": user}});
+    assert_error(
+        &stamp
+            .call(
+                Method::PUT,
+                &url(&uuid::Uuid::new_v4().to_string()),
+                &azure,
+                Some(unknown_role),
+            )
+            .await,
+        StatusCode::NOT_FOUND,
+        "RoleDefinitionDoesNotExist",
+    );
+    assert_eq!(
+        stamp
+            .call(Method::GET, &url(&first), &azure, None)
+            .await
+            .json()["properties"]["principalId"],
+        user.as_str()
+    );
+    assert_eq!(
+        stamp
+            .call(Method::DELETE, &url(&first), &azure, None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_error(
+        &stamp.call(Method::GET, &url(&first), &azure, None).await,
+        StatusCode::NOT_FOUND,
+        "RoleAssignmentNotFound",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn customer_subscriptions_follow_the_csp_rules() {
+    let stamp = start().await;
+    let azure = stamp.azure_token("azure-operator").await;
+    let payg = stamp
+        .registration_token(json!({"BillingModel": "PayAsYouUse", "UsageReportingEnabled": true}))
+        .await;
+    assert_eq!(
+        stamp
+            .register(&azure, "azurestack", "csp", &payg)
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    let base = |registration: &str| {
+        stamp.azure_url(&format!(
+            "{}/customerSubscriptions",
+            stamp.registration_path("azurestack", registration)
+        ))
+    };
+    let customer = "E09A4E93-29A7-4EBA-A6D4-76202383F07F";
+    let tenant = "dbab3982-796f-4d03-9908-044c08aef8a2";
+    let item = format!("{}/{customer}?{}", base("csp"), api());
+
+    let reply = stamp
+        .call(
+            Method::PUT,
+            &item,
+            &azure,
+            Some(json!({"properties": {"tenantId": tenant}})),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let mapping = reply.json();
+    assert_eq!(mapping["name"], format!("csp/{customer}"));
+    assert_eq!(
+        mapping["type"],
+        "Microsoft.AzureStack/registrations/customerSubscriptions"
+    );
+    assert_eq!(mapping["properties"]["tenantId"], tenant);
+    assert_eq!(
+        stamp
+            .call(Method::GET, &item.to_lowercase(), &azure, None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let list = stamp
+        .call(
+            Method::GET,
+            &format!("{}?{}", base("csp"), api()),
+            &azure,
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(list["value"].as_array().unwrap().len(), 1);
+
+    let not_guid = format!("{}/not-a-subscription?{}", base("csp"), api());
+    assert_error(
+        &stamp
+            .call(
+                Method::PUT,
+                &not_guid,
+                &azure,
+                Some(json!({"properties": {"tenantId": tenant}})),
+            )
+            .await,
+        StatusCode::BAD_REQUEST,
+        "InvalidCustomerSubscriptionId",
+    );
+    assert_error(
+        &stamp
+            .call(
+                Method::PUT,
+                &item,
+                &azure,
+                Some(json!({"properties": {"tenantId": "contoso"}})),
+            )
+            .await,
+        StatusCode::BAD_REQUEST,
+        "InvalidTenantId",
+    );
+    let unknown = format!("{}/{customer}?{}", base("missing"), api());
+    assert_error(
+        &stamp.call(Method::GET, &unknown, &azure, None).await,
+        StatusCode::NOT_FOUND,
+        "RegistrationNotFound",
+    );
+
+    assert_eq!(
+        stamp.call(Method::DELETE, &item, &azure, None).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        stamp.call(Method::DELETE, &item, &azure, None).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_error(
+        &stamp.call(Method::GET, &item, &azure, None).await,
+        StatusCode::NOT_FOUND,
+        "CustomerSubscriptionNotFound",
+    );
+
+    // Only PayAsYouUse registrations take customer subscriptions.
+    let development = stamp
+        .registration_token(json!({"BillingModel": "Development"}))
+        .await;
+    let other_cloud = other_cloud_token(&development);
+    assert_eq!(
+        put_registration(
+            &stamp,
+            &azure,
+            "azurestack",
+            "dev",
+            registration_body(&other_cloud)
+        )
+        .await
+        .status,
+        StatusCode::CREATED
+    );
+    let dev_item = format!("{}/{customer}?{}", base("dev"), api());
+    assert_error(
+        &stamp
+            .call(
+                Method::PUT,
+                &dev_item,
+                &azure,
+                Some(json!({"properties": {"tenantId": tenant}})),
+            )
+            .await,
+        StatusCode::BAD_REQUEST,
+        "CustomerSubscriptionsNotAllowed",
+    );
+}
