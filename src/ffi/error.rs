@@ -25,6 +25,12 @@ pub enum AzsbStatus {
     UnexpectedResponse = 7013,
     /// A local file (certificate, CA bundle) could not be read or used.
     File = 7014,
+    /// The resource does not exist (the service answered 404, with its code in the error; or a search
+    /// matched nothing).
+    NotFound = 7015,
+    /// The privileged endpoint ran the command and it failed; the error's code is the PowerShell exception
+    /// type (e.g. "ParameterBindingException").
+    PepError = 7016,
     /// The library panicked; a bug.
     Panic = 7099,
 }
@@ -69,6 +75,8 @@ impl From<&Error> for AzsbError {
             Error::Transport(_) => AzsbStatus::Transport,
             Error::UnexpectedResponse(_) => AzsbStatus::UnexpectedResponse,
             Error::File { .. } => AzsbStatus::File,
+            Error::NotFound { .. } => AzsbStatus::NotFound,
+            Error::Pep(_) => AzsbStatus::PepError,
         };
         let mut out = AzsbError::new(status, error.to_string());
         if let Some(service) = error.service_error() {
@@ -174,6 +182,8 @@ pub extern "C" fn azsb_status_name(status: u32) -> *const c_char {
         7012 => c"AZSB_STATUS_TRANSPORT",
         7013 => c"AZSB_STATUS_UNEXPECTED_RESPONSE",
         7014 => c"AZSB_STATUS_FILE",
+        7015 => c"AZSB_STATUS_NOT_FOUND",
+        7016 => c"AZSB_STATUS_PEP_ERROR",
         7099 => c"AZSB_STATUS_PANIC",
         _ => c"AZSB_STATUS_UNKNOWN",
     };
