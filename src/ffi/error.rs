@@ -114,6 +114,22 @@ pub(crate) fn finish<T>(
     }
 }
 
+/// Converts a core result whose value is JSON text: Ok writes it to `*json_out` as a library-owned string,
+/// Err is reported. A NULL `json_out` is reported as such (callers check it before doing any work too).
+pub(crate) fn finish_json(
+    result: crate::error::Result<String>,
+    json_out: *mut *mut c_char,
+    error_out: *mut *mut AzsbError,
+) -> AzsbStatus {
+    if json_out.is_null() {
+        return report(error_out, AzsbError::null("json_out"));
+    }
+    finish(result, error_out, |json| {
+        // SAFETY: checked non-NULL above; the caller provided storage for one pointer.
+        unsafe { *json_out = crate::ffi::strings::to_c(json) };
+    })
+}
+
 fn borrow<'a>(error: *const AzsbError) -> Option<&'a AzsbError> {
     // SAFETY: the caller promised NULL or a live error from this library.
     unsafe { error.as_ref() }
