@@ -301,6 +301,15 @@ azsb_status azsb_azure_registration_create(const struct azsb_client *client,
                                            struct azsb_error **error_out);
 
 /*
+ The locations an Azure subscription offers, as a JSON array of {name, displayName}: the values
+ azsb_azure_registration_create accepts as "location". In: {subscription_id}.
+ */
+azsb_status azsb_azure_locations(const struct azsb_client *client,
+                                 const char *args_json,
+                                 char **json_out,
+                                 struct azsb_error **error_out);
+
+/*
  One registration. In: {subscription_id, resource_group? ("azurestack"), name}. AZSB_STATUS_NOT_FOUND when
  it does not exist.
  */

@@ -234,6 +234,30 @@ pub extern "C" fn azsb_azure_registration_create(
     )
 }
 
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SubscriptionArgs {
+    subscription_id: String,
+}
+
+/// The locations an Azure subscription offers, as a JSON array of {name, displayName}: the values
+/// azsb_azure_registration_create accepts as "location". In: {subscription_id}.
+#[unsafe(no_mangle)]
+pub extern "C" fn azsb_azure_locations(
+    client: *const AzsbClient,
+    args_json: *const c_char,
+    json_out: *mut *mut c_char,
+    error_out: *mut *mut AzsbError,
+) -> AzsbStatus {
+    client_call(
+        client,
+        args_json,
+        json_out,
+        error_out,
+        |client, args: SubscriptionArgs| azure::locations(client, &args.subscription_id),
+    )
+}
+
 /// One registration. In: {subscription_id, resource_group? ("azurestack"), name}. AZSB_STATUS_NOT_FOUND when
 /// it does not exist.
 #[unsafe(no_mangle)]
