@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::faults::FaultPlan;
 use crate::identity::IdentityMode;
+use crate::pep::StampVersion;
 
 #[derive(Debug, Clone)]
 pub enum TlsMode {
@@ -21,12 +22,35 @@ pub enum TlsMode {
     Plain,
 }
 
-/// Ports of the three listeners; 0 picks a free port.
+/// Ports of the listeners; 0 picks a free port.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Ports {
     pub admin_arm: u16,
     pub tenant_arm: u16,
     pub identity: u16,
+    /// The emulated Azure Resource Manager (registrations).
+    pub azure_arm: u16,
+    /// The emulated Azure AD of the registration subscription.
+    pub azure_login: u16,
+    /// The privileged endpoint model.
+    pub pep: u16,
+}
+
+/// The Azure side of registration: the directory and subscription a stamp registers into.
+#[derive(Debug, Clone)]
+pub struct AzureConfig {
+    pub tenant_id: Uuid,
+    pub tenant_domain: String,
+    pub subscription_id: Uuid,
+}
+
+/// What the privileged endpoint reports about the stamp.
+#[derive(Debug, Clone)]
+pub struct StampConfig {
+    pub version: StampVersion,
+    pub number_of_nodes: u32,
+    pub cloud_id: Uuid,
+    pub deployment_id: Uuid,
 }
 
 #[derive(Debug, Clone)]
@@ -56,11 +80,14 @@ pub struct EmulatorConfig {
     /// Rows per usage page; the real service pages at 1,000.
     pub page_size: usize,
     pub faults: FaultPlan,
+    pub azure: AzureConfig,
+    pub stamp: StampConfig,
 }
 
 impl EmulatorConfig {
-    /// A configuration with everything derived from `seed`: the directory tenant, the provider subscription
-    /// and the data set, so two runs with the same seed describe the same stamp.
+    /// A configuration with everything derived from `seed`: the directory tenant, the provider subscription,
+    /// the data set, the cloud and deployment ids and the Azure side, so two runs with the same seed describe
+    /// the same stamp.
     pub fn with_seed(seed: u64) -> EmulatorConfig {
         EmulatorConfig {
             bind: IpAddr::from([127, 0, 0, 1]),
@@ -83,6 +110,17 @@ impl EmulatorConfig {
             start_date: None,
             page_size: 1000,
             faults: FaultPlan::default(),
+            azure: AzureConfig {
+                tenant_id: derived_uuid(seed, "azure-directory-tenant"),
+                tenant_domain: "contosoazure.onmicrosoft.com".into(),
+                subscription_id: derived_uuid(seed, "azure-registration-subscription"),
+            },
+            stamp: StampConfig {
+                version: StampVersion::DEFAULT,
+                number_of_nodes: 4,
+                cloud_id: derived_uuid(seed, "cloud-id"),
+                deployment_id: derived_uuid(seed, "deployment-id"),
+            },
         }
     }
 

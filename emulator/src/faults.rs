@@ -48,6 +48,10 @@ pub enum FaultTarget {
     Admin,
     Tenant,
     Identity,
+    /// The emulated Azure side (its Resource Manager and login listeners).
+    Azure,
+    /// The privileged endpoint model.
+    Pep,
     All,
 }
 
@@ -101,7 +105,7 @@ impl FaultRule {
 }
 
 /// `kind[:key=value,...]`, e.g. `429:every=3,retry-after-ms=1000`, `503:rate=0.1`, `504:every=5,delay-ms=2000`,
-/// `drop:every=7`, `truncate:rate=0.05`, `latency:delay-ms=50`, with `target=arm|admin|tenant|identity|all`,
+/// `drop:every=7`, `truncate:rate=0.05`, `latency:delay-ms=50`, with `target=arm|admin|tenant|identity|azure|pep|all`,
 /// `count=N` and `path=TEXT`. A rule with neither `every` nor `rate` fires on every matching request.
 impl FromStr for FaultRule {
     type Err = String;
@@ -159,7 +163,9 @@ impl FromStr for FaultRule {
                         value.to_ascii_lowercase(),
                     ))
                     .map_err(|_| {
-                        format!("target={value:?}: use arm, admin, tenant, identity or all")
+                        format!(
+                            "target={value:?}: use arm, admin, tenant, identity, azure, pep or all"
+                        )
                     })?
                 }
                 other => return Err(format!("unknown fault option {other:?}")),
@@ -176,6 +182,9 @@ pub enum Listener {
     Admin,
     Tenant,
     Identity,
+    AzureArm,
+    AzureLogin,
+    Pep,
 }
 
 impl FaultTarget {
@@ -187,6 +196,11 @@ impl FaultTarget {
                 | (FaultTarget::Admin, Listener::Admin)
                 | (FaultTarget::Tenant, Listener::Tenant)
                 | (FaultTarget::Identity, Listener::Identity)
+                | (
+                    FaultTarget::Azure,
+                    Listener::AzureArm | Listener::AzureLogin
+                )
+                | (FaultTarget::Pep, Listener::Pep)
         )
     }
 }

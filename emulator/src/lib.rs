@@ -1,12 +1,16 @@
 //! azs-emulator: a local Azure Stack Hub for everything usage-related (admin and tenant Resource Manager
-//! endpoints, the identity provider, the usage APIs), faithful enough for official Azure SDK clients.
+//! endpoints, the identity provider, the usage APIs), faithful enough for official Azure SDK clients, plus
+//! both sides of registration: an emulated Azure (Resource Manager and directory) and the stamp's
+//! privileged endpoint.
 
 pub mod arm;
+pub mod azure;
 pub mod config;
 pub mod control;
 pub mod dataset;
 pub mod faults;
 pub mod identity;
+pub mod pep;
 pub mod server;
 pub mod state;
 pub mod tls;

@@ -1,4 +1,5 @@
-//! `azs-emulator`: runs a local Azure Stack Hub usage service and prints one JSON ready line.
+//! `azs-emulator`: runs a local Azure Stack Hub usage service, with both sides of registration, and prints
+//! one JSON ready line.
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -8,6 +9,7 @@ use anyhow::{Context, bail};
 use azs_emulator::config::{EmulatorConfig, Ports, TlsMode};
 use azs_emulator::faults::{FaultPlan, FaultRule};
 use azs_emulator::identity::IdentityMode;
+use azs_emulator::pep::StampVersion;
 use chrono::NaiveDate;
 use clap::{Parser, ValueEnum};
 use uuid::Uuid;
@@ -19,10 +21,13 @@ enum IdentityArg {
 }
 
 /// A local Azure Stack Hub usage service: admin and tenant Resource Manager endpoints, identity provider,
-/// provider and tenant usage APIs over a deterministic data set.
+/// provider and tenant usage APIs over a deterministic data set; and for registration, an emulated Azure
+/// (Resource Manager with Microsoft.AzureStack, locks and role assignments; its own Azure AD) and a model of
+/// the stamp's privileged endpoint (PEP) with the stamp's activation.
 ///
 /// On start it prints one JSON line ({"event":"ready",...}) with every base URL, the CA to trust, the tenant,
-/// the audiences and the credentials it accepts. SIGINT or SIGTERM stops it cleanly.
+/// the audiences and the credentials it accepts; its "azure" and "pep" blocks describe the registration
+/// side. SIGINT or SIGTERM stops it cleanly.
 #[derive(Debug, Parser)]
 #[command(version, max_term_width = 110)]
 struct Args {
@@ -41,6 +46,15 @@ struct Args {
     /// Port of the identity provider (0: a free port).
     #[arg(long, default_value_t = 0)]
     identity_port: u16,
+    /// Port of the emulated Azure Resource Manager (0: a free port).
+    #[arg(long, default_value_t = 0)]
+    azure_arm_port: u16,
+    /// Port of the emulated Azure AD (0: a free port).
+    #[arg(long, default_value_t = 0)]
+    azure_login_port: u16,
+    /// Port of the privileged endpoint model (0: a free port).
+    #[arg(long, default_value_t = 0)]
+    pep_port: u16,
     /// Serve plain HTTP instead of HTTPS.
     #[arg(long, conflicts_with_all = ["tls_cert", "tls_key"])]
     http: bool,
@@ -77,7 +91,14 @@ struct Args {
     /// Seconds before a device code is approved automatically.
     #[arg(long, default_value_t = 5.0)]
     device_code_delay: f64,
-    /// Seed of the data set (same seed and start date: the same bytes).
+    /// Build the PEP reports (gates New-RegistrationToken's parameters and Set-RegistrationKeyPair).
+    #[arg(long, default_value = "1.2408.0.19")]
+    stamp_version: StampVersion,
+    /// Number of scale unit nodes the PEP reports (and fingerprints in registration tokens).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=16))]
+    nodes: u32,
+    /// Seed of the data set, the cloud and deployment ids and the Azure side (same seed and start date: the
+    /// same bytes).
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Number of tenant subscriptions.
@@ -141,7 +162,12 @@ fn config_from(args: &Args) -> anyhow::Result<EmulatorConfig> {
         admin_arm: args.admin_port,
         tenant_arm: args.tenant_port,
         identity: args.identity_port,
+        azure_arm: args.azure_arm_port,
+        azure_login: args.azure_login_port,
+        pep: args.pep_port,
     };
+    config.stamp.version = args.stamp_version;
+    config.stamp.number_of_nodes = args.nodes;
     config.tls = match (&args.tls_cert, &args.tls_key, args.http) {
         (_, _, true) => TlsMode::Plain,
         (Some(cert), Some(key), _) => TlsMode::Files {

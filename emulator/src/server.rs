@@ -1,5 +1,6 @@
-//! Starting and stopping a run: bind the three listeners, build the shared state, describe the run in the
-//! ready document, serve until shut down.
+//! Starting and stopping a run: bind the listeners (the stamp's admin and tenant ARM and identity provider,
+//! the emulated Azure's ARM and login, the privileged endpoint), build the shared state, describe the run in
+//! the ready document, serve until shut down.
 
 use std::net::{IpAddr, SocketAddr, TcpListener};
 use std::path::Path;
@@ -11,11 +12,14 @@ use axum_server::Handle;
 use uuid::Uuid;
 
 use crate::arm::{self, ArmContext, Endpoint};
+use crate::azure::{Azure, AzureSettings};
 use crate::config::{EmulatorConfig, TlsMode};
 use crate::control;
 use crate::dataset::{Dataset, DatasetConfig};
 use crate::faults::{self, FaultController, FaultLayerState, Listener};
+use crate::identity::principals::random_secret;
 use crate::identity::{Identity, IdentityMode, IdentitySettings, Principals};
+use crate::pep::{Pep, PepSettings};
 use crate::state::{AppState, Audiences, BaseUrls};
 
 /// A started emulator. Dropping it does not stop the servers; call `shutdown`.
@@ -56,6 +60,9 @@ pub async fn start(config: EmulatorConfig) -> anyhow::Result<RunningEmulator> {
     let admin_listener = bind(config.ports.admin_arm, "admin ARM")?;
     let tenant_listener = bind(config.ports.tenant_arm, "tenant ARM")?;
     let identity_listener = bind(config.ports.identity, "identity")?;
+    let azure_arm_listener = bind(config.ports.azure_arm, "Azure ARM")?;
+    let azure_login_listener = bind(config.ports.azure_login, "Azure login")?;
+    let pep_listener = bind(config.ports.pep, "privileged endpoint")?;
 
     let host = config
         .public_host
@@ -85,6 +92,9 @@ pub async fn start(config: EmulatorConfig) -> anyhow::Result<RunningEmulator> {
         admin_arm: url(&admin_listener)?,
         tenant_arm: url(&tenant_listener)?,
         identity: url(&identity_listener)?,
+        azure_arm: url(&azure_arm_listener)?,
+        azure_login: url(&azure_login_listener)?,
+        pep: url(&pep_listener)?,
     };
 
     std::fs::create_dir_all(&config.state_dir).with_context(|| {
@@ -145,7 +155,35 @@ pub async fn start(config: EmulatorConfig) -> anyhow::Result<RunningEmulator> {
         principals,
     )?);
 
-    let ready = ready_document(
+    let azure = Arc::new(Azure::new(AzureSettings {
+        tenant_id: config.azure.tenant_id,
+        tenant_domain: config.azure.tenant_domain.clone(),
+        subscription_id: config.azure.subscription_id,
+        arm_url: urls.azure_arm.clone(),
+        login_url: urls.azure_login.clone(),
+        audiences: vec![
+            "https://management.core.windows.net/".to_string(),
+            "https://management.azure.com/".to_string(),
+            urls.azure_arm.clone(),
+        ],
+        stamp_issuer: crate::pep::issuer(&config.stamp),
+        access_token_lifetime: config.access_token_lifetime,
+        device_code_approval_delay: config.device_code_approval_delay,
+    })?);
+    let pep = Arc::new(Pep::new(
+        PepSettings {
+            stamp: config.stamp.clone(),
+            password: random_secret(),
+            directory_tenant_id: config.tenant_id,
+            identity_system: config.identity_mode,
+            admin_arm: urls.admin_arm.clone(),
+            tenant_arm: urls.tenant_arm.clone(),
+            region: config.region.clone(),
+        },
+        azure.clone(),
+    ));
+
+    let mut ready = ready_document(
         &config,
         &urls,
         &audiences,
@@ -154,6 +192,8 @@ pub async fn start(config: EmulatorConfig) -> anyhow::Result<RunningEmulator> {
         tls.as_ref().and_then(|t| t.ca_pem_path.as_deref()),
         certificate_files.as_ref(),
     );
+    ready["azure"] = azure_ready(&azure);
+    ready["pep"] = pep_ready(&pep, &urls);
     let faults = Arc::new(FaultController::new(config.faults.clone()));
     let state = Arc::new(AppState {
         config,
@@ -162,16 +202,14 @@ pub async fn start(config: EmulatorConfig) -> anyhow::Result<RunningEmulator> {
         identity: identity.clone(),
         dataset,
         faults: faults.clone(),
+        azure: azure.clone(),
+        pep: pep.clone(),
         ready,
     });
 
-    let arm_router = |endpoint: Endpoint, listener: Listener| {
-        axum::Router::new()
-            .fallback(arm::dispatch)
-            .with_state(ArmContext {
-                app: state.clone(),
-                endpoint,
-            })
+    // Every listener answers the control routes and goes through the fault layer.
+    let finish = |router: axum::Router, listener: Listener| {
+        router
             .merge(control::router(state.clone()))
             .layer(axum::middleware::from_fn_with_state(
                 FaultLayerState {
@@ -181,17 +219,15 @@ pub async fn start(config: EmulatorConfig) -> anyhow::Result<RunningEmulator> {
                 faults::apply,
             ))
     };
-    let identity_router = identity
-        .clone()
-        .router()
-        .merge(control::router(state.clone()))
-        .layer(axum::middleware::from_fn_with_state(
-            FaultLayerState {
-                controller: faults.clone(),
-                listener: Listener::Identity,
-            },
-            faults::apply,
-        ));
+    let arm_router = |endpoint: Endpoint, listener: Listener| {
+        let router = axum::Router::new()
+            .fallback(arm::dispatch)
+            .with_state(ArmContext {
+                app: state.clone(),
+                endpoint,
+            });
+        finish(router, listener)
+    };
 
     let handle = Handle::new();
     let mut servers = Vec::new();
@@ -201,7 +237,19 @@ pub async fn start(config: EmulatorConfig) -> anyhow::Result<RunningEmulator> {
             tenant_listener,
             arm_router(Endpoint::Tenant, Listener::Tenant),
         ),
-        (identity_listener, identity_router),
+        (
+            identity_listener,
+            finish(identity.clone().router(), Listener::Identity),
+        ),
+        (
+            azure_arm_listener,
+            finish(azure.clone().router(), Listener::AzureArm),
+        ),
+        (
+            azure_login_listener,
+            finish(azure.identity().clone().router(), Listener::AzureLogin),
+        ),
+        (pep_listener, finish(pep.clone().router(), Listener::Pep)),
     ] {
         let service = router.into_make_service_with_connect_info::<SocketAddr>();
         // TCP_NODELAY: without it a TLS response's last partial record waits for the client's delayed ACK,
@@ -297,13 +345,38 @@ fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         .with_context(|| format!("writing {}", path.display()))
 }
 
-fn ready_document(
-    config: &EmulatorConfig,
-    urls: &BaseUrls,
-    audiences: &Audiences,
+/// The `azure` block of the ready document: where the emulated Azure is and who may sign in to it.
+fn azure_ready(azure: &Azure) -> serde_json::Value {
+    let settings = azure.settings();
+    let mut block = principals_ready(azure.identity(), None);
+    block["arm"] = settings.arm_url.clone().into();
+    block["login_endpoint"] = azure.identity().login_endpoint().into();
+    block["tenant_id"] = settings.tenant_id.to_string().into();
+    block["tenant_domain"] = settings.tenant_domain.clone().into();
+    block["subscription_id"] = settings.subscription_id.to_string().into();
+    block["audiences"] = settings.audiences.clone().into();
+    block["environment"] = crate::azure::ENVIRONMENT.into();
+    block
+}
+
+/// The `pep` block of the ready document.
+fn pep_ready(pep: &Pep, urls: &BaseUrls) -> serde_json::Value {
+    let settings = pep.settings();
+    serde_json::json!({
+        "url": urls.pep,
+        "username": crate::pep::USERNAME,
+        "password": settings.password,
+        "stamp_version": settings.stamp.version,
+        "cloud_id": settings.stamp.cloud_id,
+        "deployment_id": settings.stamp.deployment_id,
+        "number_of_nodes": settings.stamp.number_of_nodes,
+    })
+}
+
+/// `service_principals` and `users` of an identity provider, credentials included (the ready document is
+/// how clients learn them).
+fn principals_ready(
     identity: &Identity,
-    dataset: &Dataset,
-    ca_pem: Option<&Path>,
     certificate_files: Option<&CertificateFiles>,
 ) -> serde_json::Value {
     let principals = identity.principals();
@@ -332,6 +405,19 @@ fn ready_document(
         .iter()
         .map(|u| serde_json::json!({ "upn": u.upn, "object_id": u.object_id, "password": u.password, "access": u.access }))
         .collect();
+    serde_json::json!({ "service_principals": service_principals, "users": users })
+}
+
+fn ready_document(
+    config: &EmulatorConfig,
+    urls: &BaseUrls,
+    audiences: &Audiences,
+    identity: &Identity,
+    dataset: &Dataset,
+    ca_pem: Option<&Path>,
+    certificate_files: Option<&CertificateFiles>,
+) -> serde_json::Value {
+    let principals = principals_ready(identity, certificate_files);
     let subscriptions = dataset.subscriptions();
     serde_json::json!({
         "event": "ready",
@@ -348,8 +434,8 @@ fn ready_document(
         "ca_pem": ca_pem.map(|p| p.display().to_string()),
         "region": config.region,
         "default_provider_subscription_id": config.default_provider_subscription_id,
-        "service_principals": service_principals,
-        "users": users,
+        "service_principals": principals["service_principals"],
+        "users": principals["users"],
         "page_size": config.page_size,
         "dataset": {
             "seed": config.seed,

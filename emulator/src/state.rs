@@ -1,11 +1,13 @@
 //! What every listener shares for one run.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
+use crate::azure::Azure;
 use crate::config::EmulatorConfig;
 use crate::dataset::Dataset;
 use crate::faults::FaultController;
 use crate::identity::Identity;
+use crate::pep::Pep;
 
 /// Public base URLs of the listeners, each with a trailing slash.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -13,6 +15,9 @@ pub struct BaseUrls {
     pub admin_arm: String,
     pub tenant_arm: String,
     pub identity: String,
+    pub azure_arm: String,
+    pub azure_login: String,
+    pub pep: String,
 }
 
 /// The token audience of each Resource Manager endpoint.
@@ -29,6 +34,16 @@ pub struct AppState {
     pub identity: Arc<Identity>,
     pub dataset: Arc<Dataset>,
     pub faults: Arc<FaultController>,
+    /// The Azure side of registration.
+    pub azure: Arc<Azure>,
+    /// The privileged endpoint model.
+    pub pep: Arc<Pep>,
     /// The ready document, also served at `/_emulator/status`.
     pub ready: serde_json::Value,
+}
+
+/// Locks state whose every change is a single insert, remove or assignment: a panic while it was held left
+/// it consistent, so a poisoned lock is still usable.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }

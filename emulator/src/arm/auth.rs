@@ -88,6 +88,33 @@ pub fn authenticate(
     })
 }
 
+/// Authenticates a request to an endpoint that accepts tokens for any of `audiences` (public Azure ARM takes
+/// `management.core.windows.net` and `management.azure.com` alike). A wrong audience is reported against
+/// the first one.
+pub fn authenticate_any(
+    identity: &Identity,
+    headers: &HeaderMap,
+    audiences: &[String],
+) -> Result<Caller, ArmError> {
+    let mut first_error = None;
+    for audience in audiences {
+        match authenticate(identity, headers, audience) {
+            Ok(caller) => return Ok(caller),
+            Err(error) if error.code == "InvalidAuthenticationTokenAudience" => {
+                first_error.get_or_insert(error);
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    Err(first_error.unwrap_or_else(|| {
+        ArmError::new(
+            StatusCode::UNAUTHORIZED,
+            "InvalidAuthenticationTokenAudience",
+            "The endpoint accepts no audience.",
+        )
+    }))
+}
+
 fn utc_text(unix: i64) -> String {
     DateTime::<Utc>::from_timestamp(unix, 0)
         .map(|t| t.format("%-m/%-d/%Y %-I:%M:%S %p").to_string())

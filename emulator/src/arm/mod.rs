@@ -1,7 +1,9 @@
 //! The stamp's Resource Manager endpoints (admin and tenant): ARM-style routing with case-insensitive
 //! paths, authentication, and the usage-related resource providers.
 
+pub mod activations;
 pub mod auth;
+pub mod body;
 pub mod error;
 pub mod metadata;
 pub mod query;
@@ -36,6 +38,16 @@ pub async fn dispatch(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
+    body: bytes::Bytes,
+) -> Response {
+    respond(route(&ctx, &method, &uri, &headers, &body), &uri, &headers)
+}
+
+/// An ARM answer: the response or the error, with the request and correlation ids ARM always sends.
+pub(crate) fn respond(
+    result: Result<Response, ArmError>,
+    uri: &Uri,
+    headers: &HeaderMap,
 ) -> Response {
     let request_id = Uuid::new_v4().to_string();
     let correlation_id = headers
@@ -43,7 +55,7 @@ pub async fn dispatch(
         .and_then(|v| v.to_str().ok())
         .map(str::to_string)
         .unwrap_or_else(|| request_id.clone());
-    let mut response = match route(&ctx, &method, &uri, &headers) {
+    let mut response = match result {
         Ok(response) => response,
         Err(error) => {
             tracing::info!(status = %error.status, code = error.code, path = uri.path(), "request refused");
@@ -69,10 +81,10 @@ fn route(
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
+    body: &[u8],
 ) -> Result<Response, ArmError> {
-    let segments = normalized_segments(uri.path());
-    let lower: Vec<String> = segments.iter().map(|s| s.to_ascii_lowercase()).collect();
-    let lower: Vec<&str> = lower.iter().map(String::as_str).collect();
+    let path = ArmPath::parse(uri.path());
+    let (segments, lower) = (&path.segments, path.lower());
     let params = QueryParams::parse(uri.query());
     let app = &ctx.app;
 
@@ -201,12 +213,7 @@ fn route(
         }
         (_, ["subscriptions", rest @ ..]) if rest.len() <= 1 => {
             require_method(method, &Method::GET)?;
-            if params.get_non_empty("api-version").is_none() {
-                return Err(ArmError::bad_request(
-                    "MissingApiVersionParameter",
-                    "The api-version query parameter (?api-version=) is required for all requests.",
-                ));
-            }
+            require_api_version(&params)?;
             let visible = visible_subscriptions(app, ctx.endpoint, &caller);
             match rest.first() {
                 None => Ok(axum::Json(serde_json::json!({ "value": visible })).into_response()),
@@ -220,6 +227,36 @@ fn route(
                     .map(|s| axum::Json(s).into_response())
                     .ok_or_else(|| subscription_not_found(id)),
             }
+        }
+        (
+            Endpoint::Admin,
+            [
+                "subscriptions",
+                _,
+                "resourcegroups",
+                _,
+                "providers",
+                "microsoft.azurebridge.admin",
+                "activations",
+                rest @ ..,
+            ],
+        ) if rest.len() <= 1 => {
+            provider_subscription(
+                app,
+                &caller,
+                segments[1],
+                "Microsoft.AzureBridge.Admin/activations/read",
+            )?;
+            activations::handle(
+                app,
+                method,
+                &params,
+                activations::Target {
+                    resource_group: segments[3],
+                    name: segments.get(7).copied(),
+                },
+                body,
+            )
         }
         (
             Endpoint::Tenant,
@@ -262,7 +299,7 @@ fn endpoint_name(endpoint: Endpoint) -> &'static str {
     }
 }
 
-fn require_method(method: &Method, expected: &Method) -> Result<(), ArmError> {
+pub(crate) fn require_method(method: &Method, expected: &Method) -> Result<(), ArmError> {
     if method == expected {
         return Ok(());
     }
@@ -274,7 +311,7 @@ fn require_method(method: &Method, expected: &Method) -> Result<(), ArmError> {
 }
 
 /// Path segments after the leading slash, with `.` and `..` resolved as a URL client would.
-fn normalized_segments(path: &str) -> Vec<&str> {
+pub(crate) fn normalized_segments(path: &str) -> Vec<&str> {
     let mut out: Vec<&str> = Vec::new();
     for segment in path.strip_prefix('/').unwrap_or(path).split('/') {
         match segment {
@@ -291,7 +328,60 @@ fn normalized_segments(path: &str) -> Vec<&str> {
     out
 }
 
-fn subscription_format(segment: &str) -> Result<Uuid, ArmError> {
+/// A request path as routes match it: its segments as sent, and lower-cased (ARM matches case-insensitively).
+pub(crate) struct ArmPath<'a> {
+    pub segments: Vec<&'a str>,
+    lowercase: Vec<String>,
+}
+
+impl<'a> ArmPath<'a> {
+    pub fn parse(path: &'a str) -> ArmPath<'a> {
+        let segments = normalized_segments(path);
+        let lowercase = segments.iter().map(|s| s.to_ascii_lowercase()).collect();
+        ArmPath {
+            segments,
+            lowercase,
+        }
+    }
+
+    pub fn lower(&self) -> Vec<&str> {
+        self.lowercase.iter().map(String::as_str).collect()
+    }
+}
+
+/// ARM's answer to a request without `api-version`.
+pub(crate) fn require_api_version(params: &QueryParams) -> Result<&str, ArmError> {
+    params.get_non_empty("api-version").ok_or_else(|| {
+        ArmError::bad_request(
+            "MissingApiVersionParameter",
+            "The api-version query parameter (?api-version=) is required for all requests.",
+        )
+    })
+}
+
+/// The request's api-version when `resource_type` (`Namespace/type`) has it among `supported`, else ARM's
+/// error naming the supported ones.
+pub(crate) fn supported_api_version<'a>(
+    params: &'a QueryParams,
+    supported: &[&str],
+    resource_type: &str,
+) -> Result<&'a str, ArmError> {
+    let version = require_api_version(params)?;
+    if supported.iter().any(|v| v.eq_ignore_ascii_case(version)) {
+        return Ok(version);
+    }
+    let (namespace, kind) = resource_type.split_once('/').unwrap_or((resource_type, ""));
+    Err(ArmError::bad_request(
+        "NoRegisteredProviderFound",
+        format!(
+            "No registered resource provider found for API version '{version}' for type '{kind}' of namespace \
+             '{namespace}'. The supported api-versions are '{}'.",
+            supported.join(", ")
+        ),
+    ))
+}
+
+pub(crate) fn subscription_format(segment: &str) -> Result<Uuid, ArmError> {
     if segment.trim().is_empty() {
         return Err(ArmError::bad_request(
             "SubscriptionIdMissingInRequest",
@@ -306,7 +396,7 @@ fn subscription_format(segment: &str) -> Result<Uuid, ArmError> {
     })
 }
 
-fn subscription_not_found(segment: &str) -> ArmError {
+pub(crate) fn subscription_not_found(segment: &str) -> ArmError {
     ArmError::new(
         StatusCode::NOT_FOUND,
         "SubscriptionNotFound",
@@ -428,14 +518,7 @@ fn visible_subscriptions(
     caller: &Caller,
 ) -> Vec<serde_json::Value> {
     let entry = |id: &str, name: &str, state: &str| {
-        serde_json::json!({
-            "id": format!("/subscriptions/{id}"),
-            "subscriptionId": id,
-            "displayName": name,
-            "state": state,
-            "tenantId": app.config.tenant_id,
-            "subscriptionPolicies": { "locationPlacementId": "AzureStack", "quotaId": "Default", "spendingLimit": "Off" },
-        })
+        subscription_entry(id, name, state, app.config.tenant_id, "AzureStack")
     };
     match endpoint {
         Endpoint::Admin if caller.access.admin => {
@@ -462,6 +545,24 @@ fn visible_subscriptions(
             })
             .collect(),
     }
+}
+
+/// A subscription as ARM's `GET /subscriptions` lists it.
+pub(crate) fn subscription_entry(
+    id: &str,
+    name: &str,
+    state: &str,
+    tenant_id: Uuid,
+    location_placement: &str,
+) -> serde_json::Value {
+    serde_json::json!({
+        "id": format!("/subscriptions/{id}"),
+        "subscriptionId": id,
+        "displayName": name,
+        "state": state,
+        "tenantId": tenant_id,
+        "subscriptionPolicies": { "locationPlacementId": location_placement, "quotaId": "Default", "spendingLimit": "Off" },
+    })
 }
 
 /// The operations of the admin commerce provider, as its specification lists them.

@@ -120,6 +120,14 @@ impl SigningKey {
         jsonwebtoken::encode(&self.header(), claims, &self.encoding).context("signing a token")
     }
 
+    /// A compact JWS whose header names only the key (`kid`, `alg`, `typ`), as Azure's activation keys do.
+    pub fn sign_jws(&self, claims: &serde_json::Value) -> anyhow::Result<String> {
+        let mut header = Header::new(Algorithm::RS256);
+        header.typ = Some("JWT".to_string());
+        header.kid = Some(self.kid.clone());
+        jsonwebtoken::encode(&header, claims, &self.encoding).context("signing a JWS")
+    }
+
     pub fn decoding_key(&self) -> &DecodingKey {
         &self.decoding
     }

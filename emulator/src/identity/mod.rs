@@ -26,7 +26,9 @@ use std::time::Duration;
 use anyhow::Context;
 use uuid::Uuid;
 
+pub(crate) use keys::SigningKey;
 pub use principals::{Access, GeneratedPrincipals, Principals, ServicePrincipal, User};
+pub(crate) use token_endpoint::constant_time_eq;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -271,7 +273,7 @@ impl Identity {
 
 /// Checks a JWT's signature with `key` (the header's algorithm must be `alg`) and returns its claims,
 /// without validating any claim.
-pub(crate) fn verify_signature(
+pub fn verify_signature(
     token: &str,
     key: &jsonwebtoken::DecodingKey,
     alg: jsonwebtoken::Algorithm,

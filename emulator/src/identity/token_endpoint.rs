@@ -133,31 +133,7 @@ impl Identity {
             .form
             .get_raw("refresh_token")
             .ok_or_else(|| OAuthError::missing("refresh_token"))?;
-        let grant = self
-            .refresh_tokens
-            .lock()
-            .expect("refresh token store")
-            .get(token)
-            .cloned();
-        let Some(grant) = grant else {
-            return Err(OAuthError::bad_request(
-                "invalid_grant",
-                9002313,
-                "Invalid request. Request is malformed or invalid. (The refresh token is unknown.)",
-            ));
-        };
-        if grant.expires_at <= unix_now() {
-            self.refresh_tokens
-                .lock()
-                .expect("refresh token store")
-                .remove(token);
-            return Err(OAuthError::bad_request(
-                "invalid_grant",
-                70008,
-                "The provided authorization code or refresh token has expired due to inactivity. Send a new \
-                 interactive authorization request for this user and resource.",
-            ));
-        }
+        let grant = self.live_refresh_grant(token)?;
         if grant.client_id != client_id {
             return Err(OAuthError::bad_request(
                 "invalid_grant",
@@ -165,8 +141,41 @@ impl Identity {
                 "Provided grant is invalid or malformed. (The refresh token was issued to another client.)",
             ));
         }
-        let user = self
-            .principals
+        let user = self.refresh_grant_user(&grant)?;
+        let target = self.target(ctx, true, Some(&grant.target))?;
+        self.issue(
+            ctx,
+            "refresh_token",
+            client_id,
+            Subject::User(user),
+            &target,
+        )
+    }
+
+    /// The grant of an unexpired refresh token (an expired one is forgotten).
+    fn live_refresh_grant(&self, token: &str) -> Result<RefreshGrant, OAuthError> {
+        let mut store = self.refresh_tokens.lock().expect("refresh token store");
+        let Some(grant) = store.get(token).cloned() else {
+            return Err(OAuthError::bad_request(
+                "invalid_grant",
+                9002313,
+                "Invalid request. Request is malformed or invalid. (The refresh token is unknown.)",
+            ));
+        };
+        if grant.expires_at <= unix_now() {
+            store.remove(token);
+            return Err(OAuthError::bad_request(
+                "invalid_grant",
+                70008,
+                "The provided authorization code or refresh token has expired due to inactivity. Send a new \
+                 interactive authorization request for this user and resource.",
+            ));
+        }
+        Ok(grant)
+    }
+
+    fn refresh_grant_user(&self, grant: &RefreshGrant) -> Result<&User, OAuthError> {
+        self.principals
             .users
             .iter()
             .find(|u| u.object_id == grant.user_object_id)
@@ -176,15 +185,16 @@ impl Identity {
                     50034,
                     "The user account of this refresh token no longer exists.",
                 )
-            })?;
-        let target = self.target(ctx, true, Some(&grant.target))?;
-        self.issue(
-            ctx,
-            "refresh_token",
-            client_id,
-            Subject::User(user),
-            &target,
-        )
+            })
+    }
+
+    /// Redeems a refresh token the way a confidential service holding it would (the privileged endpoint's
+    /// `New-AzureBridgeServicePrincipal`): any client's token is good; the answer is its user, or the
+    /// `AADSTSnnnn: ...` text Azure AD would answer with.
+    pub fn refresh_token_user(&self, token: &str) -> Result<&User, String> {
+        let describe = |e: OAuthError| format!("AADSTS{}: {}", e.code, e.description);
+        let grant = self.live_refresh_grant(token).map_err(describe)?;
+        self.refresh_grant_user(&grant).map_err(describe)
     }
 
     fn device_code_grant(&self, ctx: &Ctx) -> Result<Response, OAuthError> {

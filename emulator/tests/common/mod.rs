@@ -108,26 +108,29 @@ impl Stamp {
 
     /// A token for a service principal of the ready document (client secret, v1 endpoint).
     pub async fn token(&self, principal: &str, audience: &str) -> String {
-        let sp = self.principal(principal);
+        let login = format!("{}{}", self.s("/login_endpoint"), self.s("/tenant_id"));
+        self.client_secret_token(&login, &self.principal(principal), audience)
+            .await
+    }
+
+    /// A client-secret token from the directory at `authority` for a ready document's service principal.
+    pub async fn client_secret_token(&self, authority: &str, sp: &Value, audience: &str) -> String {
         let reply = self
-            .http
-            .post(format!(
-                "{}{}/oauth2/token",
-                self.s("/login_endpoint"),
-                self.s("/tenant_id")
-            ))
-            .form(&[
+            .send(self.http.post(format!("{authority}/oauth2/token")).form(&[
                 ("grant_type", "client_credentials"),
                 ("client_id", sp["client_id"].as_str().unwrap()),
                 ("client_secret", sp["client_secret"].as_str().unwrap()),
                 ("resource", audience),
-            ])
-            .send()
-            .await
-            .expect("token request");
-        assert_eq!(reply.status(), StatusCode::OK, "token for {principal}");
-        let body: Value = reply.json().await.expect("token JSON");
-        body["access_token"]
+            ]))
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::OK,
+            "token for {}: {}",
+            sp["name"],
+            reply.text
+        );
+        reply.json()["access_token"]
             .as_str()
             .expect("access_token")
             .to_string()
@@ -217,4 +220,139 @@ pub fn usage_query(start: &str, end: &str, granularity: &str) -> String {
 /// Parses a quantity as micro-units, exactly.
 pub fn micros(quantity: &Value) -> i64 {
     (quantity.as_f64().expect("quantity is a number") * 1e6).round() as i64
+}
+
+/// Azure PowerShell's public client id, which device code sign-in to the Azure side uses.
+pub const AZURE_POWERSHELL: &str = "1950a258-227b-4e31-a9cf-717495945fc2";
+/// The registration api-version of the tooling.
+pub const AZURESTACK_API: &str = "2017-06-01";
+
+/// The registration side of a test stamp: the emulated Azure and the privileged endpoint.
+impl Stamp {
+    /// A URL on the emulated Azure Resource Manager (`path` without the leading slash).
+    pub fn azure_url(&self, path: &str) -> String {
+        format!("{}{path}", self.s("/azure/arm"))
+    }
+
+    pub fn azure_subscription(&self) -> String {
+        self.s("/azure/subscription_id")
+    }
+
+    /// `subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.AzureStack/registrations/{name}`.
+    pub fn registration_path(&self, resource_group: &str, name: &str) -> String {
+        format!(
+            "subscriptions/{}/resourceGroups/{resource_group}/providers/Microsoft.AzureStack/registrations/{name}",
+            self.azure_subscription()
+        )
+    }
+
+    /// A token of an Azure service principal (client secret) for public Azure's ARM audience.
+    pub async fn azure_token(&self, principal: &str) -> String {
+        let sp = self.ready["azure"]["service_principals"]
+            .as_array()
+            .and_then(|sps| sps.iter().find(|sp| sp["name"] == principal))
+            .unwrap_or_else(|| panic!("no Azure service principal {principal}"))
+            .clone();
+        let login = format!(
+            "{}{}",
+            self.s("/azure/login_endpoint"),
+            self.s("/azure/tenant_id")
+        );
+        self.client_secret_token(&login, &sp, "https://management.azure.com/")
+            .await
+    }
+
+    /// A request with a bearer token and, when given, a JSON body.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut request = self.http.request(method, url).bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        self.send(request).await
+    }
+
+    /// Runs a PEP command with the ready document's credentials.
+    pub async fn pep(&self, command: &str, parameters: Value) -> Reply {
+        self.pep_as(command, parameters, &self.s("/pep/password"))
+            .await
+    }
+
+    pub async fn pep_as(&self, command: &str, parameters: Value, password: &str) -> Reply {
+        self.send(
+            self.http
+                .post(format!("{}commands/{command}", self.s("/pep/url")))
+                .basic_auth(self.s("/pep/username"), Some(password))
+                .json(&parameters),
+        )
+        .await
+    }
+
+    /// The output of a PEP command that must succeed.
+    pub async fn pep_output(&self, command: &str, parameters: Value) -> Value {
+        let reply = self.pep(command, parameters).await;
+        assert_eq!(reply.status, StatusCode::OK, "{command}: {}", reply.text);
+        reply.json()["output"].clone()
+    }
+
+    /// A registration token from the PEP model.
+    pub async fn registration_token(&self, parameters: Value) -> String {
+        self.pep_output("New-RegistrationToken", parameters)
+            .await
+            .as_str()
+            .expect("the token is a string")
+            .to_string()
+    }
+
+    /// Registers the provider, creates the group and PUTs a registration; returns the PUT's reply.
+    pub async fn register(
+        &self,
+        token: &str,
+        resource_group: &str,
+        name: &str,
+        registration_token: &str,
+    ) -> Reply {
+        let sub = self.azure_subscription();
+        let api = format!("api-version={AZURESTACK_API}");
+        let reply = self
+            .call(
+                reqwest::Method::POST,
+                &self.azure_url(&format!(
+                    "subscriptions/{sub}/providers/Microsoft.AzureStack/register?{api}"
+                )),
+                token,
+                None,
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+        let reply = self
+            .call(
+                reqwest::Method::PUT,
+                &self.azure_url(&format!(
+                    "subscriptions/{sub}/resourcegroups/{resource_group}?api-version=2021-04-01"
+                )),
+                token,
+                Some(serde_json::json!({ "location": "westcentralus" })),
+            )
+            .await;
+        assert!(reply.status.is_success(), "{}", reply.text);
+        self.call(
+            reqwest::Method::PUT,
+            &self.azure_url(&format!(
+                "{}?{api}",
+                self.registration_path(resource_group, name)
+            )),
+            token,
+            Some(serde_json::json!({
+                "location": "global",
+                "properties": { "registrationToken": registration_token },
+            })),
+        )
+        .await
+    }
 }
