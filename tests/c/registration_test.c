@@ -198,7 +198,9 @@ static void test_disconnected_flow(void) {
     return;
   }
   char *decoded_text = NULL;
-  outcome decoded = finish(azsb_registration_token_decode(token, &decoded_text, NULL), decoded_text, NULL);
+  /* Two statements: C leaves the order of a call's argument evaluations open. */
+  azsb_status decode_status = azsb_registration_token_decode(token, &decoded_text, NULL);
+  outcome decoded = finish(decode_status, decoded_text, NULL);
   CHECK(decoded.status == AZSB_STATUS_OK, "token decodes");
   CHECK(same_text(text(decoded.json, "cloud_id"), cloud_id), "cloud id %s", text(decoded.json, "cloud_id"));
   CHECK(strcmp(text(decoded.json, "billing_model"), "Capacity") == 0, "billing model");
@@ -236,7 +238,8 @@ static void test_disconnected_flow(void) {
   CHECK(key.status == AZSB_STATUS_OK, "activation key: %s", message(&key));
   const char *key_text = text(key.json, "activation_key");
   char *claims_text = NULL;
-  outcome claims = finish(azsb_activation_key_decode(key_text, &claims_text, NULL), claims_text, NULL);
+  azsb_status claims_status = azsb_activation_key_decode(key_text, &claims_text, NULL);
+  outcome claims = finish(claims_status, claims_text, NULL);
   CHECK(claims.status == AZSB_STATUS_OK, "the key decodes");
   CHECK(strcmp(text(claims.json, "registration_name"), "c-registration") == 0, "key names the registration");
   CHECK(same_text(text(claims.json, "cloud_id"), cloud_id), "key carries the cloud id");
