@@ -1,9 +1,6 @@
 //! Registration through the library against the emulator's Azure side and PEP model (docs/registration.md):
 //! the connected flow piece by piece, re-runs converging, the lock, finding by cloud id, removal with
 //! verification, CSP customer subscriptions and their error codes, and the disconnected flow.
-//!
-//! An emulator without the Azure side (before `wip-emulator-azure` is merged) makes every test here print
-//! why and pass without checking anything; `REGISTRATION_TESTS_REQUIRED=1` turns that into a failure.
 
 mod support;
 
@@ -26,18 +23,14 @@ use base64::Engine as _;
 use serde_json::Value;
 use support::Stamp;
 
-/// The emulator, or None (with the reason printed) when it has no Azure side yet.
-fn azure_stamp() -> Option<Stamp> {
+/// The emulator, which must have the Azure side and the PEP model.
+fn azure_stamp() -> Stamp {
     let stamp = support::start();
-    if stamp.has_azure() {
-        return Some(stamp);
-    }
     assert!(
-        std::env::var_os("REGISTRATION_TESTS_REQUIRED").is_none(),
+        stamp.has_azure(),
         "the emulator has no Azure side (ready document without \"azure\" and \"pep\")"
     );
-    eprintln!("skipped: the emulator has no Azure side yet (merge wip-emulator-azure)");
-    None
+    stamp
 }
 
 fn pep(stamp: &Stamp) -> PepClient {
@@ -121,17 +114,17 @@ struct World {
     info: StampInformation,
 }
 
-fn world() -> Option<World> {
-    let stamp = azure_stamp()?;
+fn world() -> World {
+    let stamp = azure_stamp();
     let pep = pep(&stamp);
     let azure = operator_secret(&stamp);
     let info = pep.stamp_information().expect("stamp information");
-    Some(World {
+    World {
         stamp,
         pep,
         azure,
         info,
-    })
+    }
 }
 
 impl World {
@@ -157,7 +150,7 @@ fn service_code(error: &Error) -> (u16, String) {
 
 #[test]
 fn connected_registration_piece_by_piece_then_removal() {
-    let Some(stamp) = azure_stamp() else { return };
+    let stamp = azure_stamp();
     let pep = pep(&stamp);
     let azure = operator_device_code(&stamp);
     let subscription = subscription(&stamp);
@@ -253,7 +246,7 @@ fn connected_registration_piece_by_piece_then_removal() {
 
 #[test]
 fn rerunning_converges_and_may_change_the_billing_model() {
-    let Some(world) = world() else { return };
+    let world = world();
     let World { stamp, azure, .. } = &world;
     let token = world.token(BillingModel::Development, true);
     let first = world.create("rerun", &token);
@@ -291,7 +284,7 @@ fn rerunning_converges_and_may_change_the_billing_model() {
 
 #[test]
 fn the_lock_blocks_a_plain_delete_but_not_removal() {
-    let Some(world) = world() else { return };
+    let world = world();
     let azure = &world.azure;
     let token = world.token(BillingModel::Development, true);
     let created = world.create("locked", &token);
@@ -311,7 +304,7 @@ fn the_lock_blocks_a_plain_delete_but_not_removal() {
 
 #[test]
 fn find_by_name_cloud_id_or_token() {
-    let Some(world) = world() else { return };
+    let world = world();
     let World {
         stamp, azure, info, ..
     } = &world;
@@ -334,7 +327,7 @@ fn find_by_name_cloud_id_or_token() {
     let by_token = azure::find_registration(
         azure,
         &RegistrationQuery {
-            token: Some(token.expose().to_string()),
+            token: Some(token.clone()),
             resource_group: None,
             ..base.clone()
         },
@@ -382,7 +375,7 @@ fn with_cloud_id(token: &Secret, cloud_id: &str) -> Secret {
 
 #[test]
 fn cloud_id_conflicts_and_bad_tokens_keep_their_codes() {
-    let Some(world) = world() else { return };
+    let world = world();
     let World { stamp, azure, .. } = &world;
     let token = world.token(BillingModel::Development, true);
     world.create("first", &token);
@@ -404,7 +397,7 @@ fn cloud_id_conflicts_and_bad_tokens_keep_their_codes() {
 
 #[test]
 fn csp_customer_subscriptions_and_their_codes() {
-    let Some(world) = world() else { return };
+    let world = world();
     let World {
         stamp,
         pep,
@@ -485,7 +478,7 @@ fn csp_customer_subscriptions_and_their_codes() {
 
 #[test]
 fn disconnected_flow_with_a_service_principal() {
-    let Some(stamp) = azure_stamp() else { return };
+    let stamp = azure_stamp();
     let pep = pep(&stamp);
     let info = pep.stamp_information().expect("stamp information");
     // Get-AzsRegistrationToken: Capacity, disconnected (no syndication), near the PEP.
@@ -518,7 +511,7 @@ fn disconnected_flow_with_a_service_principal() {
 
 #[test]
 fn pep_refusals_are_typed() {
-    let Some(stamp) = azure_stamp() else { return };
+    let stamp = azure_stamp();
     let mut options = stamp.pep_options_json();
     options["password"] = Value::String("wrong-password".into());
     let options: PepOptions = serde_json::from_value(options).expect("options");
@@ -539,4 +532,95 @@ fn pep_refusals_are_typed() {
         .unwrap_err();
     assert!(matches!(err, Error::Pep(_)), "{err:?}");
     assert_eq!(service_code(&err).1, "ParameterBindingException");
+}
+
+/// The C ABI's device-code refresh token handed to the PEP through the C ABI's PEP call, as the module does
+/// in Set-AzsRegistration.
+#[test]
+fn refresh_token_through_the_c_abi_creates_the_bridge_principal() {
+    use azs_billing::ffi::*;
+    use std::ffi::{CStr, CString, c_char};
+
+    /// The string a successful call wrote, freed; the status, code and message when it failed.
+    fn take(
+        status: AzsbStatus,
+        out: *mut c_char,
+        error: *mut AzsbError,
+    ) -> Result<String, (AzsbStatus, Option<String>, String)> {
+        // SAFETY: strings the library returned (or NULL), read before the error or string is freed.
+        let read = |p: *const c_char| {
+            (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
+        };
+        if status != AzsbStatus::Ok {
+            let failure = (
+                status,
+                read(azsb_error_code(error)),
+                read(azsb_error_message(error)).unwrap_or_default(),
+            );
+            azsb_error_free(error);
+            return Err(failure);
+        }
+        let text = read(out).unwrap_or_default();
+        azsb_string_free(out);
+        Ok(text)
+    }
+
+    let stamp = azure_stamp();
+    let options = serde_json::json!({
+        "arm_endpoint": stamp.s("/azure/arm"),
+        "tenant": stamp.s("/azure/tenant_id"),
+        "ca_bundle": stamp.s("/ca_pem"),
+        "credential": {"type": "device_code"},
+    });
+    let options = CString::new(options.to_string()).unwrap();
+    let mut client: *mut AzsbClient = std::ptr::null_mut();
+    let mut error: *mut AzsbError = std::ptr::null_mut();
+    let status = azsb_client_new(
+        options.as_ptr(),
+        None,
+        std::ptr::null_mut(),
+        &mut client,
+        &mut error,
+    );
+    assert_eq!(status, AzsbStatus::Ok);
+    let mut out: *mut c_char = std::ptr::null_mut();
+    let status = azsb_client_refresh_token(client, &mut out, &mut error);
+    let refresh = take(status, out, error).expect("a refresh token (signing in first)");
+    assert!(!refresh.is_empty());
+    azsb_client_free(client);
+
+    let pep_options = CString::new(stamp.pep_options_json().to_string()).unwrap();
+    let command = CString::new("New-AzureBridgeServicePrincipal").unwrap();
+    let bridge = |refresh: &str| {
+        let parameters = serde_json::json!({
+            "RefreshToken": refresh,
+            "AzureEnvironment": "AzureCloud",
+            "TenantId": stamp.s("/azure/tenant_id"),
+            "TimeoutInSeconds": 1800,
+        });
+        let parameters = CString::new(parameters.to_string()).unwrap();
+        let mut out: *mut c_char = std::ptr::null_mut();
+        let mut error: *mut AzsbError = std::ptr::null_mut();
+        let status = azsb_pep_invoke(
+            pep_options.as_ptr(),
+            command.as_ptr(),
+            parameters.as_ptr(),
+            &mut out,
+            &mut error,
+        );
+        take(status, out, error)
+    };
+    let answer: Value =
+        serde_json::from_str(&bridge(&refresh).expect("the bridge principal")).unwrap();
+    assert!(
+        answer["output"]["ObjectId"]
+            .as_str()
+            .is_some_and(|id| uuid::Uuid::parse_str(id).is_ok())
+    );
+
+    // A refused refresh token is the PEP's error, with its exception type; the token is not repeated.
+    let (status, code, message) = bridge("not-a-refresh-token").unwrap_err();
+    assert_eq!(status, AzsbStatus::PepError);
+    assert!(code.is_some());
+    assert!(!message.contains("not-a-refresh-token"), "{message}");
 }

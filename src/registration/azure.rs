@@ -532,7 +532,7 @@ pub struct RegistrationQuery {
     pub name: Option<String>,
     pub cloud_id: Option<String>,
     /// A registration token to take the cloud id from when `cloud_id` is not given.
-    pub token: Option<String>,
+    pub token: Option<Secret>,
 }
 
 fn non_empty(value: &Option<String>) -> Option<&str> {
@@ -544,7 +544,12 @@ fn non_empty(value: &Option<String>) -> Option<&str> {
 /// cloud-id search never matched; here it compares the stamp's cloud id from the arguments.
 pub fn find_registration(client: &Client, query: &RegistrationQuery) -> Result<Registration> {
     let name = non_empty(&query.name);
-    let cloud_id = match (non_empty(&query.cloud_id), non_empty(&query.token)) {
+    let token = query
+        .token
+        .as_ref()
+        .map(Secret::expose)
+        .filter(|t| !t.trim().is_empty());
+    let cloud_id = match (non_empty(&query.cloud_id), token) {
         (Some(id), _) => Some(id.to_string()),
         (None, Some(token)) => Some(decode_registration_token(token)?.cloud_id),
         (None, None) => None,

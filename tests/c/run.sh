@@ -43,21 +43,16 @@ https.get(url, { ca: fs.readFileSync(ready.ca_pem) }, (res) => {
     console.log(`export AZSB_QUERY=${q(JSON.stringify(query))}`);
     console.log(`export AZSB_PROVIDER_SUBSCRIPTION=${ready.default_provider_subscription_id}`);
     console.log(`export AZSB_EXPECTED_ROWS=${JSON.parse(body).rows}`);
-    // The Azure side and the PEP model (docs/registration.md); empty when this emulator has none.
+    // The Azure side and the PEP model (docs/registration.md).
     const azure = ready.azure, pep = ready.pep;
-    let azureOptions = "", pepOptions = "{}", badPep = "{}", azureSubscription = "";
-    if (azure && pep) {
-      const sp = azure.service_principals.find((s) => s.name === "azure-operator");
-      azureOptions = JSON.stringify({ arm_endpoint: azure.arm, tenant: azure.tenant_id, ca_bundle: ready.ca_pem,
-        retry: base.retry, credential: { type: "client_secret", client_id: sp.client_id, client_secret: sp.client_secret } });
-      pepOptions = JSON.stringify({ url: pep.url, username: pep.username, password: pep.password, ca_bundle: ready.ca_pem });
-      badPep = JSON.stringify({ url: pep.url, username: pep.username, password: "wrong-pep-password", ca_bundle: ready.ca_pem });
-      azureSubscription = azure.subscription_id;
-    }
-    console.log(`export AZSB_AZURE_OPTIONS=${q(azureOptions)}`);
-    console.log(`export AZSB_AZURE_SUBSCRIPTION=${q(azureSubscription)}`);
-    console.log(`export AZSB_PEP_OPTIONS=${q(pepOptions)}`);
-    console.log(`export AZSB_BAD_PEP_OPTIONS=${q(badPep)}`);
+    const sp = azure.service_principals.find((s) => s.name === "azure-operator");
+    const azureOptions = { arm_endpoint: azure.arm, tenant: azure.tenant_id, ca_bundle: ready.ca_pem, retry: base.retry,
+      credential: { type: "client_secret", client_id: sp.client_id, client_secret: sp.client_secret } };
+    const pepOptions = { url: pep.url, username: pep.username, password: pep.password, ca_bundle: ready.ca_pem };
+    console.log(`export AZSB_AZURE_OPTIONS=${q(JSON.stringify(azureOptions))}`);
+    console.log(`export AZSB_AZURE_SUBSCRIPTION=${azure.subscription_id}`);
+    console.log(`export AZSB_PEP_OPTIONS=${q(JSON.stringify(pepOptions))}`);
+    console.log(`export AZSB_BAD_PEP_OPTIONS=${q(JSON.stringify({ ...pepOptions, password: "wrong-pep-password" }))}`);
   });
 });
 JS
