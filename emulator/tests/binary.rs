@@ -216,11 +216,69 @@ fn adfs_over_plain_http() {
 }
 
 #[test]
+fn registration_side_in_the_ready_line() {
+    let running = spawn(&[
+        "--stamp-version",
+        "1.2209.0.24",
+        "--nodes",
+        "2",
+        "--fault",
+        "503:count=1,target=pep",
+    ]);
+    let ready = &running.ready;
+    let pep = &ready["pep"];
+    assert_eq!(pep["stamp_version"], "1.2209.0.24");
+    assert_eq!(pep["number_of_nodes"], 2);
+    assert_eq!(pep["username"], "AZURESTACK\\CloudAdmin");
+    assert_eq!(
+        pep["cloud_id"],
+        azs_emulator::config::derived_uuid(3, "cloud-id").to_string()
+    );
+    let azure = &ready["azure"];
+    for field in ["arm", "login_endpoint", "tenant_id", "subscription_id"] {
+        assert!(azure[field].is_string(), "{field}");
+    }
+    assert_eq!(azure["tenant_domain"], "contosoazure.onmicrosoft.com");
+    assert_eq!(azure["environment"], "AzureCloud");
+    assert_eq!(azure["audiences"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        azure["users"][0]["upn"],
+        "operator@contosoazure.onmicrosoft.com"
+    );
+
+    let http = client(ready);
+    let command = |name: &str| {
+        http.post(format!("{}commands/{name}", pep["url"].as_str().unwrap()))
+            .basic_auth(pep["username"].as_str().unwrap(), pep["password"].as_str())
+            .json(&serde_json::json!({}))
+            .send()
+            .unwrap()
+    };
+    // The fault hits the PEP listener only, once.
+    assert_eq!(command("Get-AzureStackStampInformation").status(), 503);
+    let metadata = http
+        .get(format!(
+            "{}metadata/endpoints?api-version=2015-01-01",
+            azure["arm"].as_str().unwrap()
+        ))
+        .send()
+        .unwrap();
+    assert_eq!(metadata.status(), 200);
+    let info: Value = command("Get-AzureStackStampInformation").json().unwrap();
+    assert_eq!(info["output"]["StampVersion"], "1.2209.0.24");
+    assert_eq!(info["output"]["NumberOfNodes"], 2);
+    assert_eq!(command("Set-RegistrationKeyPair").status(), 200);
+    terminate(running);
+}
+
+#[test]
 fn bad_flags_are_refused_with_the_reason() {
     for (args, expected) in [
         (vec!["--fault", "teapot"], "unknown fault kind"),
         (vec!["--page-size", "0"], "--page-size must be at least 1"),
         (vec!["--start-date", "yesterday"], "--start-date"),
+        (vec!["--stamp-version", "1.2408"], "is not a stamp version"),
+        (vec!["--nodes", "0"], "--nodes"),
     ] {
         let output = Command::new(env!("CARGO_BIN_EXE_azs-emulator"))
             .args(&args)

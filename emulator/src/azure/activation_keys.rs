@@ -150,3 +150,97 @@ impl ActivationClaims {
         )
     }
 }
+
+#[cfg(test)]
+impl Azure {
+    /// Signs arbitrary claims with the activation key, for tests of the stamp's checks.
+    pub(crate) fn sign_activation_claims(&self, claims: &serde_json::Value) -> String {
+        self.activation_signing.sign_jws(claims).expect("signing")
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::time::Duration;
+
+    use chrono::Utc;
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::azure::AzureSettings;
+    use crate::azure::state::RegistrationToken;
+
+    pub(crate) fn azure() -> Azure {
+        Azure::new(AzureSettings {
+            tenant_id: Uuid::new_v4(),
+            tenant_domain: "contosoazure.onmicrosoft.com".into(),
+            subscription_id: Uuid::new_v4(),
+            arm_url: "https://127.0.0.1:1/".into(),
+            login_url: "https://127.0.0.1:2/".into(),
+            audiences: vec!["https://management.azure.com/".into()],
+            stamp_issuer: "AzureStack-test".into(),
+            access_token_lifetime: Duration::from_secs(60),
+            device_code_approval_delay: Duration::from_secs(1),
+        })
+        .expect("an Azure side")
+    }
+
+    fn registration(billing_model: &str, days_ago: u64) -> Registration {
+        Registration {
+            resource_group: "azurestack".into(),
+            name: "r1".into(),
+            tags: Default::default(),
+            etag: Uuid::new_v4(),
+            token: RegistrationToken {
+                cloud_id: Uuid::new_v4().to_string(),
+                object_id: Uuid::new_v4().to_string(),
+                billing_model: billing_model.into(),
+                version: "4.0".into(),
+                issuer: "AzureStack-test".into(),
+                claims: Default::default(),
+            },
+            renewed_at: Utc::now() - chrono::Days::new(days_ago),
+            customer_subscriptions: Default::default(),
+        }
+    }
+
+    #[test]
+    fn capacity_keys_expire_a_year_after_renewal_others_never() {
+        let azure = azure();
+        let key = |model: &str, days_ago: u64| {
+            let key = azure
+                .activation_key(&registration(model, days_ago))
+                .unwrap();
+            azure.verify_activation_key(&key).unwrap().expires
+        };
+        let fresh = key("Capacity", 0) - Utc::now();
+        assert!((364..=365).contains(&fresh.num_days()), "{fresh}");
+        assert!(key("Capacity", 400) < Utc::now());
+        assert_eq!(
+            key("Development", 400).format("%Y-%m-%d").to_string(),
+            "9999-12-30"
+        );
+        assert_eq!(expires(&registration("Development", 0)), NEVER);
+        assert!(expires(&registration("capacity", 0)).ends_with('Z'));
+    }
+
+    #[test]
+    fn keys_of_another_signer_or_shape_are_refused() {
+        let (one, other) = (azure(), azure());
+        let key = one.activation_key(&registration("Development", 0)).unwrap();
+        assert!(one.verify_activation_key(&key).is_ok());
+        assert_eq!(
+            other.verify_activation_key(&key).unwrap_err(),
+            KeyRejection::Signature
+        );
+        let shapeless = one.sign_activation_claims(&serde_json::json!({"cloudId": "x"}));
+        assert_eq!(
+            one.verify_activation_key(&shapeless).unwrap_err(),
+            KeyRejection::Malformed
+        );
+        assert_eq!(
+            one.verify_activation_key("a.b").unwrap_err(),
+            KeyRejection::Malformed
+        );
+    }
+}

@@ -27,6 +27,8 @@ use anyhow::Context;
 use uuid::Uuid;
 
 use crate::identity::{Identity, IdentityMode, IdentitySettings, SigningKey};
+#[cfg(test)]
+pub(crate) use activation_keys::tests::azure as test_azure;
 pub use activation_keys::{ActivationClaims, KeyRejection};
 pub use principals::{AZURE_OPERATOR_NAME, AZURE_READER_NAME};
 use state::AzureState;

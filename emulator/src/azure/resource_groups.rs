@@ -91,7 +91,6 @@ pub fn handle(request: &AzureRequest, name: &str) -> Result<Response, ArmError> 
                 });
             // A resource group's location cannot change; ARM keeps the first one.
             group.tags = tags;
-            let group = &state.resource_groups[&key];
             let status = if created {
                 StatusCode::CREATED
             } else {

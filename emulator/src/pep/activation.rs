@@ -57,3 +57,79 @@ impl Pep {
         Ok(Value::Null)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use chrono::Utc;
+    use serde_json::json;
+    use uuid::Uuid;
+
+    use crate::config::StampConfig;
+    use crate::identity::IdentityMode;
+    use crate::pep::{Pep, PepSettings, StampVersion};
+
+    fn pep(azure: Arc<crate::azure::Azure>) -> Pep {
+        Pep::new(
+            PepSettings {
+                stamp: StampConfig {
+                    version: StampVersion::DEFAULT,
+                    number_of_nodes: 4,
+                    cloud_id: Uuid::from_u128(7),
+                    deployment_id: Uuid::from_u128(8),
+                },
+                password: "secret".into(),
+                directory_tenant_id: Uuid::new_v4(),
+                identity_system: IdentityMode::Aad,
+                admin_arm: "https://127.0.0.1:3/".into(),
+                tenant_arm: "https://127.0.0.1:4/".into(),
+                region: "local".into(),
+            },
+            azure,
+        )
+    }
+
+    fn claims(expires: &str) -> serde_json::Value {
+        json!({
+            "subscriptionId": Uuid::new_v4(), "resourceGroupName": "azurestack", "registrationName": "r1",
+            "cloudId": Uuid::from_u128(7), "objectId": Uuid::new_v4(), "billingModel": "Capacity",
+            "expires": expires, "usageReportingEnabled": false, "marketplaceSyndicationEnabled": true,
+        })
+    }
+
+    #[test]
+    fn expired_keys_are_refused_and_live_ones_activate() {
+        let azure = Arc::new(crate::azure::test_azure());
+        let pep = pep(azure.clone());
+        let yesterday = (Utc::now() - chrono::Days::new(1)).to_rfc3339();
+        let expired = azure.sign_activation_claims(&claims(&yesterday));
+        let error = pep
+            .run(
+                "New-AzureStackActivation",
+                json!({"ActivationKey": expired})
+                    .as_object()
+                    .cloned()
+                    .unwrap(),
+            )
+            .unwrap_err();
+        assert_eq!(error.kind, "RuntimeException");
+        assert!(error.message.contains("expired"), "{}", error.message);
+        assert!(pep.activation().is_none());
+
+        let next_year = (Utc::now() + chrono::Days::new(365)).to_rfc3339();
+        let live = azure.sign_activation_claims(&claims(&next_year));
+        pep.run(
+            "New-AzureStackActivation",
+            json!({"ActivationKey": live}).as_object().cloned().unwrap(),
+        )
+        .unwrap();
+        let activation = pep.activation().unwrap();
+        assert!(activation.marketplace_syndication_enabled && !activation.usage_reporting_enabled);
+        assert!(activation.registration_id.ends_with(
+            "/resourceGroups/azurestack/providers/Microsoft.AzureStack/registrations/r1"
+        ));
+        assert!(pep.remove_activation());
+        assert!(!pep.remove_activation());
+    }
+}
