@@ -340,9 +340,10 @@ azsb_status azsb_azure_registration_find(const struct azsb_client *client,
 
 /*
  Removes a registration: its lock, the resource, then reads it again to make sure it is gone. In:
- {subscription_id, resource_group? ("azurestack"), name}. Out: {"removed": true|false} (false: there was
- nothing to remove, which is success). Does not deactivate the stamp (that is the PEP's
- Remove-AzureStackActivation).
+ {subscription_id, resource_group? ("azurestack"), name, cloud_id?}; with cloud_id (the stamp's), a
+ registration of another cloud is refused (AZSB_STATUS_INVALID_ARGUMENT) and left in place, as
+ Remove-AzsRegistration does. Out: {"removed": true|false} (false: there was nothing to remove, which is
+ success). Does not deactivate the stamp (that is the PEP's Remove-AzureStackActivation).
  */
 azsb_status azsb_azure_registration_remove(const struct azsb_client *client,
                                            const char *args_json,

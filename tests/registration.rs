@@ -232,15 +232,38 @@ fn connected_registration_piece_by_piece_then_removal() {
     );
 
     // Remove-AzsRegistration: deactivate, then remove with verification; a second removal finds nothing.
+    // Only the stamp's own registration is removed.
+    let other_cloud = uuid::Uuid::new_v4().to_string();
+    let err = azure::remove_registration_of_cloud(&azure, &registration, &other_cloud).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidArgument {
+                what: "cloud_id",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        azure::get_registration(&azure, &registration).is_ok(),
+        "another cloud's registration stays"
+    );
     pep.remove_activation()
         .expect("Remove-AzureStackActivation");
     pep.remove_activation()
         .expect("Remove-AzureStackActivation is idempotent");
     let err = stamp::activation(&admin_client(&stamp)).unwrap_err();
     assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
-    assert!(azure::remove_registration(&azure, &registration).expect("remove"));
+    assert!(
+        azure::remove_registration_of_cloud(&azure, &registration, &info.cloud_id).expect("remove")
+    );
     let err = azure::get_registration(&azure, &registration).unwrap_err();
     assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
+    assert!(
+        !azure::remove_registration_of_cloud(&azure, &registration, &info.cloud_id)
+            .expect("remove again")
+    );
     assert!(!azure::remove_registration(&azure, &registration).expect("remove again"));
 }
 
@@ -623,4 +646,90 @@ fn refresh_token_through_the_c_abi_creates_the_bridge_principal() {
     assert_eq!(status, AzsbStatus::PepError);
     assert!(code.is_some());
     assert!(!message.contains("not-a-refresh-token"), "{message}");
+}
+
+/// A stamp of another build (and node count), for the version gates.
+fn stamp_of(version: &str, nodes: u32) -> (Stamp, PepClient) {
+    let mut config = support::config();
+    config.stamp.version = version.parse().expect("an emulator stamp version");
+    config.stamp.number_of_nodes = nodes;
+    let stamp = support::start_with(config);
+    assert!(stamp.has_azure());
+    let pep = pep(&stamp);
+    (stamp, pep)
+}
+
+/// The gates at their boundaries against the PEP model of each build: the parameters the core computes are
+/// accepted by every build, the token carries the version the gate chose, and what the gates leave out
+/// would indeed have been refused.
+#[test]
+fn version_gates_match_what_each_build_accepts() {
+    let cases = [
+        ("1.1912.0.18", false, "1.0"),
+        ("1.1912.0.19", true, "1.0"),
+        ("1.2008.0.48", true, "1.0"),
+        ("1.2008.0.49", true, "4.0"),
+        ("1.2309.0.4", true, "4.0"),
+        ("1.2309.0.5", true, "6.0"),
+    ];
+    for (version, takes_asset_tag, token_version) in cases {
+        let (_stamp, pep) = stamp_of(version, 4);
+        let info = pep.stamp_information().expect("stamp information");
+        assert_eq!(info.stamp_version, version);
+        let mut wanted = settings(BillingModel::Development);
+        wanted.ms_asset_tag = Some("TAG-9".into());
+        let resolved = wanted.resolve(true).expect("settings");
+        let parameters = token_parameters(version.parse().unwrap(), &resolved).expect("parameters");
+        assert_eq!(
+            parameters.contains_key("MsAssetTag"),
+            takes_asset_tag,
+            "{version}"
+        );
+        let token = pep
+            .new_registration_token(&parameters)
+            .unwrap_or_else(|e| panic!("{version}: {e}"));
+        let decoded = decode_registration_token(token.expose()).expect("token");
+        assert_eq!(
+            decoded.common.version.as_deref(),
+            Some(token_version),
+            "{version}"
+        );
+        if takes_asset_tag {
+            assert_eq!(decoded.ms_asset_tag.as_deref(), Some("TAG-9"), "{version}");
+        } else {
+            let mut forced = parameters.clone();
+            forced.insert("MsAssetTag".into(), "TAG-9".into());
+            let err = pep.new_registration_token(&forced).unwrap_err();
+            assert_eq!(
+                service_code(&err).1,
+                "ParameterBindingException",
+                "{version}"
+            );
+            let custom = settings(BillingModel::Custom)
+                .resolve(true)
+                .expect("settings");
+            assert!(token_parameters(version.parse().unwrap(), &custom).is_err());
+        }
+        if version == "1.2309.0.4" {
+            let mut forced = parameters.clone();
+            forced.insert("TokenVersion".into(), "6.0".into());
+            let err = pep.new_registration_token(&forced).unwrap_err();
+            assert_eq!(service_code(&err).1, "RuntimeException", "{version}");
+        }
+    }
+}
+
+#[test]
+fn key_pair_gate_matches_the_pep() {
+    for (version, nodes) in [("1.2209.0.23", 4), ("1.2209.0.24", 4), ("1.2209.0.24", 1)] {
+        let (_stamp, pep) = stamp_of(version, nodes);
+        let gate =
+            azs_billing::registration::version::needs_key_pair(version.parse().unwrap(), nodes);
+        let result = pep.set_registration_key_pair();
+        assert_eq!(
+            gate,
+            result.is_ok(),
+            "{version} on {nodes} nodes: {result:?}"
+        );
+    }
 }

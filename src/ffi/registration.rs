@@ -327,10 +327,21 @@ pub extern "C" fn azsb_azure_registration_find(
     )
 }
 
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RemoveArgs {
+    subscription_id: String,
+    #[serde(default = "default_group")]
+    resource_group: String,
+    name: String,
+    cloud_id: Option<String>,
+}
+
 /// Removes a registration: its lock, the resource, then reads it again to make sure it is gone. In:
-/// {subscription_id, resource_group? ("azurestack"), name}. Out: {"removed": true|false} (false: there was
-/// nothing to remove, which is success). Does not deactivate the stamp (that is the PEP's
-/// Remove-AzureStackActivation).
+/// {subscription_id, resource_group? ("azurestack"), name, cloud_id?}; with cloud_id (the stamp's), a
+/// registration of another cloud is refused (AZSB_STATUS_INVALID_ARGUMENT) and left in place, as
+/// Remove-AzsRegistration does. Out: {"removed": true|false} (false: there was nothing to remove, which is
+/// success). Does not deactivate the stamp (that is the PEP's Remove-AzureStackActivation).
 #[unsafe(no_mangle)]
 pub extern "C" fn azsb_azure_registration_remove(
     client: *const AzsbClient,
@@ -343,8 +354,16 @@ pub extern "C" fn azsb_azure_registration_remove(
         args_json,
         json_out,
         error_out,
-        |client, r: RegistrationRef| {
-            azure::remove_registration(client, &r).map(|removed| json!({ "removed": removed }))
+        |client, args: RemoveArgs| {
+            let registration =
+                RegistrationRef::new(args.subscription_id, args.resource_group, args.name);
+            let removed = match args.cloud_id.as_deref().filter(|c| !c.trim().is_empty()) {
+                Some(cloud_id) => {
+                    azure::remove_registration_of_cloud(client, &registration, cloud_id)
+                }
+                None => azure::remove_registration(client, &registration),
+            }?;
+            Ok(json!({ "removed": removed }))
         },
     )
 }

@@ -522,6 +522,40 @@ pub fn remove_registration(client: &Client, registration: &RegistrationRef) -> R
     )))
 }
 
+/// `Remove-AzsRegistration`'s removal: as `remove_registration`, but only when the registration belongs to
+/// the stamp's `cloud_id` (a name reused for another stamp must not be deleted by this one). A registration
+/// that is already gone is `Ok(false)`.
+pub fn remove_registration_of_cloud(
+    client: &Client,
+    registration: &RegistrationRef,
+    cloud_id: &str,
+) -> Result<bool> {
+    let found = match get_registration(client, registration) {
+        Ok(found) => found,
+        Err(e) if e.is_not_found() => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    let theirs = found
+        .properties
+        .cloud_id
+        .as_deref()
+        .unwrap_or_default()
+        .trim();
+    if !theirs.eq_ignore_ascii_case(cloud_id.trim()) {
+        return Err(Error::invalid(
+            "cloud_id",
+            format!(
+                "The registration resource found does not correlate the current environment's Cloud-Id: {} \
+                 belongs to cloud '{theirs}', this stamp is '{}'; check the subscription, resource group and \
+                 name (the portal's Region management > Properties shows them)",
+                registration.describe(),
+                cloud_id.trim()
+            ),
+        ));
+    }
+    remove_registration(client, registration)
+}
+
 /// How to find a registration when its name may not be known.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -280,7 +280,14 @@ static void test_disconnected_flow(void) {
   outcome removed_activation = pep("Remove-AzureStackActivation", NULL);
   CHECK(removed_activation.status == AZSB_STATUS_OK, "deactivate: %s", message(&removed_activation));
   release(&removed_activation);
-  outcome removed = azure(azsb_azure_registration_remove, client, registration_args("name", "c-registration"));
+  cJSON *other_cloud = registration_args("name", "c-registration");
+  cJSON_AddStringToObject(other_cloud, "cloud_id", "00000000-0000-0000-0000-000000000001");
+  outcome refused_removal = azure(azsb_azure_registration_remove, client, other_cloud);
+  CHECK(refused_removal.status == AZSB_STATUS_INVALID_ARGUMENT, "another cloud's registration: %u", refused_removal.status);
+  release(&refused_removal);
+  cJSON *own_cloud = registration_args("name", "c-registration");
+  cJSON_AddStringToObject(own_cloud, "cloud_id", cloud_id);
+  outcome removed = azure(azsb_azure_registration_remove, client, own_cloud);
   CHECK(removed.status == AZSB_STATUS_OK && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(removed.json, "removed")),
         "remove: %s", message(&removed));
   release(&removed);
