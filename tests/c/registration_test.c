@@ -98,6 +98,30 @@ static cJSON *registration_args(const char *name_field, const char *name) {
   return args;
 }
 
+/* The stamp's activation through its admin endpoint: expected status, and the registration it names. */
+static void check_stamp_activation(azsb_status expected, const char *registration_name) {
+  azsb_client *admin = NULL;
+  azsb_error *error = NULL;
+  azsb_status status = azsb_client_new(env("AZSB_OPTIONS"), NULL, NULL, &admin, &error);
+  CHECK(status == AZSB_STATUS_OK, "admin client: %s", azsb_error_message(error));
+  azsb_error_free(error);
+  if (status != AZSB_STATUS_OK) {
+    return;
+  }
+  char *json = NULL;
+  error = NULL;
+  status = azsb_stamp_activation_get(admin, &json, &error);
+  outcome activation = finish(status, json, error);
+  CHECK(activation.status == expected, "stamp activation: %u %s", activation.status, message(&activation));
+  if (registration_name != NULL && activation.json != NULL) {
+    cJSON *properties = cJSON_GetObjectItemCaseSensitive(activation.json, "properties");
+    CHECK(strstr(text(properties, "azureRegistrationResourceIdentifier"), registration_name) != NULL,
+          "the activation names the registration: %s", text(properties, "azureRegistrationResourceIdentifier"));
+  }
+  release(&activation);
+  azsb_client_free(admin);
+}
+
 /* A registration token from the emulated PEP for these settings; NULL on failure. Free with free(). */
 static char *registration_token(const char *stamp_version, const char *settings) {
   char *resolved = NULL, *parameters = NULL;
@@ -246,6 +270,7 @@ static void test_disconnected_flow(void) {
   outcome activated = pep("New-AzureStackActivation", activation);
   CHECK(activated.status == AZSB_STATUS_OK, "activation: %s", message(&activated));
   release(&activated);
+  check_stamp_activation(AZSB_STATUS_OK, "c-registration");
   release(&key);
 
   /* A Capacity registration takes no customer subscriptions. */
@@ -280,6 +305,7 @@ static void test_disconnected_flow(void) {
   outcome removed_activation = pep("Remove-AzureStackActivation", NULL);
   CHECK(removed_activation.status == AZSB_STATUS_OK, "deactivate: %s", message(&removed_activation));
   release(&removed_activation);
+  check_stamp_activation(AZSB_STATUS_NOT_FOUND, NULL);
   cJSON *other_cloud = registration_args("name", "c-registration");
   cJSON_AddStringToObject(other_cloud, "cloud_id", "00000000-0000-0000-0000-000000000001");
   outcome refused_removal = azure(azsb_azure_registration_remove, client, other_cloud);
