@@ -27,6 +27,12 @@
 #define AZSB_ABI_VERSION 1
 
 /*
+ The bridge service principal and activation commands run up to half an hour on a real stamp (the
+ original passes -TimeoutInSeconds 1800).
+ */
+#define LONG_COMMAND_TIMEOUT_SECONDS 1800
+
+/*
  The most pages one pager fetches (a billion rows at the service's 1,000 per page): a guard against a
  server that never stops handing out nextLinks.
  */
@@ -74,6 +80,16 @@ enum azsb_status
    */
   AZSB_STATUS_FILE = 7014,
   /*
+   The resource does not exist (the service answered 404, with its code in the error; or a search
+   matched nothing).
+   */
+  AZSB_STATUS_NOT_FOUND = 7015,
+  /*
+   The privileged endpoint ran the command and it failed; the error's code is the PowerShell exception
+   type (e.g. "ParameterBindingException").
+   */
+  AZSB_STATUS_PEP_ERROR = 7016,
+  /*
    The library panicked; a bug.
    */
   AZSB_STATUS_PANIC = 7099,
@@ -102,11 +118,18 @@ typedef struct azsb_error azsb_error;
 typedef struct azsb_usage_query azsb_usage_query;
 
 /*
+ How the stamp is billed. Parsed in any case, as PowerShell's ValidateSet does.
+ */
+typedef struct BillingModel BillingModel;
+
+/*
  Receives the device code sign-in message ("To sign in, use a web browser to open ... and enter the code
  ..."). Called on the thread that called `azsb_client_new` or a later call that needed a token; `message`
  is valid for the duration of the call only.
  */
 typedef void (*azsb_device_code_callback)(void *userdata, const char *message);
+
+
 
 
 
@@ -223,7 +246,205 @@ azsb_status azsb_default_provider_subscription(const struct azsb_client *client,
                                                struct azsb_error **error_out);
 
 /*
- Frees a string the library returned. NULL is accepted and ignored.
+ Decodes a registration token (standard or URL-safe base64, padded or not, surrounding whitespace and a
+ UTF-8 byte order mark ignored) without verifying it. `*json_out` receives {cloud_id, object_id,
+ billing_model, usage_reporting_enabled, marketplace_syndication_enabled, agreement_number, ms_asset_tag,
+ issuer, version, raw}; fields the token lacks are null. A token that does not decode is
+ AZSB_STATUS_INVALID_ARGUMENT (the message never quotes the token).
+ */
+azsb_status azsb_registration_token_decode(const char *token,
+                                           char **json_out,
+                                           struct azsb_error **error_out);
+
+/*
+ Decodes an activation key (compact JWS, base64url) without verifying its signature. `*json_out` receives
+ {registration_id, subscription_id, resource_group, registration_name, cloud_id, object_id, billing_model,
+ expires, usage_reporting_enabled, marketplace_syndication_enabled, issuer, version, header, raw}.
+ */
+azsb_status azsb_activation_key_decode(const char *key,
+                                       char **json_out,
+                                       struct azsb_error **error_out);
+
+/*
+ Applies the billing-model rules before anything is sent. In: {billing_model?, connected,
+ usage_reporting_enabled?, marketplace_syndication_enabled?, agreement_number?, ms_asset_tag?}
+ (billing_model: Capacity, PayAsYouUse, Development, Custom or Ruggedized, any case; Development when
+ omitted and connected). Out: the same with every field decided, plus "warnings": [..]. A broken rule is
+ AZSB_STATUS_INVALID_ARGUMENT whose message names the rule and the fix.
+ */
+azsb_status azsb_registration_settings_resolve(const char *settings_json,
+                                               char **json_out,
+                                               struct azsb_error **error_out);
+
+/*
+ The parameters of the privileged endpoint's New-RegistrationToken for a stamp build (e.g.
+ "1.2408.0.19"), as a JSON object with PowerShell's names: MsAssetTag only from 1.1912.0.19, TokenVersion
+ only from 1.2008.0.49 ("6.0" above 1.2309.0.4, else "4.0"). `settings_json` is as for
+ azsb_registration_settings_resolve (resolved settings may be passed back in); the rules are applied
+ again. Custom before 1.1912.0.19 is AZSB_STATUS_INVALID_ARGUMENT.
+ */
+azsb_status azsb_registration_token_parameters(const char *stamp_version,
+                                               const char *settings_json,
+                                               char **json_out,
+                                               struct azsb_error **error_out);
+
+/*
+ Registers the stamp with Azure (Register-AzsEnvironment): checks the location against the subscription's,
+ registers the Microsoft.AzureStack provider (waiting until Registered), removes the registration's lock,
+ ensures the resource group, PUTs the registration with the token and locks it again. Re-running
+ converges (same name: renewed). In: {subscription_id, resource_group? ("azurestack"), location, name,
+ token}. Out: the registration resource as Azure returns it.
+ */
+azsb_status azsb_azure_registration_create(const struct azsb_client *client,
+                                           const char *args_json,
+                                           char **json_out,
+                                           struct azsb_error **error_out);
+
+/*
+ The locations an Azure subscription offers, as a JSON array of {name, displayName}: the values
+ azsb_azure_registration_create accepts as "location". In: {subscription_id}.
+ */
+azsb_status azsb_azure_locations(const struct azsb_client *client,
+                                 const char *args_json,
+                                 char **json_out,
+                                 struct azsb_error **error_out);
+
+/*
+ One registration. In: {subscription_id, resource_group? ("azurestack"), name}. AZSB_STATUS_NOT_FOUND when
+ it does not exist.
+ */
+azsb_status azsb_azure_registration_get(const struct azsb_client *client,
+                                        const char *args_json,
+                                        char **json_out,
+                                        struct azsb_error **error_out);
+
+/*
+ The registrations of a resource group, or of the whole subscription when resource_group is omitted, as a
+ JSON array (every page). In: {subscription_id, resource_group?}.
+ */
+azsb_status azsb_azure_registration_list(const struct azsb_client *client,
+                                         const char *args_json,
+                                         char **json_out,
+                                         struct azsb_error **error_out);
+
+/*
+ Finds a registration by name, else by cloud id (given, or read from a registration token). In:
+ {subscription_id, resource_group?, name?, cloud_id?, token?}; without resource_group the whole
+ subscription is searched. AZSB_STATUS_NOT_FOUND when nothing matches; AZSB_STATUS_INVALID_ARGUMENT when
+ none of name, cloud_id and token is given.
+ */
+azsb_status azsb_azure_registration_find(const struct azsb_client *client,
+                                         const char *args_json,
+                                         char **json_out,
+                                         struct azsb_error **error_out);
+
+/*
+ Removes a registration: its lock, the resource, then reads it again to make sure it is gone. In:
+ {subscription_id, resource_group? ("azurestack"), name, cloud_id?}; with cloud_id (the stamp's), a
+ registration of another cloud is refused (AZSB_STATUS_INVALID_ARGUMENT) and left in place, as
+ Remove-AzsRegistration does. Out: {"removed": true|false} (false: there was nothing to remove, which is
+ success). Does not deactivate the stamp (that is the PEP's Remove-AzureStackActivation).
+ */
+azsb_status azsb_azure_registration_remove(const struct azsb_client *client,
+                                           const char *args_json,
+                                           char **json_out,
+                                           struct azsb_error **error_out);
+
+/*
+ The activation key of a registration (POST getactivationkey). In: {subscription_id, resource_group?
+ ("azurestack"), name}. Out: {"activation_key": "<JWS>"}; the key is a secret for the stamp's
+ New-AzureStackActivation.
+ */
+azsb_status azsb_azure_activation_key(const struct azsb_client *client,
+                                      const char *args_json,
+                                      char **json_out,
+                                      struct azsb_error **error_out);
+
+/*
+ Gives a principal a role at a scope unless it already has it there (directly or inherited). In: {scope
+ (a resource id), principal_id, role_definition_id? (a GUID or full id; default Azure Stack Registration
+ Owner 6f12a6df-dd06-4f3e-bcb1-ce8be600526a)}. Out: the role assignment, existing or new.
+ */
+azsb_status azsb_azure_role_assignment_ensure(const struct azsb_client *client,
+                                              const char *args_json,
+                                              char **json_out,
+                                              struct azsb_error **error_out);
+
+/*
+ Maps a CSP customer's subscription to a registration (a PUT replaces an earlier mapping of the same
+ subscription). In: {subscription_id, resource_group? ("azurestack"), registration_name,
+ customer_subscription_id, tenant_id?}. Out: the mapping. The service's refusals keep their codes:
+ RegistrationNotFound (AZSB_STATUS_NOT_FOUND), CustomerSubscriptionsNotAllowed,
+ InvalidCustomerSubscriptionId, InvalidTenantId (AZSB_STATUS_SERVICE).
+ */
+azsb_status azsb_azure_customer_subscription_put(const struct azsb_client *client,
+                                                 const char *args_json,
+                                                 char **json_out,
+                                                 struct azsb_error **error_out);
+
+/*
+ One customer subscription mapping; In as for _put (tenant_id unused). AZSB_STATUS_NOT_FOUND when the
+ registration or the mapping does not exist (CustomerSubscriptionNotFound).
+ */
+azsb_status azsb_azure_customer_subscription_get(const struct azsb_client *client,
+                                                 const char *args_json,
+                                                 char **json_out,
+                                                 struct azsb_error **error_out);
+
+/*
+ Every customer subscription mapped to a registration, as a JSON array. In: {subscription_id,
+ resource_group? ("azurestack"), registration_name}.
+ */
+azsb_status azsb_azure_customer_subscription_list(const struct azsb_client *client,
+                                                  const char *args_json,
+                                                  char **json_out,
+                                                  struct azsb_error **error_out);
+
+/*
+ Removes a customer subscription mapping. Out: {"removed": true|false} (false: it was not mapped). A
+ missing registration is AZSB_STATUS_NOT_FOUND.
+ */
+azsb_status azsb_azure_customer_subscription_remove(const struct azsb_client *client,
+                                                    const char *args_json,
+                                                    char **json_out,
+                                                    struct azsb_error **error_out);
+
+/*
+ The stamp's activation resource (Microsoft.AzureBridge.Admin/activations/default in the Default Provider
+ Subscription), read through a client of the stamp's admin endpoint. AZSB_STATUS_NOT_FOUND when the stamp
+ is not activated.
+ */
+azsb_status azsb_stamp_activation_get(const struct azsb_client *client,
+                                      char **json_out,
+                                      struct azsb_error **error_out);
+
+/*
+ Runs one command on the emulated privileged endpoint. `options_json`: {url, username, password,
+ ca_bundle?}; `command`: a command name (Get-AzureStackStampInformation, New-RegistrationToken, ...);
+ `parameters_json`: a JSON object of PowerShell parameters, or NULL for none. Out: {"output": <what the
+ command returned>}. A command that fails on the endpoint is AZSB_STATUS_PEP_ERROR with the PowerShell
+ exception type (ParameterBindingException, RuntimeException, CommandNotFoundException, ...) as the
+ error's code; a refused credential is AZSB_STATUS_AUTHENTICATION. No state is kept between calls.
+ */
+azsb_status azsb_pep_invoke(const char *options_json,
+                            const char *command,
+                            const char *parameters_json,
+                            char **json_out,
+                            struct azsb_error **error_out);
+
+/*
+ The refresh token of a device-code client (signing in first, with the device code prompt, when it has
+ not yet), for handing to the privileged endpoint's New-AzureBridgeServicePrincipal. `*token_out` is the
+ token itself (not JSON): a secret; free it with azsb_string_free (which wipes it) as soon as it has been
+ passed on. Other credentials hold no refresh token: AZSB_STATUS_INVALID_ARGUMENT.
+ */
+azsb_status azsb_client_refresh_token(const struct azsb_client *client,
+                                      char **token_out,
+                                      struct azsb_error **error_out);
+
+/*
+ Frees a string the library returned, wiping it first (some are secrets: activation keys, refresh
+ tokens). NULL is accepted and ignored.
  */
 void azsb_string_free(char *s);
 

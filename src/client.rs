@@ -5,7 +5,7 @@ use url::Url;
 use crate::cloud::{Cloud, Environment};
 use crate::credential::{Credential, TokenProvider};
 use crate::error::{Error, Result};
-use crate::transport::{Auth, Response, Transport, TransportOptions};
+use crate::transport::{Auth, Method, Response, Transport, TransportOptions};
 
 /// Which Resource Manager endpoint to talk to.
 #[derive(Debug, Clone)]
@@ -121,17 +121,39 @@ impl Client {
     /// Authenticated GET of a JSON resource on this endpoint, with retries; a 401 invalidates the cached
     /// token and is retried once with a fresh one.
     pub fn get_json(&self, url: &Url) -> Result<Response> {
+        self.authorized(url, |token| {
+            self.transport.get(url, Auth::Bearer(token), true)
+        })
+    }
+
+    /// Authenticated request of any verb with an optional JSON body (ARM writes and actions), with the same
+    /// retries, 401 handling and ARM error parsing as `get_json`. The answer's body is returned as is (it
+    /// may be empty: DELETE, 204).
+    pub fn send_json(
+        &self,
+        method: Method,
+        url: &Url,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Response> {
+        self.authorized(url, |token| {
+            self.transport
+                .send_json(method, url, Auth::Bearer(token), body)
+        })
+    }
+
+    /// Runs `send` with an access token for this endpoint, after checking where it goes.
+    fn authorized(&self, url: &Url, send: impl Fn(&str) -> Result<Response>) -> Result<Response> {
         self.transport.check_url(url)?;
         self.check_same_endpoint(url, "url")?;
         let audience = &self.environment.audience;
         let token = self.tokens.token(&self.transport, audience)?;
-        match self.transport.get(url, Auth::Bearer(token.expose()), true) {
+        match send(token.expose()) {
             // The token may have been revoked or signed with a key the service has since rolled; one fresh
             // token settles it, a second 401 is the answer.
             Err(Error::Service(e)) if e.status == 401 && self.tokens.can_renew() => {
                 self.tokens.invalidate(audience);
                 let token = self.tokens.token(&self.transport, audience)?;
-                self.transport.get(url, Auth::Bearer(token.expose()), true)
+                send(token.expose())
             }
             other => other,
         }

@@ -540,6 +540,13 @@ impl TokenProvider {
         &self.credential
     }
 
+    /// The refresh token kept after a device code sign-in, if one was issued and is still held (it is
+    /// dropped when the identity provider refuses it). Registration hands it to the privileged endpoint's
+    /// `New-AzureBridgeServicePrincipal`; nothing else should need it.
+    pub fn refresh_token(&self) -> Option<Secret> {
+        lock(&self.refresh_token).clone()
+    }
+
     fn cached(&self, audience: &str) -> Option<Secret> {
         let cache = lock(&self.cache);
         let entry = cache.get(audience)?;

@@ -35,6 +35,18 @@ pub enum Error {
     /// A local file (certificate, CA bundle) could not be read or understood.
     #[error("{path}: {message}")]
     File { path: String, message: String },
+    /// The resource does not exist: the service answered 404 (its answer in `service`), or a search
+    /// matched nothing (`service` is None). `message` says what was looked for.
+    #[error("{message}")]
+    NotFound {
+        message: String,
+        /// Boxed: it would double the size of every `Result` in the library otherwise.
+        service: Option<Box<ServiceError>>,
+    },
+    /// The privileged endpoint ran the command and it failed: `code` is the PowerShell exception type
+    /// (`ParameterBindingException`, `RuntimeException`, `CommandNotFoundException`, ...).
+    #[error("privileged endpoint: {}", service_message(.0))]
+    Pep(ServiceError),
 }
 
 fn service_message(e: &ServiceError) -> String {
@@ -57,10 +69,31 @@ impl Error {
         }
     }
 
-    /// The service's answer, for Service and Authentication errors.
+    /// A 404 answer as `NotFound`, saying what was looked for; other errors unchanged.
+    pub fn not_found_as(self, what: impl FnOnce() -> String) -> Error {
+        match self {
+            Error::Service(e) if e.status == 404 => Error::NotFound {
+                message: format!("{} ({})", what(), service_message(&e)),
+                service: Some(Box::new(e)),
+            },
+            other => other,
+        }
+    }
+
+    /// Whether the service answered 404 (as `Service` or `NotFound`).
+    pub fn is_not_found(&self) -> bool {
+        match self {
+            Error::NotFound { .. } => true,
+            Error::Service(e) => e.status == 404,
+            _ => false,
+        }
+    }
+
+    /// The service's answer, for Service, Authentication, Pep and NotFound errors.
     pub fn service_error(&self) -> Option<&ServiceError> {
         match self {
-            Error::Service(e) | Error::Authentication(e) => Some(e),
+            Error::Service(e) | Error::Authentication(e) | Error::Pep(e) => Some(e),
+            Error::NotFound { service, .. } => service.as_deref(),
             _ => None,
         }
     }

@@ -11,6 +11,7 @@ pub mod error;
 pub mod ffi;
 pub mod meters;
 pub mod options;
+pub mod registration;
 pub mod retry;
 pub mod secret;
 pub mod subscriptions;

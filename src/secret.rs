@@ -35,6 +35,13 @@ impl Drop for Secret {
     }
 }
 
+/// Read from options JSON (passwords, keys); there is no Serialize, so a secret is never written back out.
+impl<'de> serde::Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Secret, D::Error> {
+        <String as serde::Deserialize>::deserialize(d).map(Secret::new)
+    }
+}
+
 impl From<&str> for Secret {
     fn from(value: &str) -> Secret {
         Secret::new(value)

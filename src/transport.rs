@@ -8,7 +8,8 @@ pub(crate) mod pem;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderValue};
+use base64::Engine as _;
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use url::{Host, Url};
 use zeroize::Zeroize;
 
@@ -104,6 +105,43 @@ impl Response {
 pub enum Auth<'a> {
     None,
     Bearer(&'a str),
+    /// HTTP Basic (the emulated privileged endpoint).
+    Basic {
+        username: &'a str,
+        password: &'a str,
+    },
+}
+
+/// The verbs the library sends besides form POSTs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Put,
+    Patch,
+    Post,
+    Delete,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Post => "POST",
+            Method::Delete => "DELETE",
+        }
+    }
+
+    fn to_reqwest(self) -> reqwest::Method {
+        match self {
+            Method::Get => reqwest::Method::GET,
+            Method::Put => reqwest::Method::PUT,
+            Method::Patch => reqwest::Method::PATCH,
+            Method::Post => reqwest::Method::POST,
+            Method::Delete => reqwest::Method::DELETE,
+        }
+    }
 }
 
 pub struct Transport {
@@ -197,7 +235,42 @@ impl Transport {
     /// idempotent. Non-2xx after retries becomes `Error::Service` with the ARM error body's code and message
     /// (`{"error":{"code","message"}}` or a bare `{"code","message"}`) and the request ids.
     pub fn get(&self, url: &Url, auth: Auth<'_>, json: bool) -> Result<Response> {
-        self.send(url, &Request::Get { auth, json })
+        self.send(
+            url,
+            &Request::Http {
+                method: Method::Get,
+                auth,
+                body: None,
+                json,
+            },
+        )
+    }
+
+    /// Any verb with an optional JSON body, through the same retries and error parsing as `get`. Writes are
+    /// retried too: the operations this library sends (ARM PUT/PATCH/DELETE, ARM actions, privileged
+    /// endpoint commands) are idempotent or converge when repeated, as the original tooling assumes when it
+    /// retries every step. The answer's body is not checked for JSON here (a DELETE or 204 has none); the
+    /// caller parses it.
+    pub fn send_json(
+        &self,
+        method: Method,
+        url: &Url,
+        auth: Auth<'_>,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Response> {
+        let body = body
+            .map(serde_json::to_vec)
+            .transpose()
+            .map_err(|e| Error::invalid("body", format!("cannot be serialised as JSON ({e})")))?;
+        self.send(
+            url,
+            &Request::Http {
+                method,
+                auth,
+                body: body.as_deref(),
+                json: false,
+            },
+        )
     }
 
     /// POST of a form (token endpoints), with retries on retryable statuses and connection errors.
@@ -268,13 +341,25 @@ impl Transport {
         client_request_id: &str,
     ) -> Result<Response, Failure> {
         let mut builder = match request {
-            Request::Get { auth, .. } => {
-                let builder = self.http.get(url.clone());
-                match auth {
+            Request::Http {
+                method, auth, body, ..
+            } => {
+                let builder = self.http.request(method.to_reqwest(), url.clone());
+                let builder = match auth {
                     Auth::None => builder,
                     Auth::Bearer(token) => {
                         builder.header(AUTHORIZATION, bearer(token).map_err(Failure::Permanent)?)
                     }
+                    Auth::Basic { username, password } => builder.header(
+                        AUTHORIZATION,
+                        basic(username, password).map_err(Failure::Permanent)?,
+                    ),
+                };
+                match body {
+                    Some(body) => builder
+                        .header(CONTENT_TYPE, "application/json")
+                        .body(body.to_vec()),
+                    None => builder,
                 }
             }
             // Azure AD and AD FS correlate their logs by `client-request-id`.
@@ -328,14 +413,20 @@ impl Transport {
 }
 
 enum Request<'a> {
-    Get { auth: Auth<'a>, json: bool },
+    Http {
+        method: Method,
+        auth: Auth<'a>,
+        body: Option<&'a [u8]>,
+        /// The 2xx body must be JSON (checked, and a truncated one retried).
+        json: bool,
+    },
     PostForm(&'a [(&'a str, &'a str)]),
 }
 
 impl Request<'_> {
     fn verb(&self) -> &'static str {
         match self {
-            Request::Get { .. } => "GET",
+            Request::Http { method, .. } => method.as_str(),
             Request::PostForm(_) => "POST",
         }
     }
@@ -343,7 +434,7 @@ impl Request<'_> {
     /// Token endpoints always answer JSON, so a form POST's answer is checked like a JSON GET's.
     fn expects_json(&self) -> bool {
         match self {
-            Request::Get { json, .. } => *json,
+            Request::Http { json, .. } => *json,
             Request::PostForm(_) => true,
         }
     }
@@ -367,6 +458,26 @@ fn bearer(token: &str) -> Result<HeaderValue> {
         Error::invalid(
             "access token",
             "contains characters that cannot be sent in an HTTP header",
+        )
+    })?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+/// `Basic base64(user:password)`, marked sensitive so it never shows in reqwest's Debug output.
+fn basic(username: &str, password: &str) -> Result<HeaderValue> {
+    let mut plain = format!("{username}:{password}");
+    let mut text = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(plain.as_bytes())
+    );
+    plain.zeroize();
+    let value = HeaderValue::from_str(&text);
+    text.zeroize();
+    let mut value = value.map_err(|_| {
+        Error::invalid(
+            "credential",
+            "the user name contains characters that cannot be sent in an HTTP header",
         )
     })?;
     value.set_sensitive(true);
@@ -470,8 +581,9 @@ pub fn service_error(response: &Response) -> ServiceError {
     };
     let (code, message) = match &body {
         Some(body) => match body.get("error") {
+            // `type` is the emulated privileged endpoint's exception type (`{"error":{"type","message"}}`).
             Some(inner @ serde_json::Value::Object(_)) => (
-                field(inner, &["code", "Code"]),
+                field(inner, &["code", "Code", "type"]),
                 field(inner, &["message", "Message"]),
             ),
             Some(serde_json::Value::String(code)) => (

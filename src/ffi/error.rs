@@ -25,6 +25,12 @@ pub enum AzsbStatus {
     UnexpectedResponse = 7013,
     /// A local file (certificate, CA bundle) could not be read or used.
     File = 7014,
+    /// The resource does not exist (the service answered 404, with its code in the error; or a search
+    /// matched nothing).
+    NotFound = 7015,
+    /// The privileged endpoint ran the command and it failed; the error's code is the PowerShell exception
+    /// type (e.g. "ParameterBindingException").
+    PepError = 7016,
     /// The library panicked; a bug.
     Panic = 7099,
 }
@@ -69,6 +75,8 @@ impl From<&Error> for AzsbError {
             Error::Transport(_) => AzsbStatus::Transport,
             Error::UnexpectedResponse(_) => AzsbStatus::UnexpectedResponse,
             Error::File { .. } => AzsbStatus::File,
+            Error::NotFound { .. } => AzsbStatus::NotFound,
+            Error::Pep(_) => AzsbStatus::PepError,
         };
         let mut out = AzsbError::new(status, error.to_string());
         if let Some(service) = error.service_error() {
@@ -104,6 +112,22 @@ pub(crate) fn finish<T>(
         }
         Err(error) => report(error_out, AzsbError::from(&error)),
     }
+}
+
+/// Converts a core result whose value is JSON text: Ok writes it to `*json_out` as a library-owned string,
+/// Err is reported. A NULL `json_out` is reported as such (callers check it before doing any work too).
+pub(crate) fn finish_json(
+    result: crate::error::Result<String>,
+    json_out: *mut *mut c_char,
+    error_out: *mut *mut AzsbError,
+) -> AzsbStatus {
+    if json_out.is_null() {
+        return report(error_out, AzsbError::null("json_out"));
+    }
+    finish(result, error_out, |json| {
+        // SAFETY: checked non-NULL above; the caller provided storage for one pointer.
+        unsafe { *json_out = crate::ffi::strings::to_c(json) };
+    })
 }
 
 fn borrow<'a>(error: *const AzsbError) -> Option<&'a AzsbError> {
@@ -174,6 +198,8 @@ pub extern "C" fn azsb_status_name(status: u32) -> *const c_char {
         7012 => c"AZSB_STATUS_TRANSPORT",
         7013 => c"AZSB_STATUS_UNEXPECTED_RESPONSE",
         7014 => c"AZSB_STATUS_FILE",
+        7015 => c"AZSB_STATUS_NOT_FOUND",
+        7016 => c"AZSB_STATUS_PEP_ERROR",
         7099 => c"AZSB_STATUS_PANIC",
         _ => c"AZSB_STATUS_UNKNOWN",
     };

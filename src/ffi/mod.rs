@@ -20,12 +20,14 @@ mod macros;
 mod client;
 mod error;
 mod meters;
+mod registration;
 mod strings;
 mod usage;
 
 pub use client::*;
 pub use error::*;
 pub use meters::*;
+pub use registration::*;
 pub use strings::*;
 pub use usage::*;
 

@@ -30,7 +30,8 @@ pub(crate) fn to_c(s: impl Into<String>) -> *mut c_char {
     c.into_raw()
 }
 
-/// Frees a string the library returned. NULL is accepted and ignored.
+/// Frees a string the library returned, wiping it first (some are secrets: activation keys, refresh
+/// tokens). NULL is accepted and ignored.
 #[unsafe(no_mangle)]
 pub extern "C" fn azsb_string_free(s: *mut c_char) {
     if s.is_null() {
@@ -39,7 +40,8 @@ pub extern "C" fn azsb_string_free(s: *mut c_char) {
     let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         // SAFETY: the caller promised `s` came from this library (CString::into_raw in `to_c`) and has not
         // been freed; ownership returns here exactly once.
-        drop(unsafe { CString::from_raw(s) });
+        let mut bytes = unsafe { CString::from_raw(s) }.into_bytes();
+        zeroize::Zeroize::zeroize(&mut bytes);
     }));
 }
 

@@ -13,6 +13,7 @@ cc=${CC:-cc}
 flags=(-std=c11 -Wall -Wextra -Werror -g -I"$root/include")
 link=(-L"$lib_dir" -lazs_billing -lcjson -Wl,-rpath,"$lib_dir")
 "$cc" "${flags[@]}" tests/c/usage_test.c "${link[@]}" -o "$build/usage_test"
+"$cc" "${flags[@]}" tests/c/registration_test.c "${link[@]}" -o "$build/registration_test"
 "$cc" "${flags[@]}" examples/c/usage_by_meter.c "${link[@]}" -o "$build/usage_by_meter"
 
 "$lib_dir/azs-emulator" --seed 7 --subscriptions 6 --resources-per-subscription 8 --days 7 \
@@ -42,6 +43,16 @@ https.get(url, { ca: fs.readFileSync(ready.ca_pem) }, (res) => {
     console.log(`export AZSB_QUERY=${q(JSON.stringify(query))}`);
     console.log(`export AZSB_PROVIDER_SUBSCRIPTION=${ready.default_provider_subscription_id}`);
     console.log(`export AZSB_EXPECTED_ROWS=${JSON.parse(body).rows}`);
+    // The Azure side and the PEP model (docs/registration.md).
+    const azure = ready.azure, pep = ready.pep;
+    const sp = azure.service_principals.find((s) => s.name === "azure-operator");
+    const azureOptions = { arm_endpoint: azure.arm, tenant: azure.tenant_id, ca_bundle: ready.ca_pem, retry: base.retry,
+      credential: { type: "client_secret", client_id: sp.client_id, client_secret: sp.client_secret } };
+    const pepOptions = { url: pep.url, username: pep.username, password: pep.password, ca_bundle: ready.ca_pem };
+    console.log(`export AZSB_AZURE_OPTIONS=${q(JSON.stringify(azureOptions))}`);
+    console.log(`export AZSB_AZURE_SUBSCRIPTION=${azure.subscription_id}`);
+    console.log(`export AZSB_PEP_OPTIONS=${q(JSON.stringify(pepOptions))}`);
+    console.log(`export AZSB_BAD_PEP_OPTIONS=${q(JSON.stringify({ ...pepOptions, password: "wrong-pep-password" }))}`);
   });
 });
 JS
@@ -51,8 +62,10 @@ valgrind=(valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-le
           --show-leak-kinds=definite,indirect)
 echo "== C API tests under valgrind"
 "${valgrind[@]}" "$build/usage_test"
+echo "== C registration tests under valgrind"
+"${valgrind[@]}" "$build/registration_test"
 echo "== C example under valgrind"
 "${valgrind[@]}" "$build/usage_by_meter" > "$build/example.txt"
 head -5 "$build/example.txt"
 grep -q "Base VM Size Hours" "$build/example.txt" || { echo "the example printed no meter names" >&2; exit 1; }
-echo "c: 2 passed, 0 failed"
+echo "c: 3 passed, 0 failed"

@@ -9,27 +9,7 @@
 #include <cjson/cJSON.h>
 
 #include "azs_billing.h"
-
-static int failures = 0;
-
-#define CHECK(cond, ...)                                                  \
-  do {                                                                    \
-    if (!(cond)) {                                                        \
-      fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond); \
-      fprintf(stderr, __VA_ARGS__);                                       \
-      fputc('\n', stderr);                                                \
-      failures++;                                                         \
-    }                                                                     \
-  } while (0)
-
-static const char *env(const char *name) {
-  const char *value = getenv(name);
-  if (value == NULL) {
-    fprintf(stderr, "%s is not set (run through tests/c/run.sh)\n", name);
-    exit(2);
-  }
-  return value;
-}
+#include "test_support.h"
 
 static char *query_json(const char *start, const char *end, const char *token) {
   static char buffer[1024];

@@ -103,20 +103,31 @@ impl Stamp {
     }
 
     pub fn principal(&self, name: &str) -> Value {
-        self.ready["service_principals"]
-            .as_array()
+        self.principal_at("", name)
+    }
+
+    /// A service principal of the directory under `prefix` ("" for the stamp's, "/azure" for Azure's).
+    fn principal_at(&self, prefix: &str, name: &str) -> Value {
+        self.ready
+            .pointer(&format!("{prefix}/service_principals"))
+            .and_then(Value::as_array)
             .and_then(|sps| sps.iter().find(|sp| sp["name"] == name))
-            .unwrap_or_else(|| panic!("no service principal {name}"))
+            .unwrap_or_else(|| panic!("no service principal {name} at {prefix}"))
             .clone()
     }
 
-    pub fn secret_credential(&self, name: &str) -> Credential {
-        let sp = self.principal(name);
+    /// A client secret credential of a principal of the directory under `prefix`.
+    fn secret_credential_at(&self, prefix: &str, name: &str) -> Credential {
+        let sp = self.principal_at(prefix, name);
         Credential::ClientSecret {
-            tenant: self.s("/tenant_id"),
+            tenant: self.s(&format!("{prefix}/tenant_id")),
             client_id: sp["client_id"].as_str().expect("client_id").to_string(),
             secret: Secret::new(sp["client_secret"].as_str().expect("client_secret")),
         }
+    }
+
+    pub fn secret_credential(&self, name: &str) -> Credential {
+        self.secret_credential_at("", name)
     }
 
     /// Transport options trusting the emulator's CA, with short retry waits.
@@ -169,5 +180,44 @@ impl Stamp {
             "fault plan refused: {:?}",
             response.text()
         );
+    }
+}
+
+/// The Azure side and the PEP model of docs/registration.md ("Emulator: the Azure side", "the stamp side").
+impl Stamp {
+    /// Whether this emulator build has the Azure side and the PEP model (the ready document's "azure" and
+    /// "pep"); registration tests say so and stop when it has not.
+    pub fn has_azure(&self) -> bool {
+        self.ready.get("azure").is_some_and(Value::is_object)
+            && self.ready.get("pep").is_some_and(Value::is_object)
+    }
+
+    pub fn azure_principal(&self, name: &str) -> Value {
+        self.principal_at("/azure", name)
+    }
+
+    pub fn azure_secret_credential(&self, name: &str) -> Credential {
+        self.secret_credential_at("/azure", name)
+    }
+
+    /// Options discovering the emulated Azure Resource Manager.
+    pub fn azure_options(&self, credential: Credential) -> ClientOptions {
+        ClientOptions {
+            environment: EnvironmentSpec::Discover {
+                arm_endpoint: self.url("/azure/arm"),
+            },
+            credential,
+            transport: self.transport_options(),
+        }
+    }
+
+    /// The emulated PEP's options as the C ABI and `PepClient` take them.
+    pub fn pep_options_json(&self) -> Value {
+        serde_json::json!({
+            "url": self.s("/pep/url"),
+            "username": self.s("/pep/username"),
+            "password": self.s("/pep/password"),
+            "ca_bundle": self.s("/ca_pem"),
+        })
     }
 }
