@@ -5,7 +5,7 @@
     Author               = 'azs-billing contributors'
     CompanyName          = 'azs-billing'
     Copyright            = '(c) azs-billing contributors. MIT License.'
-    Description          = 'Azure Stack Hub usage and billing: provider (subscriber) and tenant usage with automatic paging, the meter catalogue and tenant subscriptions, through the azs_billing native library.'
+    Description          = 'Azure Stack Hub usage and billing: provider (subscriber) and tenant usage with automatic paging, the meter catalogue and tenant subscriptions, registration with Azure and CSP customer subscriptions, through the azs_billing native library.'
 
     # The shim targets .NET 6, which PowerShell runs from 7.2 on.
     PowerShellVersion    = '7.2'
@@ -25,6 +25,18 @@
         'Get-AzsTenantUsage'
         'Get-AzsUsageMeter'
         'Get-AzsUserSubscription'
+        'Set-AzsRegistration'
+        'Remove-AzsRegistration'
+        'Get-AzsRegistrationToken'
+        'Register-AzsEnvironment'
+        'Unregister-AzsEnvironment'
+        'Get-AzsActivationKey'
+        'New-AzsActivationResource'
+        'Remove-AzsActivationResource'
+        'Get-AzsRegistration'
+        'Add-AzsCustomerSubscription'
+        'Get-AzsCustomerSubscription'
+        'Remove-AzsCustomerSubscription'
     )
     CmdletsToExport      = @()
     AliasesToExport      = @()
@@ -32,7 +44,7 @@
 
     PrivateData          = @{
         PSData = @{
-            Tags       = @('AzureStack', 'AzureStackHub', 'Usage', 'Billing', 'PSEdition_Core', 'Linux', 'Windows', 'macOS')
+            Tags       = @('AzureStack', 'AzureStackHub', 'Usage', 'Billing', 'Registration', 'CSP', 'PSEdition_Core', 'Linux', 'Windows', 'macOS')
             LicenseUri = 'https://opensource.org/licenses/MIT'
         }
     }

@@ -22,6 +22,8 @@ try {
 # The current connection: the client handle (never shown) and the object Connect-AzsBillingEnvironment returned.
 $script:Client = $null
 $script:Connection = $null
+# Every open connection's client by connection Id (registration commands use one as -AzureContext).
+$script:Clients = @{}
 
 $script:QueryTimeFormat = "yyyy'-'MM'-'dd'T'HH':'mm':'ss'.'FFFFFFF'Z'"
 $script:Invariant = [System.Globalization.CultureInfo]::InvariantCulture
@@ -35,6 +37,10 @@ foreach ($file in @(
         'Public/Usage.ps1'
         'Public/Meters.ps1'
         'Public/Subscriptions.ps1'
+        'Private/Pep.ps1'
+        'Private/Registration.ps1'
+        'Public/Registration.ps1'
+        'Public/CustomerSubscription.ps1'
     )) {
     . (Join-Path $PSScriptRoot $file)
 }
@@ -46,4 +52,16 @@ Export-ModuleMember -Function @(
     'Get-AzsTenantUsage'
     'Get-AzsUsageMeter'
     'Get-AzsUserSubscription'
+    'Set-AzsRegistration'
+    'Remove-AzsRegistration'
+    'Get-AzsRegistrationToken'
+    'Register-AzsEnvironment'
+    'Unregister-AzsEnvironment'
+    'Get-AzsActivationKey'
+    'New-AzsActivationResource'
+    'Remove-AzsActivationResource'
+    'Get-AzsRegistration'
+    'Add-AzsCustomerSubscription'
+    'Get-AzsCustomerSubscription'
+    'Remove-AzsCustomerSubscription'
 )

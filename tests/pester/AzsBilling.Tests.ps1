@@ -13,13 +13,24 @@ BeforeDiscovery {
         'Get-AzsTenantUsage'
         'Get-AzsUsageMeter'
         'Get-AzsUserSubscription'
+        'Set-AzsRegistration'
+        'Remove-AzsRegistration'
+        'Get-AzsRegistrationToken'
+        'Register-AzsEnvironment'
+        'Unregister-AzsEnvironment'
+        'Get-AzsActivationKey'
+        'New-AzsActivationResource'
+        'Remove-AzsActivationResource'
+        'Get-AzsRegistration'
+        'Add-AzsCustomerSubscription'
+        'Get-AzsCustomerSubscription'
+        'Remove-AzsCustomerSubscription'
     )
 }
 
 BeforeAll {
     $repo = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
     $script:ModulePath = if ($env:AZSB_MODULE) { $env:AZSB_MODULE } else { Join-Path $repo 'target/powershell/AzsBilling/AzsBilling.psd1' }
-    $emulatorBin = if ($env:AZS_EMULATOR_BIN) { $env:AZS_EMULATOR_BIN } else { Join-Path $repo 'target/debug/azs-emulator' }
     $script:Pwsh = if ($env:AZSB_PWSH) { $env:AZSB_PWSH } else { [Environment]::ProcessPath }
     $script:ExpectedCommands = @(
         'Connect-AzsBillingEnvironment'
@@ -28,25 +39,25 @@ BeforeAll {
         'Get-AzsTenantUsage'
         'Get-AzsUsageMeter'
         'Get-AzsUserSubscription'
+        'Set-AzsRegistration'
+        'Remove-AzsRegistration'
+        'Get-AzsRegistrationToken'
+        'Register-AzsEnvironment'
+        'Unregister-AzsEnvironment'
+        'Get-AzsActivationKey'
+        'New-AzsActivationResource'
+        'Remove-AzsActivationResource'
+        'Get-AzsRegistration'
+        'Add-AzsCustomerSubscription'
+        'Get-AzsCustomerSubscription'
+        'Remove-AzsCustomerSubscription'
     )
 
-    $script:StateDir = Join-Path ([System.IO.Path]::GetTempPath()) "azsb-pester-$([guid]::NewGuid().ToString('n'))"
-    $null = New-Item -ItemType Directory -Path $script:StateDir
-    $readyFile = Join-Path $script:StateDir 'ready.json'
-    $script:Emulator = Start-Process -FilePath $emulatorBin -PassThru `
-        -RedirectStandardOutput (Join-Path $script:StateDir 'stdout.log') -RedirectStandardError (Join-Path $script:StateDir 'stderr.log') `
-        -ArgumentList @('--seed', '7', '--subscriptions', '6', '--resources-per-subscription', '8', '--days', '7',
-        '--start-date', '2026-01-05', '--device-code-delay', '1', '--state-dir', (Join-Path $script:StateDir 'state'), '--ready-file', $readyFile)
-    $deadline = [datetime]::UtcNow.AddSeconds(30)
-    $script:Ready = $null
-    while ($null -eq $script:Ready -and [datetime]::UtcNow -lt $deadline) {
-        Start-Sleep -Milliseconds 100
-        if ($script:Emulator.HasExited) { throw "the emulator exited: $(Get-Content -Raw (Join-Path $script:StateDir 'stderr.log'))" }
-        if ((Test-Path $readyFile) -and (Get-Item $readyFile).Length -gt 0) {
-            try { $script:Ready = Get-Content -Raw $readyFile | ConvertFrom-Json } catch { $script:Ready = $null }
-        }
-    }
-    if ($null -eq $script:Ready) { throw 'the emulator did not become ready within 30 seconds' }
+    . (Join-Path $PSScriptRoot 'TestEmulator.ps1')
+    $script:EmulatorRun = Start-TestEmulator -Arguments @('--seed', '7', '--subscriptions', '6', '--resources-per-subscription', '8', '--days', '7',
+        '--start-date', '2026-01-05', '--device-code-delay', '1')
+    $script:StateDir = $script:EmulatorRun.StateDir
+    $script:Ready = $script:EmulatorRun.Ready
 
     $script:Operator = $script:Ready.service_principals | Where-Object name -EQ 'operator'
     $script:TenantSp = $script:Ready.service_principals | Where-Object name -EQ 'tenant'
@@ -113,11 +124,7 @@ BeforeAll {
 
 AfterAll {
     Get-Module AzsBilling | Remove-Module -Force -ErrorAction SilentlyContinue
-    if ($script:Emulator -and -not $script:Emulator.HasExited) {
-        Stop-Process -Id $script:Emulator.Id -Force -ErrorAction SilentlyContinue
-        $script:Emulator.WaitForExit(10000) | Out-Null
-    }
-    if ($script:StateDir -and (Test-Path $script:StateDir)) { Remove-Item -Recurse -Force $script:StateDir -ErrorAction SilentlyContinue }
+    Stop-TestEmulator $script:EmulatorRun
 }
 
 Describe 'Module' {

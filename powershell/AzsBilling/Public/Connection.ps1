@@ -60,6 +60,10 @@ function Connect-AzsBillingEnvironment {
     .PARAMETER TimeoutSec
     Timeout of one request in seconds, body included (default 300; connecting is capped at 30 seconds).
 
+    .PARAMETER SubscriptionId
+    The subscription registration commands work in (for an Azure connection: where the registration resource
+    lives). Default: the only subscription the account sees.
+
     .EXAMPLE
     $sp = Get-Credential -UserName '8d0c5a7e-...' -Message 'Client secret'
     Connect-AzsBillingEnvironment -ArmEndpoint https://adminmanagement.local.azurestack.external/ -Tenant contoso.onmicrosoft.com -Credential $sp
@@ -121,7 +125,10 @@ function Connect-AzsBillingEnvironment {
         [int] $MaxRetries,
 
         [ValidateRange(1, 86400)]
-        [int] $TimeoutSec
+        [int] $TimeoutSec,
+
+        [ValidatePattern('^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$')]
+        [string] $SubscriptionId
     )
 
     $hasEndpoint = $PSBoundParameters.ContainsKey('ArmEndpoint')
@@ -188,6 +195,7 @@ function Connect-AzsBillingEnvironment {
     if ($Tenant) { $options.tenant = $Tenant }
     $options.credential = $credentialJson
     if ($CaBundlePath) { $options.ca_bundle = Resolve-AzsPath $PSCmdlet $CaBundlePath }
+    $options_ca_bundle = $options['ca_bundle']
     if ($PSBoundParameters.ContainsKey('MaxRetries')) { $options.retry = @{ max_retries = $MaxRetries } }
     if ($PSBoundParameters.ContainsKey('TimeoutSec')) {
         $options.read_timeout = $TimeoutSec
@@ -232,8 +240,28 @@ function Connect-AzsBillingEnvironment {
             Write-Verbose "Could not look up the $(if ($isAdmin) { 'Default Provider Subscription' } else { 'visible subscriptions' }): $($e.Message)"
         }
 
+        # The subscription registration commands work in (Set-AzContext's role in the original tooling).
+        $visibleIds = @($subscriptions | ForEach-Object { $_.subscriptionId })
+        $selectedSubscription = $null
+        if ($SubscriptionId) {
+            if (-not $isAdmin -and $visibleIds.Count -gt 0 -and $SubscriptionId -notin $visibleIds) {
+                $PSCmdlet.ThrowTerminatingError((New-AzsBillingSimpleError -ErrorId 'SubscriptionNotFound' -Category ObjectNotFound `
+                            -TargetObject $SubscriptionId `
+                            -Message "Subscription '$SubscriptionId' is not among those the account sees ($($visibleIds -join ', '))."))
+            }
+            $selectedSubscription = $SubscriptionId
+        } elseif ($visibleIds.Count -eq 1) {
+            $selectedSubscription = $visibleIds[0]
+        }
+        $selectedTenant = $Tenant
+        foreach ($visible in $subscriptions) {
+            if ($visible.subscriptionId -eq $selectedSubscription -and $visible.PSObject.Properties['tenantId'] -and $visible.tenantId) {
+                $selectedTenant = [string]$visible.tenantId
+            }
+        }
         $connection = [pscustomobject]@{
             PSTypeName                    = 'AzsBilling.Connection'
+            Id                            = [guid]::NewGuid().ToString()
             Environment                   = $environment.name
             ResourceManager               = $environment.resource_manager
             LoginEndpoint                 = $environment.login_endpoint
@@ -245,6 +273,10 @@ function Connect-AzsBillingEnvironment {
             EndpointType                  = if ($isAdmin) { 'Admin' } else { 'Tenant' }
             DefaultProviderSubscriptionId = $defaultProvider
             Subscriptions                 = @($subscriptions | ForEach-Object { $_.subscriptionId })
+            SubscriptionId                = $selectedSubscription
+            # The directory of the selected subscription (what New-AzureBridgeServicePrincipal needs), else -Tenant.
+            TenantId                      = $selectedTenant
+            CaBundlePath                  = $options_ca_bundle
             LibraryVersion                = [AzsBilling.Native.Api]::Version
         }
         $connected = $true
@@ -252,7 +284,8 @@ function Connect-AzsBillingEnvironment {
         if (-not $connected) { $client.Dispose() }
     }
 
-    if ($null -ne $script:Client) { $script:Client.Dispose() }
+    # Earlier connections stay open: registration commands take one as -AzureContext while another is current.
+    $script:Clients[$connection.Id] = $client
     $script:Client = $client
     $script:Connection = $connection
     $connection
@@ -264,8 +297,13 @@ function Disconnect-AzsBillingEnvironment {
     Forgets the current Azure Stack Hub connection.
 
     .DESCRIPTION
-    Frees the library client of the module's current connection (its cached tokens with it). Usage cmdlets
-    then need Connect-AzsBillingEnvironment again. Does nothing when not connected.
+    Frees the library client of a connection (its cached tokens with it): the current one, or the one given
+    with -Connection. After the current one is gone, the usage cmdlets need Connect-AzsBillingEnvironment
+    again. Does nothing when not connected.
+
+    .PARAMETER Connection
+    A connection object Connect-AzsBillingEnvironment returned (for example an Azure connection kept for the
+    registration commands); default: the current connection.
 
     .EXAMPLE
     Disconnect-AzsBillingEnvironment
@@ -274,11 +312,19 @@ function Disconnect-AzsBillingEnvironment {
     #>
     [CmdletBinding()]
     [OutputType([void])]
-    param()
-    if ($null -ne $script:Client) {
-        $script:Client.Dispose()
-        Write-Verbose "Disconnected from $($script:Connection.ResourceManager)."
+    param(
+        # A connection Connect-AzsBillingEnvironment returned; default: the current one.
+        [Parameter(ValueFromPipeline)]
+        [psobject] $Connection
+    )
+    $target = if ($Connection) { $Connection } else { $script:Connection }
+    if ($null -ne $target -and $script:Clients.ContainsKey($target.Id)) {
+        $script:Clients[$target.Id].Dispose()
+        $script:Clients.Remove($target.Id)
+        Write-Verbose "Disconnected from $($target.ResourceManager)."
     }
-    $script:Client = $null
-    $script:Connection = $null
+    if ($null -eq $target -or ($null -ne $script:Connection -and $target.Id -eq $script:Connection.Id)) {
+        $script:Client = $null
+        $script:Connection = $null
+    }
 }

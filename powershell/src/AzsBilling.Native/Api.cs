@@ -166,6 +166,16 @@ namespace AzsBilling.Native
             }
         }
 
+        internal delegate AzsbStatus JsonOutFunction(out IntPtr json, out IntPtr error);
+
+        /// <summary>Runs a call that answers with a library-owned string; throws its error; frees the string.</summary>
+        internal static string Call(JsonOutFunction function)
+        {
+            NativeLoader.EnsureLoaded();
+            Check(function(out IntPtr json, out IntPtr error), error);
+            return TakeString(json) ?? "null";
+        }
+
         /// <summary>Reads a string the library returned and frees it.</summary>
         private static string? TakeString(IntPtr p)
         {

@@ -115,5 +115,69 @@ namespace AzsBilling.Native
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern void azsb_usage_free(IntPtr query);
+
+        // Registration (src/ffi/registration.rs). The Azure-side functions share one shape: a client, a JSON
+        // object of arguments, a JSON answer.
+        internal delegate AzsbStatus ClientJsonFunction(ClientHandle client, string args, out IntPtr json, out IntPtr error);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern AzsbStatus azsb_registration_token_decode([MarshalAs(UnmanagedType.LPUTF8Str)] string token, out IntPtr json, out IntPtr error);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern AzsbStatus azsb_activation_key_decode([MarshalAs(UnmanagedType.LPUTF8Str)] string key, out IntPtr json, out IntPtr error);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern AzsbStatus azsb_registration_settings_resolve([MarshalAs(UnmanagedType.LPUTF8Str)] string settings, out IntPtr json, out IntPtr error);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern AzsbStatus azsb_registration_token_parameters(
+            [MarshalAs(UnmanagedType.LPUTF8Str)] string stampVersion, [MarshalAs(UnmanagedType.LPUTF8Str)] string settings, out IntPtr json, out IntPtr error);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern AzsbStatus azsb_azure_registration_create(ClientHandle client, [MarshalAs(UnmanagedType.LPUTF8Str)] string args, out IntPtr json, out IntPtr error);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern AzsbStatus azsb_azure_registration_get(ClientHandle client, [MarshalAs(UnmanagedType.LPUTF8Str)] string args, out IntPtr json, out IntPtr error);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern AzsbStatus azsb_azure_registration_list(ClientHandle client, [MarshalAs(UnmanagedType.LPUTF8Str)] string args, out IntPtr json, out IntPtr error);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern AzsbStatus azsb_azure_registration_find(ClientHandle client, [MarshalAs(UnmanagedType.LPUTF8Str)] string args, out IntPtr json, out IntPtr error);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern AzsbStatus azsb_azure_registration_remove(ClientHandle client, [MarshalAs(UnmanagedType.LPUTF8Str)] string args, out IntPtr json, out IntPtr error);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern AzsbStatus azsb_azure_activation_key(ClientHandle client, [MarshalAs(UnmanagedType.LPUTF8Str)] string args, out IntPtr json, out IntPtr error);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern AzsbStatus azsb_azure_role_assignment_ensure(ClientHandle client, [MarshalAs(UnmanagedType.LPUTF8Str)] string args, out IntPtr json, out IntPtr error);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern AzsbStatus azsb_azure_customer_subscription_put(ClientHandle client, [MarshalAs(UnmanagedType.LPUTF8Str)] string args, out IntPtr json, out IntPtr error);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern AzsbStatus azsb_azure_customer_subscription_get(ClientHandle client, [MarshalAs(UnmanagedType.LPUTF8Str)] string args, out IntPtr json, out IntPtr error);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern AzsbStatus azsb_azure_customer_subscription_list(ClientHandle client, [MarshalAs(UnmanagedType.LPUTF8Str)] string args, out IntPtr json, out IntPtr error);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern AzsbStatus azsb_azure_customer_subscription_remove(ClientHandle client, [MarshalAs(UnmanagedType.LPUTF8Str)] string args, out IntPtr json, out IntPtr error);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern AzsbStatus azsb_stamp_activation_get(ClientHandle client, out IntPtr json, out IntPtr error);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern AzsbStatus azsb_pep_invoke(
+            [MarshalAs(UnmanagedType.LPUTF8Str)] string options,
+            [MarshalAs(UnmanagedType.LPUTF8Str)] string command,
+            [MarshalAs(UnmanagedType.LPUTF8Str)] string parameters,
+            out IntPtr json,
+            out IntPtr error);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern AzsbStatus azsb_client_refresh_token(ClientHandle client, out IntPtr token, out IntPtr error);
     }
 }

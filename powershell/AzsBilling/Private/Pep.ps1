@@ -1,0 +1,95 @@
+# The one way registration commands reach a stamp's privileged endpoint (PEP): PowerShell remoting to the JEA
+# endpoint 'PrivilegedEndpoint' on an ERCS VM (a computer name, or a session the caller opened), or the
+# emulator's model of it (an https:// URL, reached through the library). Only these commands are sent.
+
+$script:PepCommands = @(
+    'Get-AzureStackStampInformation'
+    'New-AzureBridgeServicePrincipal'
+    'New-RegistrationToken'
+    'New-AzureStackActivation'
+    'Remove-AzureStackActivation'
+    'Set-RegistrationKeyPair'
+)
+
+function Open-AzsPep {
+    # A PEP connection for one command run: @{ Kind = 'Remoting' | 'Emulated'; ... }. A session this function
+    # opened is closed by Close-AzsPep; a session the caller gave is left open.
+    param(
+        [Parameter(Mandatory)] [System.Management.Automation.PSCmdlet] $Cmdlet,
+        [string] $PrivilegedEndpoint,
+        [pscredential] $PrivilegedEndpointCredential,
+        [System.Management.Automation.Runspaces.PSSession] $Session,
+        [object] $Connection
+    )
+    if ($Session) {
+        return @{ Kind = 'Remoting'; Session = $Session; OwnsSession = $false; Name = $Session.ComputerName }
+    }
+    if ([string]::IsNullOrWhiteSpace($PrivilegedEndpoint) -or $null -eq $PrivilegedEndpointCredential) {
+        $Cmdlet.ThrowTerminatingError((New-AzsBillingSimpleError -ErrorId 'NoPrivilegedEndpoint' -Category InvalidArgument `
+                    -ExceptionType ([System.ArgumentException]) `
+                    -Message 'Give -PrivilegedEndpoint (the ERCS VM, e.g. AzS-ERCS01) with -PrivilegedEndpointCredential (<domain>\CloudAdmin), or -Session (an open session to the privileged endpoint).'))
+    }
+    $uri = $null
+    if ([uri]::TryCreate($PrivilegedEndpoint, [System.UriKind]::Absolute, [ref]$uri) -and $uri.Scheme -in 'https', 'http') {
+        $options = [ordered]@{
+            url      = $uri.AbsoluteUri
+            username = $PrivilegedEndpointCredential.UserName
+            password = $PrivilegedEndpointCredential.GetNetworkCredential().Password
+        }
+        # The emulator serves every endpoint from one CA: trust it as the Azure connection does.
+        if ($Connection -and $Connection.CaBundlePath) { $options.ca_bundle = $Connection.CaBundlePath }
+        return @{ Kind = 'Emulated'; Options = ($options | ConvertTo-Json -Compress); Name = $uri.AbsoluteUri }
+    }
+    Write-Verbose "Opening a session to the privileged endpoint $PrivilegedEndpoint."
+    $sessionOption = New-PSSessionOption -IdleTimeout 3600000 -Culture 'en-US' -UICulture 'en-US'
+    try {
+        $opened = New-PSSession -ComputerName $PrivilegedEndpoint -ConfigurationName PrivilegedEndpoint `
+            -Credential $PrivilegedEndpointCredential -SessionOption $sessionOption -ErrorAction Stop
+    } catch {
+        $Cmdlet.ThrowTerminatingError([System.Management.Automation.ErrorRecord]::new(
+                $_.Exception, 'AzsBilling.PrivilegedEndpointUnreachable', 'ConnectionError', $PrivilegedEndpoint))
+    }
+    return @{ Kind = 'Remoting'; Session = $opened; OwnsSession = $true; Name = $PrivilegedEndpoint }
+}
+
+function Close-AzsPep {
+    param([hashtable] $Pep)
+    if ($Pep -and $Pep.Kind -eq 'Remoting' -and $Pep.OwnsSession -and $Pep.Session) {
+        Remove-PSSession -Session $Pep.Session -ErrorAction SilentlyContinue
+    }
+}
+
+function Invoke-AzsPepCommand {
+    # Runs one PEP command with named parameters and returns its output; a PEP failure becomes a terminating
+    # ErrorRecord of the calling cmdlet carrying the PEP's own message.
+    param(
+        [Parameter(Mandatory)] [System.Management.Automation.PSCmdlet] $Cmdlet,
+        [Parameter(Mandatory)] [hashtable] $Pep,
+        [Parameter(Mandatory)] [string] $Name,
+        [hashtable] $Parameters = @{},
+        [string] $Activity
+    )
+    if ($Name -notin $script:PepCommands) { throw "Internal error: '$Name' is not a privileged endpoint command this module sends." }
+    $shown = ($Parameters.Keys | Sort-Object | ForEach-Object {
+            if ($_ -in 'RefreshToken', 'ActivationKey') { "-$_ <hidden>" } else { "-$_ $($Parameters[$_])" }
+        }) -join ' '
+    Write-Verbose "Privileged endpoint $($Pep.Name): $Name $shown"
+    if ($Activity) { Write-Progress -Activity $Activity -Status "$Name on $($Pep.Name)" }
+    try {
+        if ($Pep.Kind -eq 'Emulated') {
+            $json = $Parameters | ConvertTo-Json -Compress -Depth 5
+            $answer = Invoke-AzsBillingNative -Cmdlet $Cmdlet -Call { [AzsBilling.Native.RegistrationApi]::PepInvoke($Pep.Options, $Name, $json) }
+            return ($answer | ConvertFrom-Json).output
+        }
+        # JEA endpoints run in NoLanguage mode: the script block may only call the command, splatting $using:.
+        $script = [scriptblock]::Create("$Name @using:Parameters")
+        try {
+            return Invoke-Command -Session $Pep.Session -ScriptBlock $script -ErrorAction Stop
+        } catch {
+            $Cmdlet.ThrowTerminatingError([System.Management.Automation.ErrorRecord]::new(
+                    $_.Exception, "AzsBilling.PrivilegedEndpoint.$Name", 'InvalidOperation', $Pep.Name))
+        }
+    } finally {
+        if ($Activity) { Write-Progress -Activity $Activity -Completed }
+    }
+}

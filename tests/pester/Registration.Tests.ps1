@@ -1,0 +1,337 @@
+#Requires -Version 7.4
+# Pester 5 tests of the registration and CSP commands against the emulator's Azure side and PEP model: the
+# connected and disconnected flows, re-runs converging, the CSP tenant cycle, the billing model rules, the
+# stamp version gates and the registration lock. Run through tests/pester/run.sh (see AzsBilling.Tests.ps1).
+
+BeforeAll {
+    $repo = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
+    $script:ModulePath = if ($env:AZSB_MODULE) { $env:AZSB_MODULE } else { Join-Path $repo 'target/powershell/AzsBilling/AzsBilling.psd1' }
+    . (Join-Path $PSScriptRoot 'TestEmulator.ps1')
+    $script:Stamp = Start-TestEmulator -Arguments @('--seed', '21', '--subscriptions', '3', '--resources-per-subscription', '2', '--days', '2',
+        '--device-code-delay', '1')
+    $script:Ready = $script:Stamp.Ready
+    $script:Azure = $script:Ready.azure
+    $script:Pep = $script:Ready.pep
+    Import-Module $script:ModulePath -Force -ErrorAction Stop
+
+    function New-TestCredential([string] $User, [string] $Secret) {
+        [pscredential]::new($User, (ConvertTo-SecureString $Secret -AsPlainText -Force))
+    }
+    $script:CloudAdmin = New-TestCredential $script:Pep.username $script:Pep.password
+    $script:PepUrl = $script:Pep.url
+
+    # The Azure operator signs in with a device code (auto-approved by the emulator): the PEP needs the refresh
+    # token of such a user sign-in to create the bridge service principal.
+    function Connect-AzureOperator {
+        param($Ready = $script:Ready)
+        Connect-AzsBillingEnvironment -ArmEndpoint $Ready.azure.arm -Tenant $Ready.azure.tenant_id -UseDeviceAuthentication `
+            -SubscriptionId $Ready.azure.subscription_id -CaBundlePath $Ready.ca_pem -WarningAction SilentlyContinue
+    }
+
+    function Connect-StampOperator {
+        param($Ready = $script:Ready)
+        $operator = $Ready.service_principals | Where-Object name -EQ 'operator'
+        Connect-AzsBillingEnvironment -ArmEndpoint $Ready.admin_arm -Tenant $Ready.tenant_id `
+            -Credential (New-TestCredential $operator.client_id $operator.client_secret) -CaBundlePath $Ready.ca_pem
+    }
+
+    # Test-only look at Azure through its REST API (the module always goes through the library).
+    function Invoke-AzureRest {
+        param([string] $Method = 'Get', [string] $Path, [object] $Body, $Ready = $script:Ready)
+        $sp = $Ready.azure.service_principals | Where-Object name -EQ 'azure-operator'
+        $form = @{ grant_type = 'client_credentials'; client_id = $sp.client_id; client_secret = $sp.client_secret; resource = $Ready.azure.audiences[0] }
+        $token = (Invoke-RestMethod -Method Post -Uri "$($Ready.azure.login_endpoint)$($Ready.azure.tenant_id)/oauth2/token" -Body $form -SkipCertificateCheck).access_token
+        $params = @{ Method = $Method; Uri = "$($Ready.azure.arm.TrimEnd('/'))$Path"; Headers = @{ Authorization = "Bearer $token" }; SkipCertificateCheck = $true
+            SkipHttpErrorCheck = $true; StatusCodeVariable = 'status' }
+        if ($null -ne $Body) { $params.Body = ($Body | ConvertTo-Json -Depth 5 -Compress); $params.ContentType = 'application/json' }
+        $answer = Invoke-RestMethod @params
+        [pscustomobject]@{ Status = $status; Body = $answer }
+    }
+
+    function Get-ErrorId([scriptblock] $Script) {
+        try { & $Script; return $null } catch { return $_.FullyQualifiedErrorId }
+    }
+
+    $script:RegistrationName = "azurestack-$($script:Pep.cloud_id)"
+    $script:RegistrationPath = "/subscriptions/$($script:Azure.subscription_id)/resourceGroups/azurestack/providers/Microsoft.AzureStack/registrations/$($script:RegistrationName)?api-version=2017-06-01"
+}
+
+AfterAll {
+    Get-Module AzsBilling | Remove-Module -Force -ErrorAction SilentlyContinue
+    Stop-TestEmulator $script:Stamp
+}
+
+Describe 'Billing model rules, checked before anything is sent' {
+    BeforeAll { $script:AzureConnection = Connect-AzureOperator }
+
+    It 'Capacity needs -AgreementNumber' {
+        { Set-AzsRegistration -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -RegistrationName x -BillingModel Capacity } |
+            Should -Throw -ErrorId '*InvalidArgument*'
+        (Invoke-AzureRest -Path $script:RegistrationPath).Status | Should -Be 404
+    }
+
+    It 'Custom and Ruggedized need -MsAssetTag' {
+        foreach ($model in 'Custom', 'Ruggedized') {
+            $e = { Set-AzsRegistration -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -RegistrationName x -BillingModel $model } |
+                Should -Throw -PassThru
+            $e.Exception.Message | Should -Match 'MsAssetTag'
+        }
+    }
+
+    It 'PayAsYouUse cannot turn usage reporting off' {
+        $e = { Set-AzsRegistration -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -RegistrationName x -BillingModel PayAsYouUse -UsageReportingEnabled:$false } |
+            Should -Throw -PassThru
+        $e.Exception.Message | Should -Match 'PayAsYouUse'
+    }
+
+    It 'the disconnected token accepts only Capacity, Development and Custom' {
+        { Get-AzsRegistrationToken -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -BillingModel PayAsYouUse } |
+            Should -Throw -ErrorId 'ParameterArgumentValidationError*'
+    }
+
+    It 'Capacity turns usage reporting off with a warning' {
+        $token = Get-AzsRegistrationToken -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -BillingModel Capacity `
+            -AgreementNumber '1234567' -UsageReportingEnabled -WarningVariable warnings -WarningAction SilentlyContinue
+        @($warnings).Count | Should -BeGreaterThan 0
+        $decoded = [System.Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($token)) | ConvertFrom-Json
+        $decoded.billingModel | Should -Be 'Capacity'
+        $decoded.usageReportingEnabled | Should -BeFalse
+        $decoded.agreementNumber | Should -Be '1234567'
+    }
+
+    It 'names the missing privileged endpoint' {
+        { Get-AzsRegistrationToken -BillingModel Development } | Should -Throw -ErrorId 'AzsBilling.NoPrivilegedEndpoint*'
+    }
+
+    It 'refuses a wrong privileged endpoint credential' {
+        $bad = New-TestCredential $script:Pep.username 'not-the-password'
+        { Get-AzsRegistrationToken -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $bad -BillingModel Development } | Should -Throw
+    }
+}
+
+Describe 'Connected flow' {
+    BeforeAll {
+        $script:StampConnection = Connect-StampOperator
+        $script:AzureConnection = Connect-AzureOperator
+    }
+
+    It 'changes nothing with -WhatIf' {
+        Set-AzsRegistration -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -RegistrationName $script:RegistrationName -WhatIf
+        (Invoke-AzureRest -Path $script:RegistrationPath).Status | Should -Be 404
+    }
+
+    It 'registers and activates with the defaults (Development, usage reporting and syndication on)' {
+        $status = Set-AzsRegistration -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin `
+            -RegistrationName $script:RegistrationName -AzureContext $script:AzureConnection -Confirm:$false
+        $status.PSObject.TypeNames[0] | Should -Be 'AzsBilling.RegistrationStatus'
+        $status.Status | Should -Be 'RegisteredAndActivated'
+        $status.BillingModel | Should -Be 'Development'
+        $status.CloudId | Should -Be $script:Pep.cloud_id
+        $status.UsageReportingEnabled | Should -BeTrue
+        $status.MarketplaceSyndicationEnabled | Should -BeTrue
+        $rest = Invoke-AzureRest -Path $script:RegistrationPath
+        $rest.Status | Should -Be 200
+        $rest.Body.properties.cloudId | Should -Be $script:Pep.cloud_id
+    }
+
+    It 'locks the registration against deletion' {
+        (Invoke-AzureRest -Method Delete -Path $script:RegistrationPath).Status | Should -Be 409
+        (Invoke-AzureRest -Path $script:RegistrationPath).Status | Should -Be 200
+    }
+
+    It 'shows the registration beside the stamp''s activation' {
+        $status = Get-AzsRegistration -RegistrationName $script:RegistrationName -AzureContext $script:AzureConnection -StampContext $script:StampConnection
+        $status.Status | Should -Be 'RegisteredAndActivated'
+        $status.ActivationMatchesRegistration | Should -BeTrue
+        $status.Expiration | Should -BeOfType [datetime]
+    }
+
+    It 'converges when run again' {
+        $again = Set-AzsRegistration -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin `
+            -RegistrationName $script:RegistrationName -AzureContext $script:AzureConnection -Confirm:$false
+        $again.Status | Should -Be 'RegisteredAndActivated'
+        @(Get-AzsRegistration -AzureContext $script:AzureConnection).Count | Should -Be 1
+    }
+
+    It 'refuses CSP tenants until the registration is PayAsYouUse' {
+        $e = { Add-AzsCustomerSubscription -RegistrationName $script:RegistrationName -CustomerSubscriptionId ([guid]::NewGuid()) -TenantId ([guid]::NewGuid()) -AzureContext $script:AzureConnection -Confirm:$false } |
+            Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'AzsBilling.CustomerSubscriptionsNotAllowed*'
+    }
+
+    It 'changes the billing model to PayAsYouUse by running again' {
+        $status = Set-AzsRegistration -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin `
+            -RegistrationName $script:RegistrationName -BillingModel PayAsYouUse -AzureContext $script:AzureConnection -Confirm:$false
+        $status.BillingModel | Should -Be 'PayAsYouUse'
+        (Invoke-AzureRest -Path $script:RegistrationPath).Body.properties.billingModel | Should -Be 'PayAsYouUse'
+    }
+
+    It 'adds, lists, gets and removes CSP customer subscriptions' {
+        $customers = 1..2 | ForEach-Object { [pscustomobject]@{ CustomerSubscriptionId = [guid]::NewGuid().ToString(); TenantId = [guid]::NewGuid().ToString() } }
+        $added = $customers | Add-AzsCustomerSubscription -RegistrationName $script:RegistrationName -AzureContext $script:AzureConnection -Confirm:$false
+        @($added).Count | Should -Be 2
+        $listed = Get-AzsCustomerSubscription -RegistrationName $script:RegistrationName -AzureContext $script:AzureConnection
+        @($listed.CustomerSubscriptionId | Sort-Object) | Should -Be @($customers.CustomerSubscriptionId | Sort-Object)
+        $one = Get-AzsCustomerSubscription -RegistrationName $script:RegistrationName -CustomerSubscriptionId $customers[0].CustomerSubscriptionId -AzureContext $script:AzureConnection
+        $one.TenantId | Should -Be $customers[0].TenantId
+        # Adding the same subscription again converges: one mapping, the new tenant.
+        $newTenant = [guid]::NewGuid().ToString()
+        $null = Add-AzsCustomerSubscription -RegistrationName $script:RegistrationName -CustomerSubscriptionId $customers[0].CustomerSubscriptionId -TenantId $newTenant -AzureContext $script:AzureConnection -Confirm:$false
+        @(Get-AzsCustomerSubscription -RegistrationName $script:RegistrationName -AzureContext $script:AzureConnection).Count | Should -Be 2
+        (Get-AzsCustomerSubscription -RegistrationName $script:RegistrationName -CustomerSubscriptionId $customers[0].CustomerSubscriptionId -AzureContext $script:AzureConnection).TenantId | Should -Be $newTenant
+        $removed = $listed | Remove-AzsCustomerSubscription -RegistrationName $script:RegistrationName -AzureContext $script:AzureConnection -Confirm:$false
+        @($removed | Where-Object Removed).Count | Should -Be 2
+        @(Get-AzsCustomerSubscription -RegistrationName $script:RegistrationName -AzureContext $script:AzureConnection).Count | Should -Be 0
+        # Removing again converges.
+        (Remove-AzsCustomerSubscription -RegistrationName $script:RegistrationName -CustomerSubscriptionId $customers[0].CustomerSubscriptionId -AzureContext $script:AzureConnection -Confirm:$false).Removed | Should -BeFalse
+    }
+
+    It 'reports the CSP error codes' {
+        Get-ErrorId { Add-AzsCustomerSubscription -RegistrationName $script:RegistrationName -CustomerSubscriptionId 'not-a-guid' -TenantId ([guid]::NewGuid()) -AzureContext $script:AzureConnection -Confirm:$false } |
+            Should -BeLike 'AzsBilling.InvalidCustomerSubscriptionId*'
+        Get-ErrorId { Get-AzsCustomerSubscription -RegistrationName $script:RegistrationName -CustomerSubscriptionId ([guid]::NewGuid()) -AzureContext $script:AzureConnection } |
+            Should -BeLike 'AzsBilling.CustomerSubscriptionNotFound*'
+        Get-ErrorId { Get-AzsCustomerSubscription -RegistrationName 'no-such-registration' -AzureContext $script:AzureConnection } |
+            Should -BeLike 'AzsBilling.RegistrationNotFound*'
+    }
+
+    It 're-registers with the existing settings (-Reregister)' {
+        $operator = $script:Ready.service_principals | Where-Object name -EQ 'operator'
+        $status = Set-AzsRegistration -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -Reregister `
+            -AzureStackAdminCredential (New-TestCredential $operator.client_id $operator.client_secret) -AzureContext $script:AzureConnection -Confirm:$false
+        $status.Name | Should -Be $script:RegistrationName
+        $status.BillingModel | Should -Be 'PayAsYouUse'
+        $status.Status | Should -Be 'RegisteredAndActivated'
+    }
+
+    It 'changes nothing with Remove-AzsRegistration -WhatIf' {
+        Remove-AzsRegistration -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -RegistrationName $script:RegistrationName `
+            -AzureContext $script:AzureConnection -WhatIf
+        (Invoke-AzureRest -Path $script:RegistrationPath).Status | Should -Be 200
+        (Get-AzsRegistration -RegistrationName $script:RegistrationName -AzureContext $script:AzureConnection -StampContext $script:StampConnection).Status |
+            Should -Be 'RegisteredAndActivated'
+    }
+
+    It 'deactivates and removes the registration, and converges when run again' {
+        $removed = Remove-AzsRegistration -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin `
+            -RegistrationName $script:RegistrationName -AzureContext $script:AzureConnection -Confirm:$false
+        $removed.RegistrationRemoved | Should -BeTrue
+        $removed.ActivationRemoved | Should -BeTrue
+        (Invoke-AzureRest -Path $script:RegistrationPath).Status | Should -Be 404
+        Get-ErrorId { Get-AzsRegistration -RegistrationName $script:RegistrationName -AzureContext $script:AzureConnection -StampContext $script:StampConnection } |
+            Should -Not -BeNullOrEmpty
+        $again = Remove-AzsRegistration -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin `
+            -RegistrationName $script:RegistrationName -AzureContext $script:AzureConnection -Confirm:$false
+        $again.RegistrationRemoved | Should -BeFalse
+    }
+}
+
+Describe 'Disconnected flow' {
+    BeforeAll {
+        $script:AzureConnection = Connect-AzureOperator
+        $script:StampConnection = Connect-StampOperator
+        $script:Files = Join-Path $script:Stamp.StateDir 'carried'
+        $script:DisconnectedName = "disconnected-$($script:Pep.cloud_id)"
+    }
+
+    It 'writes the registration token to a file' {
+        $token = Get-AzsRegistrationToken -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -BillingModel Development `
+            -TokenOutputFilePath (Join-Path $script:Files 'RegistrationToken.txt')
+        (Get-Content -Raw (Join-Path $script:Files 'RegistrationToken.txt')) | Should -Be $token
+    }
+
+    It 'registers from the token file, and converges when run again' {
+        $token = Get-Content -Raw (Join-Path $script:Files 'RegistrationToken.txt')
+        $first = Register-AzsEnvironment -RegistrationToken $token -RegistrationName $script:DisconnectedName -AzureContext $script:AzureConnection -Confirm:$false
+        $first.CloudId | Should -Be $script:Pep.cloud_id
+        $first.BillingModel | Should -Be 'Development'
+        $second = Register-AzsEnvironment -RegistrationToken $token -RegistrationName $script:DisconnectedName -AzureContext $script:AzureConnection -Confirm:$false
+        $second.ResourceId | Should -Be $first.ResourceId
+    }
+
+    It 'refuses a malformed token before sending it' {
+        Get-ErrorId { Register-AzsEnvironment -RegistrationToken 'not a token' -RegistrationName 'x' -AzureContext $script:AzureConnection -Confirm:$false } |
+            Should -BeLike 'AzsBilling.*'
+        (Invoke-AzureRest -Path "/subscriptions/$($script:Azure.subscription_id)/resourceGroups/azurestack/providers/Microsoft.AzureStack/registrations/x?api-version=2017-06-01").Status |
+            Should -Be 404
+    }
+
+    It 'writes the activation key to a file and activates the stamp with it' {
+        $key = Get-AzsActivationKey -RegistrationName $script:DisconnectedName -AzureContext $script:AzureConnection -KeyOutputFilePath (Join-Path $script:Files 'ActivationKey.txt')
+        ($key -split '\.').Count | Should -Be 3
+        $activation = New-AzsActivationResource -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin `
+            -ActivationKey (Get-Content -Raw (Join-Path $script:Files 'ActivationKey.txt')) -Confirm:$false
+        $activation.CloudId | Should -Be $script:Pep.cloud_id
+        $status = Get-AzsRegistration -RegistrationName $script:DisconnectedName -AzureContext $script:AzureConnection -StampContext $script:StampConnection
+        $status.Status | Should -Be 'RegisteredAndActivated'
+    }
+
+    It 'refuses a tampered activation key on the stamp' {
+        $key = Get-Content -Raw (Join-Path $script:Files 'ActivationKey.txt')
+        $parts = $key.Trim().Split('.')
+        $tampered = "$($parts[0]).$($parts[1]).$($parts[2].Substring(0, $parts[2].Length - 4))AAAA"
+        { New-AzsActivationResource -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -ActivationKey $tampered -Confirm:$false } |
+            Should -Throw
+    }
+
+    It 'unregisters by cloud id (the original tool''s lookup bug fixed)' {
+        $removed = Unregister-AzsEnvironment -CloudId $script:Pep.cloud_id -AzureContext $script:AzureConnection -Confirm:$false
+        $removed.RegistrationName | Should -Be $script:DisconnectedName
+        $removed.RegistrationRemoved | Should -BeTrue
+        Get-ErrorId { Unregister-AzsEnvironment -CloudId $script:Pep.cloud_id -AzureContext $script:AzureConnection -Confirm:$false } |
+            Should -BeLike 'AzsBilling.RegistrationNotFound*'
+    }
+
+    It 'unregisters by token too' {
+        $token = Get-Content -Raw (Join-Path $script:Files 'RegistrationToken.txt')
+        $null = Register-AzsEnvironment -RegistrationToken $token -RegistrationName $script:DisconnectedName -AzureContext $script:AzureConnection -Confirm:$false
+        (Unregister-AzsEnvironment -RegistrationToken $token -AzureContext $script:AzureConnection -Confirm:$false).RegistrationRemoved | Should -BeTrue
+    }
+
+    It 'removes the activation, and converges when run again' {
+        $token = Get-Content -Raw (Join-Path $script:Files 'RegistrationToken.txt')
+        $null = Register-AzsEnvironment -RegistrationToken $token -RegistrationName $script:DisconnectedName -AzureContext $script:AzureConnection -Confirm:$false
+        Remove-AzsActivationResource -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -Confirm:$false
+        Remove-AzsActivationResource -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -Confirm:$false
+        $status = Get-AzsRegistration -RegistrationName $script:DisconnectedName -AzureContext $script:AzureConnection -StampContext $script:StampConnection
+        $status.Status | Should -Be 'Registered'
+        $status.Activated | Should -BeNullOrEmpty
+        (Unregister-AzsEnvironment -RegistrationName $script:DisconnectedName -AzureContext $script:AzureConnection -Confirm:$false).RegistrationRemoved | Should -BeTrue
+    }
+
+    It 'needs a name, a token or a cloud id to unregister' {
+        Get-ErrorId { Unregister-AzsEnvironment -AzureContext $script:AzureConnection } | Should -BeLike 'AzsBilling.NoRegistrationGiven*'
+    }
+}
+
+Describe 'Stamp version gates' {
+    It 'an old stamp (1.1910.0.58) gets no MsAssetTag and refuses Custom' {
+        $old = Start-TestEmulator -Arguments @('--seed', '22', '--subscriptions', '1', '--resources-per-subscription', '1', '--days', '1', '--stamp-version', '1.1910.0.58')
+        try {
+            $cred = New-TestCredential $old.Ready.pep.username $old.Ready.pep.password
+            $token = Get-AzsRegistrationToken -PrivilegedEndpoint $old.Ready.pep.url -PrivilegedEndpointCredential $cred -BillingModel Development
+            $decoded = [System.Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($token)) | ConvertFrom-Json
+            $decoded.cloudId | Should -Be $old.Ready.pep.cloud_id
+            $e = { Get-AzsRegistrationToken -PrivilegedEndpoint $old.Ready.pep.url -PrivilegedEndpointCredential $cred -BillingModel Custom -MsAssetTag 'tag-1' } |
+                Should -Throw -PassThru
+            $e.Exception.Message | Should -Match '1\.1912\.0\.19'
+        } finally {
+            Stop-TestEmulator $old
+        }
+    }
+
+    It 'TokenVersion is sent from 1.2008.0.49 on, 6.0 after 1.2309.0.4' {
+        foreach ($case in @(@{ Version = '1.2008.0.48'; Expected = $null }, @{ Version = '1.2008.0.49'; Expected = '4.0' }, @{ Version = '1.2309.0.5'; Expected = '6.0' })) {
+            $stamp = Start-TestEmulator -Arguments @('--seed', '23', '--subscriptions', '1', '--resources-per-subscription', '1', '--days', '1', '--stamp-version', $case.Version)
+            try {
+                $cred = New-TestCredential $stamp.Ready.pep.username $stamp.Ready.pep.password
+                $token = Get-AzsRegistrationToken -PrivilegedEndpoint $stamp.Ready.pep.url -PrivilegedEndpointCredential $cred -BillingModel Custom -MsAssetTag 'tag-1'
+                $decoded = [System.Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($token)) | ConvertFrom-Json
+                $decoded.msAssetTag | Should -Be 'tag-1'
+                if ($case.Expected) { $decoded.version | Should -Be $case.Expected } else { $decoded.version | Should -Not -BeIn '4.0', '6.0' }
+            } finally {
+                Stop-TestEmulator $stamp
+            }
+        }
+    }
+}
