@@ -308,6 +308,8 @@ Describe 'Stamp version gates' {
     It 'an old stamp (1.1910.0.58) gets no MsAssetTag and refuses Custom' {
         $old = Start-TestEmulator -Arguments @('--seed', '22', '--subscriptions', '1', '--resources-per-subscription', '1', '--days', '1', '--stamp-version', '1.1910.0.58')
         try {
+            # The emulated PEP is trusted with the current connection's CA bundle: connect to that stamp first.
+            $null = Connect-StampOperator -Ready $old.Ready
             $cred = New-TestCredential $old.Ready.pep.username $old.Ready.pep.password
             $token = Get-AzsRegistrationToken -PrivilegedEndpoint $old.Ready.pep.url -PrivilegedEndpointCredential $cred -BillingModel Development
             $decoded = [System.Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($token)) | ConvertFrom-Json
@@ -324,6 +326,7 @@ Describe 'Stamp version gates' {
         foreach ($case in @(@{ Version = '1.2008.0.48'; Expected = $null }, @{ Version = '1.2008.0.49'; Expected = '4.0' }, @{ Version = '1.2309.0.5'; Expected = '6.0' })) {
             $stamp = Start-TestEmulator -Arguments @('--seed', '23', '--subscriptions', '1', '--resources-per-subscription', '1', '--days', '1', '--stamp-version', $case.Version)
             try {
+                $null = Connect-StampOperator -Ready $stamp.Ready
                 $cred = New-TestCredential $stamp.Ready.pep.username $stamp.Ready.pep.password
                 $token = Get-AzsRegistrationToken -PrivilegedEndpoint $stamp.Ready.pep.url -PrivilegedEndpointCredential $cred -BillingModel Custom -MsAssetTag 'tag-1'
                 $decoded = [System.Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($token)) | ConvertFrom-Json

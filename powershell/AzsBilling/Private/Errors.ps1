@@ -27,6 +27,8 @@ function New-AzsBillingErrorRecord {
         'Authentication' { 'AuthenticationError' }
         'Transport' { 'ConnectionError' }
         'File' { 'ReadError' }
+        'NotFound' { 'ObjectNotFound' }
+        'PepError' { 'InvalidOperation' }
         'Service' {
             switch ($Exception.HttpStatus) {
                 400 { 'InvalidArgument' }

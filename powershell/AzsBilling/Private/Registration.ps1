@@ -34,24 +34,26 @@ function Get-AzsDefaultRegistrationLocation {
 }
 
 function Invoke-AzsRegistrationCall {
-    # One call of [AzsBilling.Native.RegistrationApi] with a JSON object of arguments; the JSON answer as objects.
+    # One call of [AzsBilling.Native.RegistrationApi] with a JSON object of arguments; the JSON answer as
+    # objects. With -AllowNotFound a missing resource gives $null instead of an error (the failure has to be
+    # told apart here: a caller's try/catch does not see $PSCmdlet.ThrowTerminatingError).
     param(
         [Parameter(Mandatory)] [System.Management.Automation.PSCmdlet] $Cmdlet,
         [Parameter(Mandatory)] [string] $Method,
         [Parameter(Mandatory)] [AzsBilling.Native.ClientHandle] $Client,
-        [Parameter(Mandatory)] [System.Collections.IDictionary] $Arguments,
-        [hashtable] $Extra = @{}
+        [System.Collections.IDictionary] $Arguments,
+        [switch] $AllowNotFound
     )
-    $json = $Arguments | ConvertTo-Json -Compress -Depth 5
-    $answer = Invoke-AzsBillingNative -Cmdlet $Cmdlet -Extra $Extra -Call { [AzsBilling.Native.RegistrationApi]::$Method($Client, $json) }
+    $json = if ($null -ne $Arguments) { $Arguments | ConvertTo-Json -Compress -Depth 5 } else { $null }
+    try {
+        $answer = if ($null -ne $json) { [AzsBilling.Native.RegistrationApi]::$Method($Client, $json) } else { [AzsBilling.Native.RegistrationApi]::$Method($Client) }
+    } catch {
+        $e = Get-AzsBillingException $_.Exception
+        if ($null -eq $e) { throw }
+        if ($AllowNotFound -and ($e.Status -eq [AzsBilling.Native.AzsbStatus]::NotFound -or $e.HttpStatus -eq 404)) { return $null }
+        $Cmdlet.ThrowTerminatingError((New-AzsBillingErrorRecord -Exception $e))
+    }
     ConvertFrom-Json -InputObject $answer
-}
-
-function Test-AzsNotFound {
-    # True when an exception is the library's "no such resource".
-    param([System.Exception] $Exception)
-    $e = Get-AzsBillingException $Exception
-    $null -ne $e -and ($e.Status -eq [AzsBilling.Native.AzsbStatus]::NotFound -or $e.HttpStatus -eq 404)
 }
 
 function Resolve-AzsRegistrationSettings {
@@ -217,10 +219,8 @@ function Get-AzsExistingRegistrationSettings {
                         -ExceptionType ([System.ArgumentException]) `
                         -Message '-Reregister reads the current registration from the stamp: give -AzureStackAdminCredential (an operator service principal of the stamp), or connect to its admin endpoint first.'))
         }
-        try {
-            $activation = Invoke-AzsBillingNative -Cmdlet $Cmdlet -Call { [AzsBilling.Native.RegistrationApi]::StampActivation($stampClient) } | ConvertFrom-Json
-        } catch {
-            if (-not (Test-AzsNotFound $_.Exception)) { throw }
+        $activation = Invoke-AzsRegistrationCall -Cmdlet $Cmdlet -Method StampActivation -Client $stampClient -AllowNotFound
+        if ($null -eq $activation) {
             $Cmdlet.ThrowTerminatingError((New-AzsBillingSimpleError -ErrorId 'NotActivated' -Category ObjectNotFound `
                         -Message 'Unable to retrieve registration details from AzureStack/Azure: the stamp has no activation. Register it with -RegistrationName instead of -Reregister.'))
         }

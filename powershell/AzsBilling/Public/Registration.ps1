@@ -27,7 +27,8 @@ function Set-AzsRegistration {
     The PEP credential (<AzureStackDomain>\CloudAdmin).
 
     .PARAMETER PrivilegedEndpoint
-    The PEP: an ERCS VM name or IP (PowerShell remoting), or the https:// URL of the emulator's PEP model.
+    The PEP: an ERCS VM name or IP (PowerShell remoting), or the https:// URL of the emulator's PEP model
+    (trusted with the CA bundle of the Azure connection).
 
     .PARAMETER Session
     An open session to the PEP, instead of -PrivilegedEndpoint and -PrivilegedEndpointCredential.
@@ -205,7 +206,8 @@ function Remove-AzsRegistration {
     The PEP credential (<AzureStackDomain>\CloudAdmin).
 
     .PARAMETER PrivilegedEndpoint
-    The PEP: an ERCS VM name or IP, or the https:// URL of the emulator's PEP model.
+    The PEP: an ERCS VM name or IP (PowerShell remoting), or the https:// URL of the emulator's PEP model
+    (trusted with the CA bundle of the Azure connection).
 
     .PARAMETER Session
     An open session to the PEP.
@@ -239,12 +241,7 @@ function Remove-AzsRegistration {
     try {
         $stamp = Invoke-AzsPepCommand -Cmdlet $PSCmdlet -Pep $pep -Name 'Get-AzureStackStampInformation' -Activity $activity
         $arguments = [ordered]@{ subscription_id = $azure.SubscriptionId; resource_group = $ResourceGroupName; name = $RegistrationName }
-        $registration = $null
-        try {
-            $registration = Invoke-AzsRegistrationCall -Cmdlet $PSCmdlet -Method Get -Client $azure.Client -Arguments $arguments
-        } catch {
-            if (-not (Test-AzsNotFound $_.Exception)) { throw }
-        }
+        $registration = Invoke-AzsRegistrationCall -Cmdlet $PSCmdlet -Method Get -Client $azure.Client -Arguments $arguments -AllowNotFound
         if ($registration -and [string]$registration.properties.cloudId -ne [string]$stamp.CloudID) {
             $PSCmdlet.ThrowTerminatingError((New-AzsBillingSimpleError -ErrorId 'CloudIdMismatch' -Category InvalidArgument -TargetObject $registration.id `
                         -Message "The registration resource found does not correlate the current environment's Cloud-Id: it is for $($registration.properties.cloudId), this stamp is $($stamp.CloudID). Check -RegistrationName, -ResourceGroupName and the subscription (portal: Region management > Properties)."))
@@ -288,7 +285,8 @@ function Get-AzsRegistrationToken {
     The PEP credential (<AzureStackDomain>\CloudAdmin).
 
     .PARAMETER PrivilegedEndpoint
-    The PEP: an ERCS VM name or IP, or the https:// URL of the emulator's PEP model.
+    The PEP: an ERCS VM name or IP (PowerShell remoting), or the https:// URL of the emulator's PEP model
+    (trusted with the CA bundle of the current connection).
 
     .PARAMETER Session
     An open session to the PEP.
@@ -455,10 +453,8 @@ function Unregister-AzsEnvironment {
     if ($RegistrationName) { $find.name = $RegistrationName }
     if ($CloudId) { $find.cloud_id = $CloudId }
     if ($RegistrationToken) { $find.token = $RegistrationToken.Trim() }
-    try {
-        $registration = Invoke-AzsRegistrationCall -Cmdlet $PSCmdlet -Method Find -Client $azure.Client -Arguments $find
-    } catch {
-        if (-not (Test-AzsNotFound $_.Exception)) { throw }
+    $registration = Invoke-AzsRegistrationCall -Cmdlet $PSCmdlet -Method Find -Client $azure.Client -Arguments $find -AllowNotFound
+    if ($null -eq $registration) {
         $PSCmdlet.ThrowTerminatingError((New-AzsBillingSimpleError -ErrorId 'RegistrationNotFound' -Category ObjectNotFound `
                     -TargetObject ([pscustomobject]$find) `
                     -Message "Registration resource not found in Azure with the provided parameters (resource group '$ResourceGroupName', subscription $($azure.SubscriptionId)). Check them against the portal's Region management > Properties."))
@@ -538,7 +534,8 @@ function New-AzsActivationResource {
     The PEP credential (<AzureStackDomain>\CloudAdmin).
 
     .PARAMETER PrivilegedEndpoint
-    The PEP: an ERCS VM name or IP, or the https:// URL of the emulator's PEP model.
+    The PEP: an ERCS VM name or IP (PowerShell remoting), or the https:// URL of the emulator's PEP model
+    (trusted with the CA bundle of the current connection).
 
     .PARAMETER Session
     An open session to the PEP.
@@ -600,7 +597,8 @@ function Remove-AzsActivationResource {
     The PEP credential (<AzureStackDomain>\CloudAdmin).
 
     .PARAMETER PrivilegedEndpoint
-    The PEP: an ERCS VM name or IP, or the https:// URL of the emulator's PEP model.
+    The PEP: an ERCS VM name or IP (PowerShell remoting), or the https:// URL of the emulator's PEP model
+    (trusted with the CA bundle of the current connection).
 
     .PARAMETER Session
     An open session to the PEP.
@@ -680,12 +678,8 @@ function Get-AzsRegistration {
                         -Message 'The -StampContext connection is closed. Run Connect-AzsBillingEnvironment for the stamp''s admin endpoint again.'))
         }
         $stampClient = $script:Clients[$stampConnection.Id]
-        try {
-            $activation = Invoke-AzsBillingNative -Cmdlet $PSCmdlet -Call { [AzsBilling.Native.RegistrationApi]::StampActivation($stampClient) } | ConvertFrom-Json
-        } catch {
-            if (-not (Test-AzsNotFound $_.Exception)) { throw }
-            Write-Verbose 'The stamp is not activated.'
-        }
+        $activation = Invoke-AzsRegistrationCall -Cmdlet $PSCmdlet -Method StampActivation -Client $stampClient -AllowNotFound
+        if ($null -eq $activation) { Write-Verbose 'The stamp is not activated.' }
     }
     foreach ($resource in $resources) {
         New-AzsRegistrationStatus -Cmdlet $PSCmdlet -Registration (ConvertTo-AzsRegistrationObject $resource) -Activation $activation

@@ -19,6 +19,8 @@ namespace AzsBilling.Native
         Transport = 7012,
         UnexpectedResponse = 7013,
         File = 7014,
+        NotFound = 7015,
+        PepError = 7016,
         Panic = 7099,
     }
 
