@@ -289,6 +289,17 @@ azsb_status azsb_registration_token_parameters(const char *stamp_version,
                                                struct azsb_error **error_out);
 
 /*
+ Whether the privileged endpoint's Set-RegistrationKeyPair applies to a stamp: builds after 1.2209.0.23
+ with more than one node (the HCI key pair the original tooling creates before minting the token). Writes
+ the answer to `*needs_out`; a version that is not four dot-separated numbers is
+ AZSB_STATUS_INVALID_ARGUMENT.
+ */
+azsb_status azsb_registration_needs_key_pair(const char *stamp_version,
+                                             uint32_t number_of_nodes,
+                                             bool *needs_out,
+                                             struct azsb_error **error_out);
+
+/*
  Registers the stamp with Azure (Register-AzsEnvironment): checks the location against the subscription's,
  registers the Microsoft.AzureStack provider (waiting until Registered), removes the registration's lock,
  ensures the resource group, PUTs the registration with the token and locks it again. Re-running

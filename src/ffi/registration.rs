@@ -187,6 +187,30 @@ pub extern "C" fn azsb_registration_token_parameters(
     })
 }
 
+/// Whether the privileged endpoint's Set-RegistrationKeyPair applies to a stamp: builds after 1.2209.0.23
+/// with more than one node (the HCI key pair the original tooling creates before minting the token). Writes
+/// the answer to `*needs_out`; a version that is not four dot-separated numbers is
+/// AZSB_STATUS_INVALID_ARGUMENT.
+#[unsafe(no_mangle)]
+pub extern "C" fn azsb_registration_needs_key_pair(
+    stamp_version: *const c_char,
+    number_of_nodes: u32,
+    needs_out: *mut bool,
+    error_out: *mut *mut AzsbError,
+) -> AzsbStatus {
+    ffi_boundary!(error_out, {
+        let stamp_version = try_str!(stamp_version, "stamp_version", error_out);
+        check_out!(needs_out, "needs_out", error_out);
+        let result = stamp_version
+            .parse::<version::StampVersion>()
+            .map(|stamp| version::needs_key_pair(stamp, number_of_nodes));
+        finish(result, error_out, |needs| {
+            // SAFETY: checked non-NULL above; the caller provided storage for one bool.
+            unsafe { *needs_out = needs };
+        })
+    })
+}
+
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CreateArgs {
@@ -686,6 +710,28 @@ mod tests {
         assert_eq!(out["usage_reporting_enabled"], false);
         assert_eq!(out["ms_asset_tag"], Value::Null);
         assert_eq!(out["raw"]["cloudId"], "c-1");
+    }
+
+    #[test]
+    fn key_pair_gate_by_build_and_nodes() {
+        let needs = |version: &str, nodes: u32| {
+            let version = CString::new(version).unwrap();
+            let mut needs = false;
+            let mut error = std::ptr::null_mut();
+            let status =
+                azsb_registration_needs_key_pair(version.as_ptr(), nodes, &mut needs, &mut error);
+            (status, needs)
+        };
+        assert_eq!(needs("1.2209.0.23", 4), (AzsbStatus::Ok, false));
+        assert_eq!(needs("1.2209.0.24", 4), (AzsbStatus::Ok, true));
+        assert_eq!(needs("1.2209.0.24", 1), (AzsbStatus::Ok, false));
+        assert_eq!(needs("not a version", 4).0, AzsbStatus::InvalidArgument);
+        let mut error = std::ptr::null_mut();
+        assert_eq!(
+            azsb_registration_needs_key_pair(std::ptr::null(), 4, std::ptr::null_mut(), &mut error),
+            AzsbStatus::NullPointer
+        );
+        crate::ffi::error::azsb_error_free(error);
     }
 
     #[test]

@@ -264,6 +264,9 @@ Describe 'Disconnected flow' {
         $activation.CloudId | Should -Be $script:Pep.cloud_id
         $status = Get-AzsRegistration -RegistrationName $script:DisconnectedName -AzureContext $script:AzureConnection -StampContext $script:StampConnection
         $status.Status | Should -Be 'RegisteredAndActivated'
+        # Activating again with the same key converges.
+        $again = New-AzsActivationResource -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -ActivationKey $key -Confirm:$false
+        $again.RegistrationId | Should -Be $activation.RegistrationId
     }
 
     It 'refuses a tampered activation key on the stamp' {
@@ -319,6 +322,26 @@ Describe 'Stamp version gates' {
             $e.Exception.Message | Should -Match '1\.1912\.0\.19'
         } finally {
             Stop-TestEmulator $old
+        }
+    }
+
+    It 'asks the PEP for the registration key pair on multi-node builds after 1.2209.0.23 only' {
+        $null = Connect-StampOperator
+        $verbose = Get-AzsRegistrationToken -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -BillingModel Development -Verbose 4>&1 |
+            Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
+        @($verbose.Message -match ': Set-RegistrationKeyPair').Count | Should -Be 1
+        # That build's PEP refuses the command on one node, and the one before has no such command at all.
+        foreach ($case in @(@('1.2209.0.24', '1'), @('1.2209.0.23', '4'))) {
+            $stamp = Start-TestEmulator -Arguments @('--seed', '24', '--subscriptions', '1', '--resources-per-subscription', '1', '--days', '1',
+                '--stamp-version', $case[0], '--nodes', $case[1])
+            try {
+                $null = Connect-StampOperator -Ready $stamp.Ready
+                $cred = New-TestCredential $stamp.Ready.pep.username $stamp.Ready.pep.password
+                $token = Get-AzsRegistrationToken -PrivilegedEndpoint $stamp.Ready.pep.url -PrivilegedEndpointCredential $cred -BillingModel Development
+                $token | Should -Not -BeNullOrEmpty
+            } finally {
+                Stop-TestEmulator $stamp
+            }
         }
     }
 

@@ -69,7 +69,8 @@ function Resolve-AzsRegistrationSettings {
 }
 
 function New-AzsRegistrationToken {
-    # Get-AzureStackStampInformation, then New-RegistrationToken with the parameters the stamp's build accepts.
+    # Set-RegistrationKeyPair where the stamp's build and size need it (multi-node builds after 2209, as the
+    # original), then New-RegistrationToken with the parameters the stamp's build accepts.
     param(
         [Parameter(Mandatory)] [System.Management.Automation.PSCmdlet] $Cmdlet,
         [Parameter(Mandatory)] [hashtable] $Pep,
@@ -79,6 +80,13 @@ function New-AzsRegistrationToken {
     )
     $settingsJson = $Settings | ConvertTo-Json -Compress
     $version = [string]$StampInfo.StampVersion
+    $nodes = if ($StampInfo.PSObject.Properties['NumberOfNodes'] -and $StampInfo.NumberOfNodes) { [uint32]$StampInfo.NumberOfNodes } else { [uint32]1 }
+    $needsKeyPair = Invoke-AzsBillingNative -Cmdlet $Cmdlet -Call { [AzsBilling.Native.RegistrationApi]::NeedsKeyPair($version, $nodes) }
+    if ($needsKeyPair) {
+        $null = Invoke-AzsPepCommand -Cmdlet $Cmdlet -Pep $Pep -Name 'Set-RegistrationKeyPair' -Activity $Activity
+    } else {
+        Write-Verbose "Set-RegistrationKeyPair is not needed on build $version with $nodes node(s): skipping."
+    }
     $parameters = Invoke-AzsBillingNative -Cmdlet $Cmdlet -Call {
         [AzsBilling.Native.RegistrationApi]::TokenParameters($version, $settingsJson)
     } | ConvertFrom-Json -AsHashtable

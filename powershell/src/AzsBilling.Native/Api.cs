@@ -194,7 +194,7 @@ namespace AzsBilling.Native
         }
 
         /// <summary>Throws the error a failed call returned (and frees it).</summary>
-        private static void Check(AzsbStatus status, IntPtr error)
+        internal static void Check(AzsbStatus status, IntPtr error)
         {
             if (status == AzsbStatus.Ok)
             {

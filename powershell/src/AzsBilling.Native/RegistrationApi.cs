@@ -21,6 +21,15 @@ namespace AzsBilling.Native
             Api.Call((out IntPtr json, out IntPtr error) =>
                 NativeMethods.azsb_registration_token_parameters(stampVersion, resolvedSettingsJson, out json, out error));
 
+        /// <summary>Whether the PEP's Set-RegistrationKeyPair applies (builds after 1.2209.0.23 with several nodes).</summary>
+        public static bool NeedsKeyPair(string stampVersion, uint numberOfNodes)
+        {
+            NativeLoader.EnsureLoaded();
+            AzsbStatus status = NativeMethods.azsb_registration_needs_key_pair(stampVersion, numberOfNodes, out bool needs, out IntPtr error);
+            Api.Check(status, error);
+            return needs;
+        }
+
         public static string Create(ClientHandle client, string args) => ClientCall(NativeMethods.azsb_azure_registration_create, client, args);
         public static string Get(ClientHandle client, string args) => ClientCall(NativeMethods.azsb_azure_registration_get, client, args);
         public static string List(ClientHandle client, string args) => ClientCall(NativeMethods.azsb_azure_registration_list, client, args);
