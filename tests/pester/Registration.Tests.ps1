@@ -109,6 +109,36 @@ Describe 'Billing model rules, checked before anything is sent' {
     }
 }
 
+Describe 'Azure sign-in' {
+    It 'a service principal runs the Azure-side disconnected steps but not Set-AzsRegistration' {
+        $sp = $script:Azure.service_principals | Where-Object name -EQ 'azure-operator'
+        $spConnection = Connect-AzsBillingEnvironment -ArmEndpoint $script:Azure.arm -Tenant $script:Azure.tenant_id `
+            -Credential (New-TestCredential $sp.client_id $sp.client_secret) -SubscriptionId $script:Azure.subscription_id -CaBundlePath $script:Ready.ca_pem
+        $spConnection.SubscriptionId | Should -Be $script:Azure.subscription_id
+        Get-ErrorId { Set-AzsRegistration -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -RegistrationName 'sp' -AzureContext $spConnection -Confirm:$false } |
+            Should -BeLike 'AzsBilling.UserSignInRequired*'
+        $token = Get-AzsRegistrationToken -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -BillingModel Development
+        $registration = Register-AzsEnvironment -RegistrationToken $token -RegistrationName 'by-service-principal' -AzureContext $spConnection -Confirm:$false
+        $registration.Name | Should -Be 'by-service-principal'
+        (Get-AzsActivationKey -RegistrationName 'by-service-principal' -AzureContext $spConnection) | Should -Not -BeNullOrEmpty
+        (Unregister-AzsEnvironment -RegistrationName 'by-service-principal' -AzureContext $spConnection -Confirm:$false).RegistrationRemoved | Should -BeTrue
+        Disconnect-AzsBillingEnvironment -Connection $spConnection
+    }
+
+    It 'a principal without access to the subscription gets PermissionDenied' {
+        $reader = $script:Azure.service_principals | Where-Object name -EQ 'azure-reader'
+        $readerConnection = Connect-AzsBillingEnvironment -ArmEndpoint $script:Azure.arm -Tenant $script:Azure.tenant_id `
+            -Credential (New-TestCredential $reader.client_id $reader.client_secret) -SubscriptionId $script:Azure.subscription_id -CaBundlePath $script:Ready.ca_pem
+        $e = { Get-AzsRegistration -AzureContext $readerConnection } | Should -Throw -PassThru
+        $e.CategoryInfo.Category | Should -Be 'PermissionDenied'
+    }
+
+    It 'needs a subscription on the Azure connection' {
+        $null = Connect-StampOperator
+        Get-ErrorId { Get-AzsActivationKey -RegistrationName 'x' } | Should -BeLike 'AzsBilling.AzureContextNotSet*'
+    }
+}
+
 Describe 'Connected flow' {
     BeforeAll {
         $script:StampConnection = Connect-StampOperator
@@ -146,9 +176,14 @@ Describe 'Connected flow' {
         $status.Expiration | Should -BeOfType [datetime]
     }
 
-    It 'converges when run again' {
-        $again = Set-AzsRegistration -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin `
-            -RegistrationName $script:RegistrationName -AzureContext $script:AzureConnection -Confirm:$false
+    It 'converges when run again, and keeps secrets out of its verbose output' {
+        $output = Set-AzsRegistration -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin `
+            -RegistrationName $script:RegistrationName -AzureContext $script:AzureConnection -Confirm:$false -Verbose 4>&1
+        $again = $output | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] }
+        $verbose = ($output | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join "`n"
+        $verbose | Should -Match '-RefreshToken <hidden>'
+        $verbose | Should -Match '-ActivationKey <hidden>'
+        $verbose | Should -Not -Match ([regex]::Escape($script:Pep.password))
         $again.Status | Should -Be 'RegisteredAndActivated'
         @(Get-AzsRegistration -AzureContext $script:AzureConnection).Count | Should -Be 1
     }

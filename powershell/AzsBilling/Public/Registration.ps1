@@ -123,6 +123,11 @@ function Set-AzsRegistration {
         [switch] $Reregister
     )
     $azure = Resolve-AzsAzureContext -Cmdlet $PSCmdlet -AzureContext $AzureContext
+    if ($azure.Connection.CredentialType -ne 'device_code') {
+        $PSCmdlet.ThrowTerminatingError((New-AzsBillingSimpleError -ErrorId 'UserSignInRequired' -Category InvalidArgument `
+                    -ExceptionType ([System.ArgumentException]) -TargetObject $azure.Connection `
+                    -Message "Set-AzsRegistration needs an Azure user sign-in (Connect-AzsBillingEnvironment -UseDeviceAuthentication): the privileged endpoint creates the bridge service principal from that user's refresh token, and a $($azure.Connection.CredentialType) connection has none. A service principal can run the disconnected steps (Register-AzsEnvironment, Get-AzsActivationKey)."))
+    }
     $activity = 'Set-AzsRegistration'
     $pep = Open-AzsPep -Cmdlet $PSCmdlet -PrivilegedEndpoint $PrivilegedEndpoint -PrivilegedEndpointCredential $PrivilegedEndpointCredential `
         -Session $Session -Connection $azure.Connection
