@@ -358,6 +358,21 @@ Describe 'Connect-AzsBillingEnvironment' {
     }
 }
 
+Describe 'Several connections' {
+    It 'keeps earlier connections open until each is disconnected' {
+        $first = Connect-Operator
+        $second = Connect-Tenant
+        $first.Id | Should -Not -Be $second.Id
+        # The first stays usable as a registration -AzureContext would use it; the current one is the second.
+        $first | Disconnect-AzsBillingEnvironment
+        (Get-AzsTenantUsage -ReportedStartTime (Get-Utc '2026-01-06T00:00:00') -ReportedEndTime (Get-Utc '2026-01-07T00:00:00') |
+            Measure-Object).Count | Should -BeGreaterThan 0
+        Disconnect-AzsBillingEnvironment
+        { Get-AzsTenantUsage -ReportedStartTime (Get-Utc '2026-01-06T00:00:00') -ReportedEndTime (Get-Utc '2026-01-07T00:00:00') } |
+            Should -Throw -ErrorId 'AzsBilling.NotConnected*'
+    }
+}
+
 Describe 'Get-AzsSubscriberUsage' {
     BeforeAll {
         $null = Connect-Operator

@@ -309,6 +309,11 @@ function Disconnect-AzsBillingEnvironment {
     Disconnect-AzsBillingEnvironment
 
     Ends the connection made by Connect-AzsBillingEnvironment.
+
+    .EXAMPLE
+    $azure | Disconnect-AzsBillingEnvironment
+
+    Ends an Azure connection kept for the registration commands; the current connection stays.
     #>
     [CmdletBinding()]
     [OutputType([void])]
@@ -317,14 +322,16 @@ function Disconnect-AzsBillingEnvironment {
         [Parameter(ValueFromPipeline)]
         [psobject] $Connection
     )
-    $target = if ($Connection) { $Connection } else { $script:Connection }
-    if ($null -ne $target -and $script:Clients.ContainsKey($target.Id)) {
-        $script:Clients[$target.Id].Dispose()
-        $script:Clients.Remove($target.Id)
-        Write-Verbose "Disconnected from $($target.ResourceManager)."
-    }
-    if ($null -eq $target -or ($null -ne $script:Connection -and $target.Id -eq $script:Connection.Id)) {
-        $script:Client = $null
-        $script:Connection = $null
+    process {
+        $target = if ($Connection) { $Connection } else { $script:Connection }
+        if ($null -ne $target -and $target.PSObject.Properties['Id'] -and $script:Clients.ContainsKey($target.Id)) {
+            $script:Clients[$target.Id].Dispose()
+            $script:Clients.Remove($target.Id)
+            Write-Verbose "Disconnected from $($target.ResourceManager)."
+        }
+        if ($null -eq $target -or ($null -ne $script:Connection -and $target.Id -eq $script:Connection.Id)) {
+            $script:Client = $null
+            $script:Connection = $null
+        }
     }
 }
