@@ -396,3 +396,74 @@ Describe 'Stamp version gates' {
         }
     }
 }
+
+Describe 'The privileged endpoint over PowerShell remoting' {
+    # A real PEP is a JEA endpoint on an ERCS VM; here an SSH remoting session to this machine stands in for it,
+    # its PEP commands forwarding to the emulator's PEP model. That runs the module's remoting transport for
+    # real: the command sent as "<Name> @using:Parameters" (what NoLanguage JEA sessions accept), deserialized
+    # output, remote errors, and a caller's session left open.
+    BeforeAll {
+        $script:Ssh = Start-TestSshServer
+        $script:Session = New-TestSshSession $script:Ssh
+        Invoke-Command -Session $script:Session -ArgumentList $script:Pep.url, $script:Pep.username, $script:Pep.password -ScriptBlock {
+            param($Url, $User, $Password)
+            $global:EmulatedPep = @{ Url = $Url; Basic = [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes("${User}:${Password}")) }
+            function global:Invoke-EmulatedPep([string] $Name, [System.Collections.IDictionary] $Parameters) {
+                $body = if ($Parameters.Count) { [hashtable]::new($Parameters) | ConvertTo-Json -Compress -Depth 5 } else { '{}' }
+                $response = Invoke-WebRequest -Method Post -Uri "$($global:EmulatedPep.Url)commands/$Name" -Body $body -ContentType 'application/json' `
+                    -Headers @{ Authorization = "Basic $($global:EmulatedPep.Basic)" } -SkipCertificateCheck -SkipHttpErrorCheck
+                $answer = $response.Content | ConvertFrom-Json
+                if ($response.StatusCode -ne 200) { throw "$($answer.error.type): $($answer.error.message)" }
+                $answer.output
+            }
+            function global:Get-AzureStackStampInformation { Invoke-EmulatedPep 'Get-AzureStackStampInformation' $PSBoundParameters }
+            function global:New-AzureBridgeServicePrincipal { param($RefreshToken, $AzureEnvironment, $TenantId, $TimeoutInSeconds) Invoke-EmulatedPep 'New-AzureBridgeServicePrincipal' $PSBoundParameters }
+            function global:New-RegistrationToken { param($BillingModel, $MarketplaceSyndicationEnabled, $UsageReportingEnabled, $AgreementNumber, $MsAssetTag, $TokenVersion) Invoke-EmulatedPep 'New-RegistrationToken' $PSBoundParameters }
+            function global:New-AzureStackActivation { param($ActivationKey, $TimeoutInSeconds) Invoke-EmulatedPep 'New-AzureStackActivation' $PSBoundParameters }
+            function global:Remove-AzureStackActivation { param($TimeoutInSeconds) Invoke-EmulatedPep 'Remove-AzureStackActivation' $PSBoundParameters }
+            function global:Set-RegistrationKeyPair { Invoke-EmulatedPep 'Set-RegistrationKeyPair' $PSBoundParameters }
+        }
+        $script:AzureConnection = Connect-AzureOperator
+        $script:StampConnection = Connect-StampOperator
+        $script:AzureConnection = Connect-AzureOperator
+        $script:RemotingName = "remoting-$($script:Pep.cloud_id)"
+    }
+
+    AfterAll {
+        if ($script:Session) { Remove-PSSession $script:Session -ErrorAction SilentlyContinue }
+        Stop-TestSshServer $script:Ssh
+    }
+
+    It 'mints a token through the session' {
+        $token = Get-AzsRegistrationToken -Session $script:Session -BillingModel Custom -MsAssetTag 'asset-7'
+        $decoded = [System.Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($token)) | ConvertFrom-Json
+        $decoded.cloudId | Should -Be $script:Pep.cloud_id
+        $decoded.msAssetTag | Should -Be 'asset-7'
+    }
+
+    It 'runs the connected flow through the session and leaves it open' {
+        $status = Set-AzsRegistration -Session $script:Session -RegistrationName $script:RemotingName -BillingModel PayAsYouUse -AzureContext $script:AzureConnection -Confirm:$false
+        $status.Status | Should -Be 'RegisteredAndActivated'
+        $status.BillingModel | Should -Be 'PayAsYouUse'
+        $script:Session.State | Should -Be 'Opened'
+    }
+
+    It 'turns a PEP failure into an ErrorRecord naming the command' {
+        $e = { New-AzsActivationResource -Session $script:Session -ActivationKey 'e30.e30.c2ln' -Confirm:$false } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'AzsBilling.PrivilegedEndpoint.New-AzureStackActivation*'
+    }
+
+    It 'removes the registration through the session' {
+        $removed = Remove-AzsRegistration -Session $script:Session -RegistrationName $script:RemotingName -AzureContext $script:AzureConnection -Confirm:$false
+        $removed.RegistrationRemoved | Should -BeTrue
+        $removed.ActivationRemoved | Should -BeTrue
+        $script:Session.State | Should -Be 'Opened'
+    }
+
+    It 'reports an unreachable privileged endpoint as a connection error' {
+        $e = { Get-AzsRegistrationToken -PrivilegedEndpoint 'azs-ercs01.invalid' -PrivilegedEndpointCredential $script:CloudAdmin -BillingModel Development } |
+            Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'AzsBilling.PrivilegedEndpointUnreachable*'
+        $e.CategoryInfo.Category | Should -Be 'ConnectionError'
+    }
+}

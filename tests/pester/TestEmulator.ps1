@@ -34,3 +34,62 @@ function Stop-TestEmulator {
     }
     if ($Emulator.StateDir -and (Test-Path $Emulator.StateDir)) { Remove-Item -Recurse -Force $Emulator.StateDir -ErrorAction SilentlyContinue }
 }
+
+function Start-TestSshServer {
+    # A private sshd on a free loopback port with the PowerShell subsystem, a fresh host key and a fresh client
+    # key, for the PowerShell remoting tests (New-PSSession -HostName). Needs openssh-server (sshd) and
+    # openssh-client (ssh), which .ci/run installs. Returns @{ Port; KeyFile; UserName; Dir; Pid }.
+    $sshd = (Get-Command sshd -ErrorAction SilentlyContinue).Source
+    if (-not $sshd -and (Test-Path /usr/sbin/sshd)) { $sshd = '/usr/sbin/sshd' }
+    if (-not $sshd -or -not (Get-Command ssh -ErrorAction SilentlyContinue)) {
+        throw 'The remoting tests need sshd and ssh: install openssh-server and openssh-client (.ci/run does).'
+    }
+    $dir = Join-Path ([System.IO.Path]::GetTempPath()) "azsb-sshd-$([guid]::NewGuid().ToString('n'))"
+    $null = New-Item -ItemType Directory -Path $dir
+    foreach ($key in 'host_key', 'client_key') {
+        & ssh-keygen -q -t ed25519 -N '' -f (Join-Path $dir $key)
+        if ($LASTEXITCODE -ne 0) { throw "ssh-keygen failed for $key" }
+    }
+    Copy-Item (Join-Path $dir 'client_key.pub') (Join-Path $dir 'authorized_keys')
+    # A port the OS hands out, released just before sshd binds it.
+    $probe = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+    $probe.Start()
+    $port = $probe.LocalEndpoint.Port
+    $probe.Stop()
+    # pwsh as run.sh found it: a dotnet tool's ProcessPath is the dotnet host, which cannot be a subsystem.
+    $pwsh = if ($env:AZSB_PWSH) { $env:AZSB_PWSH } else { (Get-Command pwsh -ErrorAction Stop).Source }
+    @(
+        "Port $port"
+        'ListenAddress 127.0.0.1'
+        "HostKey $dir/host_key"
+        "AuthorizedKeysFile $dir/authorized_keys"
+        'PasswordAuthentication no'
+        'KbdInteractiveAuthentication no'
+        'PubkeyAuthentication yes'
+        'PermitRootLogin prohibit-password'
+        'StrictModes no'
+        'UsePAM no'
+        "PidFile $dir/sshd.pid"
+        "Subsystem powershell $pwsh -sshs -NoLogo -NoProfile"
+    ) | Set-Content -Path (Join-Path $dir 'sshd_config')
+    if (-not (Test-Path /run/sshd)) { $null = New-Item -ItemType Directory -Path /run/sshd -ErrorAction SilentlyContinue }
+    & $sshd -f (Join-Path $dir 'sshd_config') -E (Join-Path $dir 'sshd.log')
+    if ($LASTEXITCODE -ne 0) { throw "sshd did not start: $(Get-Content -Raw (Join-Path $dir 'sshd.log') -ErrorAction SilentlyContinue)" }
+    $deadline = [datetime]::UtcNow.AddSeconds(10)
+    while (-not (Test-Path (Join-Path $dir 'sshd.pid')) -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+    @{ Port = $port; KeyFile = (Join-Path $dir 'client_key'); UserName = [Environment]::UserName; Dir = $dir
+        Pid = [int](Get-Content (Join-Path $dir 'sshd.pid')) }
+}
+
+function New-TestSshSession {
+    param([Parameter(Mandatory)] [hashtable] $Server)
+    New-PSSession -HostName 127.0.0.1 -Port $Server.Port -UserName $Server.UserName -KeyFilePath $Server.KeyFile `
+        -Options @{ StrictHostKeyChecking = 'no'; UserKnownHostsFile = '/dev/null'; LogLevel = 'ERROR' } -ErrorAction Stop
+}
+
+function Stop-TestSshServer {
+    param([hashtable] $Server)
+    if (-not $Server) { return }
+    Stop-Process -Id $Server.Pid -Force -ErrorAction SilentlyContinue
+    Remove-Item -Recurse -Force $Server.Dir -ErrorAction SilentlyContinue
+}

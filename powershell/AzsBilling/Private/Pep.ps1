@@ -41,13 +41,23 @@ function Open-AzsPep {
         return @{ Kind = 'Emulated'; Options = ($options | ConvertTo-Json -Compress); Name = $uri.AbsoluteUri }
     }
     Write-Verbose "Opening a session to the privileged endpoint $PrivilegedEndpoint."
-    $sessionOption = New-PSSessionOption -IdleTimeout 3600000 -Culture 'en-US' -UICulture 'en-US'
+    $sessionArguments = @{
+        ComputerName = $PrivilegedEndpoint; ConfigurationName = 'PrivilegedEndpoint'; Credential = $PrivilegedEndpointCredential
+    }
+    # The options the original tooling and the PEP documentation use (a long idle timeout for the 30-minute
+    # steps, en-US culture); New-PSSessionOption has them only where WinRM remoting exists (Windows, PSWSMan).
+    if ((Get-Command New-PSSessionOption).Parameters.ContainsKey('IdleTimeout')) {
+        $sessionArguments.SessionOption = New-PSSessionOption -IdleTimeout 3600000 -Culture 'en-US' -UICulture 'en-US'
+    }
     try {
-        $opened = New-PSSession -ComputerName $PrivilegedEndpoint -ConfigurationName PrivilegedEndpoint `
-            -Credential $PrivilegedEndpointCredential -SessionOption $sessionOption -ErrorAction Stop
+        $opened = New-PSSession @sessionArguments -ErrorAction Stop
     } catch {
-        $Cmdlet.ThrowTerminatingError([System.Management.Automation.ErrorRecord]::new(
-                $_.Exception, 'AzsBilling.PrivilegedEndpointUnreachable', 'ConnectionError', $PrivilegedEndpoint))
+        $record = [System.Management.Automation.ErrorRecord]::new(
+            $_.Exception, 'AzsBilling.PrivilegedEndpointUnreachable', 'ConnectionError', $PrivilegedEndpoint)
+        $record.ErrorDetails = [System.Management.Automation.ErrorDetails]::new(
+            "Could not open a session to the privileged endpoint '$PrivilegedEndpoint': $($_.Exception.Message)")
+        $record.ErrorDetails.RecommendedAction = 'Check the ERCS address, the CloudAdmin credential and WinRM (TrustedHosts); on Linux and macOS WinRM remoting needs the PSWSMan module, or open a session yourself and pass -Session.'
+        $Cmdlet.ThrowTerminatingError($record)
     }
     return @{ Kind = 'Remoting'; Session = $opened; OwnsSession = $true; Name = $PrivilegedEndpoint }
 }
