@@ -1,6 +1,6 @@
 //! `/_emulator/...`: the emulator's own control routes, on every listener, answered only to loopback
 //! callers. Tests and runbook authors use them to read the ready document, change faults while the server
-//! runs, mint tokens with chosen claims, and ask for the exact totals of a usage query.
+//! runs, mint tokens with chosen claims, revoke refresh tokens, and ask for the exact totals of a usage query.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -10,7 +10,7 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use chrono::Utc;
 
 use crate::arm::error::ArmError;
@@ -27,6 +27,7 @@ pub fn router(app: Arc<AppState>) -> axum::Router {
             get(get_faults).put(put_faults).delete(clear_faults),
         )
         .route("/_emulator/tokens", post(mint_token))
+        .route("/_emulator/refresh-tokens", delete(revoke_refresh_tokens))
         .route("/_emulator/usage/totals", get(usage_totals))
         .layer(axum::middleware::from_fn(loopback_only))
         .with_state(app)
@@ -46,6 +47,14 @@ async fn loopback_only(
         "The emulator's control routes answer loopback callers only.",
     )
     .into_response()
+}
+
+/// Revokes the refresh tokens of both directories (the stamp's and the Azure side's), so a client's next
+/// silent sign-in fails and it has to sign in again (device code: a new prompt).
+async fn revoke_refresh_tokens(State(app): State<Arc<AppState>>) -> Json<serde_json::Value> {
+    let stamp = app.identity.revoke_refresh_tokens();
+    let azure = app.azure.identity().revoke_refresh_tokens();
+    Json(serde_json::json!({ "revoked": { "stamp": stamp, "azure": azure } }))
 }
 
 async fn status(State(app): State<Arc<AppState>>) -> Json<serde_json::Value> {

@@ -544,3 +544,44 @@ async fn activation_refuses_tampered_foreign_and_other_cloud_keys() {
         StatusCode::NOT_FOUND
     );
 }
+
+/// `DELETE /_emulator/refresh-tokens` revokes the refresh tokens of both directories: the next refresh is
+/// `invalid_grant`, as after revoking a user's sessions in Azure AD, while a new sign-in works.
+#[tokio::test]
+async fn revoked_refresh_tokens_are_refused() {
+    let stamp = common::start().await;
+    let authority = format!(
+        "{}{}",
+        stamp.s("/azure/login_endpoint"),
+        stamp.s("/azure/tenant_id")
+    );
+    let azure_user = &stamp.ready["azure"]["users"][0];
+    let resource = "https://management.azure.com/";
+    let refresh = refresh_token(&stamp, &authority, azure_user, resource).await;
+    let redeem = |token: String| {
+        stamp.send(stamp.http.post(format!("{authority}/oauth2/token")).form(&[
+            ("grant_type", "refresh_token".to_string()),
+            ("client_id", common::AZURE_POWERSHELL.to_string()),
+            ("refresh_token", token),
+            ("resource", resource.to_string()),
+        ]))
+    };
+    assert_eq!(redeem(refresh.clone()).await.status, StatusCode::OK);
+
+    let revoked = stamp
+        .send(
+            stamp
+                .http
+                .delete(format!("{}refresh-tokens", stamp.s("/control"))),
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.text);
+    assert!(revoked.json()["revoked"]["azure"].as_u64().unwrap() >= 1);
+
+    let refused = redeem(refresh).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert_eq!(refused.json()["error"], "invalid_grant");
+    // Signing in again gives a refresh token that works.
+    let fresh = refresh_token(&stamp, &authority, azure_user, resource).await;
+    assert_eq!(redeem(fresh).await.status, StatusCode::OK);
+}

@@ -318,6 +318,37 @@ Describe 'Connect-AzsBillingEnvironment' {
         @(Get-AzsUserSubscription).Count | Should -Be 6
     }
 
+    It 'prompts again, on the host, when a later command must sign in afresh (refresh token revoked)' {
+        # Short-lived access tokens (under the library's five-minute renewal margin), so the usage command after
+        # the revocation has to sign in again; the connect command has ended by then, so the prompt goes to the
+        # host as a warning line. Run in a child process to read what its host printed.
+        $short = Start-TestEmulator -Arguments @('--seed', '8', '--subscriptions', '2', '--resources-per-subscription', '2', '--days', '2',
+            '--start-date', '2026-01-05', '--device-code-delay', '1', '--token-lifetime', '120')
+        try {
+            $child = Join-Path $short.StateDir 'resign.ps1'
+            @'
+param($ModulePath, $ReadyPath)
+$ErrorActionPreference = 'Stop'
+Import-Module $ModulePath
+$ready = Get-Content -Raw $ReadyPath | ConvertFrom-Json
+$null = Connect-AzsBillingEnvironment -ArmEndpoint $ready.tenant_arm -Tenant $ready.tenant_id -UseDeviceAuthentication -CaBundlePath $ready.ca_pem -WarningAction SilentlyContinue
+'connected'
+$null = Invoke-RestMethod -Method Delete -Uri "$($ready.control)refresh-tokens" -SkipCertificateCheck
+$start = [datetime]::SpecifyKind([datetime]'2026-01-06', 'Utc')
+"rows=$(@(Get-AzsTenantUsage -ReportedStartTime $start -ReportedEndTime $start.AddDays(1) -SubscriptionId $ready.dataset.first_tenant_subscription_id).Count)"
+'@ | Set-Content -Path $child
+            $output = & $script:Pwsh -NoProfile -NonInteractive -File $child -ModulePath $script:ModulePath -ReadyPath (Join-Path $short.StateDir 'ready.json') 2>&1 |
+                Out-String
+            $LASTEXITCODE | Should -Be 0 -Because $output
+            # Connect's prompt went to its (silenced) warning stream; the second one, after 'connected', to the host.
+            $after = $output.Substring($output.IndexOf('connected'))
+            $after | Should -Match 'enter the code'
+            $after | Should -Match 'rows=[1-9]'
+        } finally {
+            Stop-TestEmulator $short
+        }
+    }
+
     It 'fails with AuthenticationError for a wrong secret, without the secret in the error' {
         $wrong = 'wrong-Secret-Value-1234567890'
         $err = {

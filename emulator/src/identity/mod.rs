@@ -130,6 +130,18 @@ impl Identity {
         })
     }
 
+    /// Forgets every refresh token issued so far, as revoking a user's sessions does in Azure AD: the next
+    /// refresh is `invalid_grant`. Returns how many there were.
+    pub fn revoke_refresh_tokens(&self) -> usize {
+        let mut store = self
+            .refresh_tokens
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let count = store.len();
+        store.clear();
+        count
+    }
+
     pub fn settings(&self) -> &IdentitySettings {
         &self.settings
     }
