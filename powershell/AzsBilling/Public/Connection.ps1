@@ -195,7 +195,7 @@ function Connect-AzsBillingEnvironment {
     if ($Tenant) { $options.tenant = $Tenant }
     $options.credential = $credentialJson
     if ($CaBundlePath) { $options.ca_bundle = Resolve-AzsPath $PSCmdlet $CaBundlePath }
-    $options_ca_bundle = $options['ca_bundle']
+    $resolvedCaBundle = $options['ca_bundle']
     if ($PSBoundParameters.ContainsKey('MaxRetries')) { $options.retry = @{ max_retries = $MaxRetries } }
     if ($PSBoundParameters.ContainsKey('TimeoutSec')) {
         $options.read_timeout = $TimeoutSec
@@ -276,7 +276,7 @@ function Connect-AzsBillingEnvironment {
             SubscriptionId                = $selectedSubscription
             # The directory of the selected subscription (what New-AzureBridgeServicePrincipal needs), else -Tenant.
             TenantId                      = $selectedTenant
-            CaBundlePath                  = $options_ca_bundle
+            CaBundlePath                  = $resolvedCaBundle
             LibraryVersion                = [AzsBilling.Native.Api]::Version
         }
         $connected = $true
