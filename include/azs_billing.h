@@ -303,8 +303,9 @@ azsb_status azsb_registration_needs_key_pair(const char *stamp_version,
  Registers the stamp with Azure (Register-AzsEnvironment): checks the location against the subscription's,
  registers the Microsoft.AzureStack provider (waiting until Registered), removes the registration's lock,
  ensures the resource group, PUTs the registration with the token and locks it again. Re-running
- converges (same name: renewed). In: {subscription_id, resource_group? ("azurestack"), location, name,
- token}. Out: the registration resource as Azure returns it.
+ converges (same name: renewed). In: {subscription_id, resource_group? ("azurestack"), location? (default:
+ westcentralus, ChinaEast on AzureChinaCloud, usgovvirginia on AzureUSGovernment), name, token}. Out: the
+ registration resource as Azure returns it.
  */
 azsb_status azsb_azure_registration_create(const struct azsb_client *client,
                                            const char *args_json,
@@ -321,13 +322,26 @@ azsb_status azsb_azure_locations(const struct azsb_client *client,
                                  struct azsb_error **error_out);
 
 /*
- One registration. In: {subscription_id, resource_group? ("azurestack"), name}. AZSB_STATUS_NOT_FOUND when
- it does not exist.
+ One registration. In: {subscription_id, resource_group? ("azurestack"), name} or {registration_id} (the
+ resource id, as the stamp's activation names it). AZSB_STATUS_NOT_FOUND when it does not exist.
  */
 azsb_status azsb_azure_registration_get(const struct azsb_client *client,
                                         const char *args_json,
                                         char **json_out,
                                         struct azsb_error **error_out);
+
+/*
+ A registration beside the stamp's activation (no request is sent). In: {registration (the resource as
+ azsb_azure_registration_get returns it), activation? (as azsb_stamp_activation_get returns it) or
+ activation_key? (the key the stamp was activated with), stamp_cloud_id?}. Out: {name, resource_group,
+ subscription_id, resource_id, billing_model, cloud_id, object_id, state (Registered,
+ RegisteredAndActivated, ActivatedForAnotherRegistration or Expired), activated, activation_registration_id,
+ activation_matches_registration, cloud_id_matches_stamp, usage_reporting_enabled,
+ marketplace_syndication_enabled, expiration}; what was not given is null.
+ */
+azsb_status azsb_registration_status(const char *args_json,
+                                     char **json_out,
+                                     struct azsb_error **error_out);
 
 /*
  The registrations of a resource group, or of the whole subscription when resource_group is omitted, as a

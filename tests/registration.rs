@@ -99,7 +99,7 @@ fn create(client: &Client, stamp: &Stamp, name: &str, token: &Secret) -> azure::
     let subscription = subscription(stamp);
     let new = NewRegistration {
         registration: RegistrationRef::new(&subscription, "azurestack", name),
-        location: location(client, &subscription),
+        location: Some(location(client, &subscription)),
         token: token.clone(),
     };
     azure::create_registration(client, &new).expect("create registration")

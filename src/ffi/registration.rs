@@ -19,9 +19,13 @@ use crate::error::{Error, Result};
 use crate::ffi::client::AzsbClient;
 use crate::ffi::error::{AzsbError, AzsbStatus, finish, finish_json, report};
 use crate::ffi::strings::{borrow_str, to_c};
-use crate::registration::azure::{self, NewRegistration, RegistrationQuery, RegistrationRef};
+use crate::registration::azure::{
+    self, NewRegistration, Registration, RegistrationQuery, RegistrationRef,
+};
 use crate::registration::billing::{BillingModel, RegistrationSettings};
 use crate::registration::pep::{PepClient, PepOptions};
+use crate::registration::stamp::Activation;
+use crate::registration::status::{ActivationView, status};
 use crate::registration::{stamp, token, version};
 use crate::secret::Secret;
 use crate::transport::TransportOptions;
@@ -217,7 +221,7 @@ struct CreateArgs {
     subscription_id: String,
     #[serde(default = "default_group")]
     resource_group: String,
-    location: String,
+    location: Option<String>,
     name: String,
     token: Secret,
 }
@@ -229,8 +233,9 @@ fn default_group() -> String {
 /// Registers the stamp with Azure (Register-AzsEnvironment): checks the location against the subscription's,
 /// registers the Microsoft.AzureStack provider (waiting until Registered), removes the registration's lock,
 /// ensures the resource group, PUTs the registration with the token and locks it again. Re-running
-/// converges (same name: renewed). In: {subscription_id, resource_group? ("azurestack"), location, name,
-/// token}. Out: the registration resource as Azure returns it.
+/// converges (same name: renewed). In: {subscription_id, resource_group? ("azurestack"), location? (default:
+/// westcentralus, ChinaEast on AzureChinaCloud, usgovvirginia on AzureUSGovernment), name, token}. Out: the
+/// registration resource as Azure returns it.
 #[unsafe(no_mangle)]
 pub extern "C" fn azsb_azure_registration_create(
     client: *const AzsbClient,
@@ -282,8 +287,38 @@ pub extern "C" fn azsb_azure_locations(
     )
 }
 
-/// One registration. In: {subscription_id, resource_group? ("azurestack"), name}. AZSB_STATUS_NOT_FOUND when
-/// it does not exist.
+/// Names a registration by its parts or by its resource id (as an activation names it).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GetArgs {
+    subscription_id: Option<String>,
+    resource_group: Option<String>,
+    name: Option<String>,
+    registration_id: Option<String>,
+}
+
+impl GetArgs {
+    fn registration(self) -> Result<RegistrationRef> {
+        match (self.registration_id, self.subscription_id, self.name) {
+            (Some(id), None, None) if self.resource_group.is_none() => {
+                RegistrationRef::from_resource_id(&id)
+            }
+            (None, Some(subscription_id), Some(name)) => Ok(RegistrationRef::new(
+                subscription_id,
+                self.resource_group.unwrap_or_else(default_group),
+                name,
+            )),
+            _ => Err(Error::invalid(
+                "args_json",
+                "give either registration_id (a registration's resource id) or subscription_id, \
+                 resource_group and name",
+            )),
+        }
+    }
+}
+
+/// One registration. In: {subscription_id, resource_group? ("azurestack"), name} or {registration_id} (the
+/// resource id, as the stamp's activation names it). AZSB_STATUS_NOT_FOUND when it does not exist.
 #[unsafe(no_mangle)]
 pub extern "C" fn azsb_azure_registration_get(
     client: *const AzsbClient,
@@ -296,8 +331,54 @@ pub extern "C" fn azsb_azure_registration_get(
         args_json,
         json_out,
         error_out,
-        |client, r: RegistrationRef| azure::get_registration(client, &r),
+        |client, args: GetArgs| azure::get_registration(client, &args.registration()?),
     )
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatusArgs {
+    registration: Registration,
+    activation: Option<Activation>,
+    activation_key: Option<Secret>,
+    stamp_cloud_id: Option<String>,
+}
+
+/// A registration beside the stamp's activation (no request is sent). In: {registration (the resource as
+/// azsb_azure_registration_get returns it), activation? (as azsb_stamp_activation_get returns it) or
+/// activation_key? (the key the stamp was activated with), stamp_cloud_id?}. Out: {name, resource_group,
+/// subscription_id, resource_id, billing_model, cloud_id, object_id, state (Registered,
+/// RegisteredAndActivated, ActivatedForAnotherRegistration or Expired), activated, activation_registration_id,
+/// activation_matches_registration, cloud_id_matches_stamp, usage_reporting_enabled,
+/// marketplace_syndication_enabled, expiration}; what was not given is null.
+#[unsafe(no_mangle)]
+pub extern "C" fn azsb_registration_status(
+    args_json: *const c_char,
+    json_out: *mut *mut c_char,
+    error_out: *mut *mut AzsbError,
+) -> AzsbStatus {
+    text_call(args_json, "args_json", json_out, error_out, |text| {
+        let args = parse_args::<StatusArgs>(text, "args_json")?;
+        let view = match (&args.activation, &args.activation_key) {
+            (Some(_), Some(_)) => {
+                return Err(Error::invalid(
+                    "args_json",
+                    "give activation or activation_key, not both",
+                ));
+            }
+            (Some(activation), None) => Some(ActivationView::from(activation)),
+            (None, Some(key)) => Some(ActivationView::from(&token::decode_activation_key(
+                key.expose(),
+            )?)),
+            (None, None) => None,
+        };
+        Ok(status(
+            &args.registration,
+            view.as_ref(),
+            args.stamp_cloud_id.as_deref(),
+            chrono::Utc::now(),
+        ))
+    })
 }
 
 #[derive(serde::Deserialize)]
@@ -710,6 +791,75 @@ mod tests {
         assert_eq!(out["usage_reporting_enabled"], false);
         assert_eq!(out["ms_asset_tag"], Value::Null);
         assert_eq!(out["raw"]["cloudId"], "c-1");
+    }
+
+    #[test]
+    fn status_of_a_registration_beside_its_activation() {
+        let id = "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/azurestack/providers/Microsoft.AzureStack/registrations/r1";
+        let args = CString::new(
+            json!({
+                "registration": {"id": id, "name": "r1", "properties": {"cloudId": "c-1", "billingModel": "Development"}},
+                "activation": {"properties": {"azureRegistrationResourceIdentifier": id, "expiration": "9999-12-30T15:59:59",
+                                              "usageReportingEnabled": true, "marketplaceSyndicationEnabled": false}},
+                "stamp_cloud_id": "C-1"
+            })
+            .to_string(),
+        )
+        .unwrap();
+        let (status, out, message) = run(|o, e| azsb_registration_status(args.as_ptr(), o, e));
+        assert_eq!(status, AzsbStatus::Ok, "{message:?}");
+        let out: Value = serde_json::from_str(&out.unwrap()).unwrap();
+        assert_eq!(out["state"], "RegisteredAndActivated");
+        assert_eq!(out["resource_group"], "azurestack");
+        assert_eq!(out["cloud_id_matches_stamp"], true);
+        assert_eq!(out["usage_reporting_enabled"], true);
+        assert_eq!(out["expiration"], "9999-12-30T15:59:59Z");
+
+        let both = CString::new(
+            json!({"registration": {"id": id, "name": "r1"}, "activation": {}, "activation_key": "a.b.c"}).to_string(),
+        )
+        .unwrap();
+        let (status, _, message) = run(|o, e| azsb_registration_status(both.as_ptr(), o, e));
+        assert_eq!(status, AzsbStatus::InvalidArgument);
+        assert!(message.unwrap().contains("not both"));
+    }
+
+    #[test]
+    fn registration_get_takes_parts_or_a_resource_id_but_not_both() {
+        let parts = parse_args::<GetArgs>(r#"{"subscription_id":"s","name":"r"}"#, "args_json")
+            .unwrap()
+            .registration()
+            .unwrap();
+        assert_eq!(parts.resource_group, "azurestack");
+        let by_id = parse_args::<GetArgs>(
+            r#"{"registration_id":"/subscriptions/s/resourceGroups/g/providers/Microsoft.AzureStack/registrations/r"}"#,
+            "args_json",
+        )
+        .unwrap()
+        .registration()
+        .unwrap();
+        assert_eq!(
+            (
+                by_id.subscription_id.as_str(),
+                by_id.resource_group.as_str(),
+                by_id.name.as_str()
+            ),
+            ("s", "g", "r")
+        );
+        for bad in [
+            r#"{"registration_id":"/subscriptions/s","subscription_id":"s","name":"r"}"#,
+            r#"{"subscription_id":"s"}"#,
+            r#"{}"#,
+        ] {
+            let error = parse_args::<GetArgs>(bad, "args_json")
+                .unwrap()
+                .registration()
+                .unwrap_err();
+            assert!(
+                error.to_string().contains("registration_id"),
+                "{bad}: {error}"
+            );
+        }
     }
 
     #[test]

@@ -196,8 +196,9 @@ impl RegistrationRef {
 #[derive(Debug, Clone)]
 pub struct NewRegistration {
     pub registration: RegistrationRef,
-    /// Where the resource group is created when it does not exist (the registration itself is `global`).
-    pub location: String,
+    /// Where the resource group is created when it does not exist (the registration itself is `global`);
+    /// None: the original tooling's default for the client's cloud (`default_location`).
+    pub location: Option<String>,
     /// The token from the privileged endpoint's `New-RegistrationToken`.
     pub token: Secret,
 }
@@ -224,6 +225,16 @@ pub fn locations(client: &Client, subscription_id: &str) -> Result<Vec<Location>
     arm::list(client, &url, || {
         format!("the locations of subscription {}", subscription_id.trim())
     })
+}
+
+/// The resource group location RegisterWithAzure.psm1 defaults to for a cloud: westcentralus for AzureCloud
+/// and custom clouds, ChinaEast for AzureChinaCloud, usgovvirginia for AzureUSGovernment.
+pub fn default_location(environment_name: &str) -> &'static str {
+    match environment_name {
+        n if n.eq_ignore_ascii_case("AzureChinaCloud") => "ChinaEast",
+        n if n.eq_ignore_ascii_case("AzureUSGovernment") => "usgovvirginia",
+        _ => "westcentralus",
+    }
 }
 
 /// Refuses a location the subscription does not offer (case-insensitive, by name or display name), before
@@ -481,7 +492,11 @@ pub fn create_registration(client: &Client, new: &NewRegistration) -> Result<Reg
             "must not be empty; give the token from New-RegistrationToken",
         ));
     }
-    let location = check_location(client, &registration.subscription_id, &new.location)?;
+    let location = match &new.location {
+        Some(location) => location.as_str(),
+        None => default_location(&client.environment().name),
+    };
+    let location = check_location(client, &registration.subscription_id, location)?;
     register_provider(client, &registration.subscription_id)?;
     delete_lock(client, &resource_id, LOCK_NAME)?;
     ensure_resource_group(
@@ -852,6 +867,14 @@ pub fn delete_customer_subscription(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn default_location_follows_the_original_per_cloud() {
+        assert_eq!(default_location("AzureCloud"), "westcentralus");
+        assert_eq!(default_location("azurechinacloud"), "ChinaEast");
+        assert_eq!(default_location("AzureUSGovernment"), "usgovvirginia");
+        assert_eq!(default_location("CustomCloud"), "westcentralus");
+    }
     use super::*;
 
     const SPECS: &str = concat!(
@@ -1126,7 +1149,7 @@ mod tests {
         ]);
         let new = NewRegistration {
             registration: RegistrationRef::new(SUB, "azurestack", "reg1"),
-            location: "West Central US".into(),
+            location: Some("West Central US".into()),
             token: Secret::new("dG9rZW4tc2VjcmV0"),
         };
         let created = create_registration(&client, &new).unwrap();
@@ -1192,7 +1215,7 @@ mod tests {
         let (client, seen) = scripted(vec![ok(r#"{"value":[{"name":"eastus"}]}"#)]);
         let new = NewRegistration {
             registration: RegistrationRef::new(SUB, "azurestack", "reg1"),
-            location: "mars".into(),
+            location: Some("mars".into()),
             token: Secret::new("tok"),
         };
         let err = create_registration(&client, &new).unwrap_err();

@@ -5,13 +5,15 @@
 //! - `token`: reading registration tokens and activation keys (no verification);
 //! - `azure`: the Azure Resource Manager operations (registrations, locks, roles, customer subscriptions);
 //! - `pep`: the emulated privileged endpoint;
-//! - `stamp`: the stamp's activation resource on its admin endpoint.
+//! - `stamp`: the stamp's activation resource on its admin endpoint;
+//! - `status`: a registration beside the stamp's activation (registered, activated, expired, matching).
 
 pub(crate) mod arm;
 pub mod azure;
 pub mod billing;
 pub mod pep;
 pub mod stamp;
+pub mod status;
 pub mod token;
 pub mod version;
 

@@ -1,13 +1,6 @@
 # What the registration commands share: the Azure connection they work in, calls into the library's
 # registration functions, and the shape of the objects they output.
 
-# The resource group location the original tooling defaults to, per cloud (RegisterWithAzure.psm1).
-$script:DefaultRegistrationLocation = @{
-    AzureCloud        = 'westcentralus'
-    AzureChinaCloud   = 'ChinaEast'
-    AzureUSGovernment = 'usgovvirginia'
-}
-
 function Resolve-AzsAzureContext {
     # The Azure connection (default: the current one), its client, and the subscription to work in.
     param(
@@ -25,12 +18,6 @@ function Resolve-AzsAzureContext {
                     -TargetObject $connection -Message "The Azure connection to $($connection.ResourceManager) has no subscription selected (it sees $(@($connection.Subscriptions).Count)). Run Connect-AzsBillingEnvironment again with -SubscriptionId."))
     }
     [pscustomobject]@{ Connection = $connection; Client = $script:Clients[$connection.Id]; SubscriptionId = $connection.SubscriptionId }
-}
-
-function Get-AzsDefaultRegistrationLocation {
-    param([psobject] $Connection)
-    $location = $script:DefaultRegistrationLocation[[string]$Connection.Environment]
-    if ($location) { $location } else { 'westcentralus' }
 }
 
 function Invoke-AzsRegistrationCall {
@@ -93,21 +80,42 @@ function New-AzsRegistrationToken {
     [string](Invoke-AzsPepCommand -Cmdlet $Cmdlet -Pep $Pep -Name 'New-RegistrationToken' -Parameters $parameters -Activity $Activity)
 }
 
+function Get-AzsRegistrationStatus {
+    # The library's view of a registration beside the stamp's activation (azsb_registration_status): the
+    # registration's parts, whether it is activated, for which registration, expiry, cloud id agreement.
+    param(
+        [Parameter(Mandatory)] [System.Management.Automation.PSCmdlet] $Cmdlet,
+        [Parameter(Mandatory)] [psobject] $Registration,
+        [psobject] $Activation,
+        [string] $ActivationKey,
+        [string] $StampCloudId
+    )
+    $arguments = [ordered]@{ registration = $Registration }
+    if ($Activation) { $arguments.activation = $Activation }
+    if ($ActivationKey) { $arguments.activation_key = $ActivationKey }
+    if ($StampCloudId) { $arguments.stamp_cloud_id = $StampCloudId }
+    $json = $arguments | ConvertTo-Json -Compress -Depth 10
+    Invoke-AzsBillingNative -Cmdlet $Cmdlet -Call { [AzsBilling.Native.RegistrationApi]::Status($json) } | ConvertFrom-Json
+}
+
 function ConvertTo-AzsRegistrationObject {
     # A Microsoft.AzureStack/registrations resource as an AzsBilling.Registration object.
-    param([Parameter(Mandatory)] [psobject] $Resource)
-    $parts = ([string]$Resource.id) -split '/'
+    param(
+        [Parameter(Mandatory)] [System.Management.Automation.PSCmdlet] $Cmdlet,
+        [Parameter(Mandatory)] [psobject] $Resource
+    )
+    $status = Get-AzsRegistrationStatus -Cmdlet $Cmdlet -Registration $Resource
     [pscustomobject]@{
         PSTypeName        = 'AzsBilling.Registration'
-        Name              = $Resource.name
-        ResourceGroupName = if ($parts.Count -gt 4) { $parts[4] } else { $null }
-        SubscriptionId    = if ($parts.Count -gt 2) { $parts[2] } else { $null }
+        Name              = $status.name
+        ResourceGroupName = $status.resource_group
+        SubscriptionId    = $status.subscription_id
         Location          = $Resource.location
-        BillingModel      = $Resource.properties.billingModel
-        CloudId           = $Resource.properties.cloudId
-        ObjectId          = $Resource.properties.objectId
+        BillingModel      = $status.billing_model
+        CloudId           = $status.cloud_id
+        ObjectId          = $status.object_id
         Tags              = $Resource.PSObject.Properties['tags'] | ForEach-Object { $_.Value }
-        ResourceId        = $Resource.id
+        ResourceId        = $status.resource_id
     }
 }
 
@@ -134,64 +142,39 @@ function Write-AzsFile {
 }
 
 function New-AzsRegistrationStatus {
-    # A registration in Azure beside the stamp's activation (from the stamp's activation resource, or from the
-    # activation key just used), with whether they agree.
+    # An AzsBilling.RegistrationStatus: the registration in Azure beside the stamp's activation (its resource,
+    # or the activation key just used), as the library judges them.
     param(
         [Parameter(Mandatory)] [System.Management.Automation.PSCmdlet] $Cmdlet,
         [Parameter(Mandatory)] [psobject] $Registration,
         [psobject] $Activation,
-        [psobject] $Stamp,
-        [string] $ActivationKey
+        [string] $ActivationKey,
+        [string] $StampCloudId
     )
-    $activated = $null
-    $activationId = $null
-    $expiration = $null
-    $usage = $null
-    $syndication = $null
-    if ($Activation) {
-        $activated = $true
-        $activationId = [string]$Activation.properties.azureRegistrationResourceIdentifier
-        $expiration = $Activation.properties.expiration
-        $usage = $Activation.properties.usageReportingEnabled
-        $syndication = $Activation.properties.marketplaceSyndicationEnabled
-    } elseif ($ActivationKey) {
-        $key = Invoke-AzsBillingNative -Cmdlet $Cmdlet -Call { [AzsBilling.Native.RegistrationApi]::DecodeActivationKey($ActivationKey) } | ConvertFrom-Json
-        $activated = $true
-        $activationId = [string]$key.registration_id
-        $expiration = $key.expires
-        $usage = $key.usage_reporting_enabled
-        $syndication = $key.marketplace_syndication_enabled
+    $status = Get-AzsRegistrationStatus @PSBoundParameters
+    $expiration = $status.expiration
+    if ($expiration -is [datetime]) {
+        $expiration = $expiration.ToUniversalTime()
+    } elseif ($expiration) {
+        $expiration = [datetimeoffset]::Parse([string]$expiration, $script:Invariant).UtcDateTime
     }
-    $agrees = if ($null -eq $activated) { $null } else { $activationId.TrimEnd('/') -ieq ([string]$Registration.ResourceId).TrimEnd('/') }
-    $cloudMatch = if ($Stamp) { [string]$Stamp.CloudID -eq [string]$Registration.CloudId } else { $null }
-    $expirationTime = $null
-    if ($expiration) {
-        $parsed = [datetimeoffset]::MinValue
-        if ([datetimeoffset]::TryParse([string]$expiration, $script:Invariant, [System.Globalization.DateTimeStyles]::AssumeUniversal, [ref]$parsed)) {
-            $expirationTime = $parsed.UtcDateTime
-        }
-    }
-    $status = if ($null -eq $activated) { 'Registered' }
-    elseif (-not $agrees) { 'ActivatedForAnotherRegistration' }
-    elseif ($expirationTime -and $expirationTime -lt [datetime]::UtcNow) { 'Expired' }
-    else { 'RegisteredAndActivated' }
     [pscustomobject]@{
         PSTypeName                    = 'AzsBilling.RegistrationStatus'
-        Name                          = $Registration.Name
-        ResourceGroupName             = $Registration.ResourceGroupName
-        SubscriptionId                = $Registration.SubscriptionId
-        BillingModel                  = $Registration.BillingModel
-        CloudId                       = $Registration.CloudId
-        ObjectId                      = $Registration.ObjectId
-        Status                        = $status
-        Activated                     = $activated
-        ActivationRegistrationId      = $activationId
-        ActivationMatchesRegistration = $agrees
-        CloudIdMatchesStamp           = $cloudMatch
-        UsageReportingEnabled         = $usage
-        MarketplaceSyndicationEnabled = $syndication
-        Expiration                    = $expirationTime
-        ResourceId                    = $Registration.ResourceId
+        Name                          = $status.name
+        ResourceGroupName             = $status.resource_group
+        SubscriptionId                = $status.subscription_id
+        BillingModel                  = $status.billing_model
+        CloudId                       = $status.cloud_id
+        ObjectId                      = $status.object_id
+        Status                        = $status.state
+        Activated                     = $status.activated
+        ActivationRegistrationId      = $status.activation_registration_id
+        ActivationMatchesRegistration = $status.activation_matches_registration
+        CloudIdMatchesStamp           = $status.cloud_id_matches_stamp
+        UsageReportingEnabled         = $status.usage_reporting_enabled
+        MarketplaceSyndicationEnabled = $status.marketplace_syndication_enabled
+        Expiration                    = $expiration
+        ResourceId                    = $status.resource_id
     }
 }
 
@@ -235,23 +218,11 @@ function Get-AzsExistingRegistrationSettings {
     } finally {
         if ($ownClient) { $ownClient.Dispose() }
     }
-    $id = [string]$activation.properties.azureRegistrationResourceIdentifier
-    $parts = $id.Trim('/') -split '/'
-    if ($parts.Count -lt 8) {
-        $Cmdlet.ThrowTerminatingError((New-AzsBillingSimpleError -ErrorId 'RegistrationDetailsUnavailable' -Category InvalidData -TargetObject $id `
-                    -Message "Unable to retrieve registration details from AzureStack/Azure: the activation names '$id', not a registration resource."))
-    }
+    # The activation names its registration by resource id; the library reads it (and refuses anything else).
     $registration = Invoke-AzsRegistrationCall -Cmdlet $Cmdlet -Method Get -Client $Azure.Client -Arguments ([ordered]@{
-            subscription_id = $parts[1]; resource_group = $parts[3]; name = $parts[7]
+            registration_id = [string]$activation.properties.azureRegistrationResourceIdentifier
         })
-    [pscustomobject]@{
-        Name                          = $parts[7]
-        ResourceGroupName             = $parts[3]
-        SubscriptionId                = $parts[1]
-        BillingModel                  = [string]$registration.properties.billingModel
-        UsageReportingEnabled         = [bool]$activation.properties.usageReportingEnabled
-        MarketplaceSyndicationEnabled = [bool]$activation.properties.marketplaceSyndicationEnabled
-    }
+    New-AzsRegistrationStatus -Cmdlet $Cmdlet -Registration $registration -Activation $activation
 }
 
 function ConvertTo-AzsCustomerSubscriptionObject {

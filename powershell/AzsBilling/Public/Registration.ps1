@@ -158,7 +158,6 @@ function Set-AzsRegistration {
         if ($PSBoundParameters.ContainsKey('AgreementNumber')) { $settings.agreement_number = $AgreementNumber }
         if ($PSBoundParameters.ContainsKey('MsAssetTag')) { $settings.ms_asset_tag = $MsAssetTag }
         $resolved = Resolve-AzsRegistrationSettings -Cmdlet $PSCmdlet -Settings $settings
-        if (-not $ResourceGroupLocation) { $ResourceGroupLocation = Get-AzsDefaultRegistrationLocation $azure.Connection }
         $target = "registration '$RegistrationName' in resource group '$ResourceGroupName' of subscription $subscriptionId for cloud $($stamp.CloudID)"
         if (-not $PSCmdlet.ShouldProcess($target, "Register ($($resolved.billing_model), usage reporting $($resolved.usage_reporting_enabled), syndication $($resolved.marketplace_syndication_enabled)) and activate")) {
             return
@@ -173,10 +172,10 @@ function Set-AzsRegistration {
         $refreshToken = $null
         $token = New-AzsRegistrationToken -Cmdlet $PSCmdlet -Pep $pep -Settings $resolved -StampInfo $stamp -Activity $activity
         Write-Progress -Activity $activity -Status "Creating the registration resource '$RegistrationName' in Azure"
-        $registration = Invoke-AzsRegistrationCall -Cmdlet $PSCmdlet -Method Create -Client $azure.Client -Arguments ([ordered]@{
-                subscription_id = $subscriptionId; resource_group = $ResourceGroupName; location = $ResourceGroupLocation
-                name = $RegistrationName; token = $token
-            })
+        $create = [ordered]@{ subscription_id = $subscriptionId; resource_group = $ResourceGroupName; name = $RegistrationName; token = $token }
+        # Without -ResourceGroupLocation the library takes the original's default for the cloud.
+        if ($ResourceGroupLocation) { $create.location = $ResourceGroupLocation }
+        $registration = Invoke-AzsRegistrationCall -Cmdlet $PSCmdlet -Method Create -Client $azure.Client -Arguments $create
         Write-Progress -Activity $activity -Status 'Granting the bridge service principal Azure Stack Registration Owner'
         $null = Invoke-AzsRegistrationCall -Cmdlet $PSCmdlet -Method EnsureRoleAssignment -Client $azure.Client -Arguments ([ordered]@{
                 scope = $registration.id; principal_id = [string]$bridge.ObjectId
@@ -189,7 +188,7 @@ function Set-AzsRegistration {
             ActivationKey = $key; TimeoutInSeconds = 1800
         }
         Write-Verbose 'Your environment is now registered and activated using the provided parameters.'
-        New-AzsRegistrationStatus -Cmdlet $PSCmdlet -Registration (ConvertTo-AzsRegistrationObject $registration) -Stamp $stamp -ActivationKey $key
+        New-AzsRegistrationStatus -Cmdlet $PSCmdlet -Registration $registration -StampCloudId ([string]$stamp.CloudID) -ActivationKey $key
     } finally {
         Write-Progress -Activity $activity -Completed
         Close-AzsPep $pep
@@ -247,7 +246,7 @@ function Remove-AzsRegistration {
         $stamp = Invoke-AzsPepCommand -Cmdlet $PSCmdlet -Pep $pep -Name 'Get-AzureStackStampInformation' -Activity $activity
         $arguments = [ordered]@{ subscription_id = $azure.SubscriptionId; resource_group = $ResourceGroupName; name = $RegistrationName }
         $registration = Invoke-AzsRegistrationCall -Cmdlet $PSCmdlet -Method Get -Client $azure.Client -Arguments $arguments -AllowNotFound
-        if ($registration -and [string]$registration.properties.cloudId -ne [string]$stamp.CloudID) {
+        if ($registration -and -not (Get-AzsRegistrationStatus -Cmdlet $PSCmdlet -Registration $registration -StampCloudId ([string]$stamp.CloudID)).cloud_id_matches_stamp) {
             $PSCmdlet.ThrowTerminatingError((New-AzsBillingSimpleError -ErrorId 'CloudIdMismatch' -Category InvalidArgument -TargetObject $registration.id `
                         -Message "The registration resource found does not correlate the current environment's Cloud-Id: it is for $($registration.properties.cloudId), this stamp is $($stamp.CloudID). Check -RegistrationName, -ResourceGroupName and the subscription (portal: Region management > Properties)."))
         }
@@ -394,19 +393,18 @@ function Register-AzsEnvironment {
     $token = $RegistrationToken.Trim()
     $decoded = Invoke-AzsBillingNative -Cmdlet $PSCmdlet -Call { [AzsBilling.Native.RegistrationApi]::DecodeRegistrationToken($token) } | ConvertFrom-Json
     $azure = Resolve-AzsAzureContext -Cmdlet $PSCmdlet -AzureContext $AzureContext
-    if (-not $ResourceGroupLocation) { $ResourceGroupLocation = Get-AzsDefaultRegistrationLocation $azure.Connection }
-    if (-not $PSCmdlet.ShouldProcess("registration '$RegistrationName' in resource group '$ResourceGroupName' ($ResourceGroupLocation) of subscription $($azure.SubscriptionId)",
+    $where = if ($ResourceGroupLocation) { $ResourceGroupLocation } else { 'the cloud''s default location' }
+    if (-not $PSCmdlet.ShouldProcess("registration '$RegistrationName' in resource group '$ResourceGroupName' ($where) of subscription $($azure.SubscriptionId)",
             "Register cloud $($decoded.cloud_id) ($($decoded.billing_model))")) { return }
     Write-Progress -Activity 'Register-AzsEnvironment' -Status "Creating the registration resource '$RegistrationName'"
     try {
-        $registration = Invoke-AzsRegistrationCall -Cmdlet $PSCmdlet -Method Create -Client $azure.Client -Arguments ([ordered]@{
-                subscription_id = $azure.SubscriptionId; resource_group = $ResourceGroupName; location = $ResourceGroupLocation
-                name = $RegistrationName; token = $token
-            })
+        $create = [ordered]@{ subscription_id = $azure.SubscriptionId; resource_group = $ResourceGroupName; name = $RegistrationName; token = $token }
+        if ($ResourceGroupLocation) { $create.location = $ResourceGroupLocation }
+        $registration = Invoke-AzsRegistrationCall -Cmdlet $PSCmdlet -Method Create -Client $azure.Client -Arguments $create
     } finally {
         Write-Progress -Activity 'Register-AzsEnvironment' -Completed
     }
-    ConvertTo-AzsRegistrationObject $registration
+    ConvertTo-AzsRegistrationObject -Cmdlet $PSCmdlet -Resource $registration
 }
 
 function Unregister-AzsEnvironment {
@@ -464,7 +462,7 @@ function Unregister-AzsEnvironment {
                     -TargetObject ([pscustomobject]$find) `
                     -Message "Registration resource not found in Azure with the provided parameters (resource group '$ResourceGroupName', subscription $($azure.SubscriptionId)). Check them against the portal's Region management > Properties."))
     }
-    $found = ConvertTo-AzsRegistrationObject $registration
+    $found = ConvertTo-AzsRegistrationObject -Cmdlet $PSCmdlet -Resource $registration
     if (-not $PSCmdlet.ShouldProcess("registration '$($found.Name)' of cloud $($found.CloudId)", 'Remove from Azure')) { return }
     $result = Invoke-AzsRegistrationCall -Cmdlet $PSCmdlet -Method Remove -Client $azure.Client -Arguments ([ordered]@{
             subscription_id = $azure.SubscriptionId; resource_group = $found.ResourceGroupName; name = $found.Name
@@ -687,6 +685,6 @@ function Get-AzsRegistration {
         if ($null -eq $activation) { Write-Verbose 'The stamp is not activated.' }
     }
     foreach ($resource in $resources) {
-        New-AzsRegistrationStatus -Cmdlet $PSCmdlet -Registration (ConvertTo-AzsRegistrationObject $resource) -Activation $activation
+        New-AzsRegistrationStatus -Cmdlet $PSCmdlet -Registration $resource -Activation $activation
     }
 }

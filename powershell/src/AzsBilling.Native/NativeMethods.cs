@@ -169,6 +169,9 @@ namespace AzsBilling.Native
         internal static extern AzsbStatus azsb_azure_customer_subscription_remove(ClientHandle client, [MarshalAs(UnmanagedType.LPUTF8Str)] string args, out IntPtr json, out IntPtr error);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern AzsbStatus azsb_registration_status([MarshalAs(UnmanagedType.LPUTF8Str)] string args, out IntPtr json, out IntPtr error);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern AzsbStatus azsb_registration_needs_key_pair(
             [MarshalAs(UnmanagedType.LPUTF8Str)] string stampVersion, uint numberOfNodes, [MarshalAs(UnmanagedType.U1)] out bool needs, out IntPtr error);
 

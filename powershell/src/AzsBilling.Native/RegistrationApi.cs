@@ -21,6 +21,10 @@ namespace AzsBilling.Native
             Api.Call((out IntPtr json, out IntPtr error) =>
                 NativeMethods.azsb_registration_token_parameters(stampVersion, resolvedSettingsJson, out json, out error));
 
+        /// <summary>A registration beside the stamp's activation (see azsb_registration_status); no request is sent.</summary>
+        public static string Status(string argsJson) =>
+            Api.Call((out IntPtr json, out IntPtr error) => NativeMethods.azsb_registration_status(argsJson, out json, out error));
+
         /// <summary>Whether the PEP's Set-RegistrationKeyPair applies (builds after 1.2209.0.23 with several nodes).</summary>
         public static bool NeedsKeyPair(string stampVersion, uint numberOfNodes)
         {
