@@ -45,23 +45,4 @@ foreach ($file in @(
     . (Join-Path $PSScriptRoot $file)
 }
 
-Export-ModuleMember -Function @(
-    'Connect-AzsBillingEnvironment'
-    'Disconnect-AzsBillingEnvironment'
-    'Get-AzsSubscriberUsage'
-    'Get-AzsTenantUsage'
-    'Get-AzsUsageMeter'
-    'Get-AzsUserSubscription'
-    'Set-AzsRegistration'
-    'Remove-AzsRegistration'
-    'Get-AzsRegistrationToken'
-    'Register-AzsEnvironment'
-    'Unregister-AzsEnvironment'
-    'Get-AzsActivationKey'
-    'New-AzsActivationResource'
-    'Remove-AzsActivationResource'
-    'Get-AzsRegistration'
-    'Add-AzsCustomerSubscription'
-    'Get-AzsCustomerSubscription'
-    'Remove-AzsCustomerSubscription'
-)
+# What is exported is the manifest's FunctionsToExport, the one list of public commands.

@@ -6,52 +6,14 @@
 #   AZSB_PWSH          the pwsh executable (child processes)
 
 BeforeDiscovery {
-    $script:ExpectedCommands = @(
-        'Connect-AzsBillingEnvironment'
-        'Disconnect-AzsBillingEnvironment'
-        'Get-AzsSubscriberUsage'
-        'Get-AzsTenantUsage'
-        'Get-AzsUsageMeter'
-        'Get-AzsUserSubscription'
-        'Set-AzsRegistration'
-        'Remove-AzsRegistration'
-        'Get-AzsRegistrationToken'
-        'Register-AzsEnvironment'
-        'Unregister-AzsEnvironment'
-        'Get-AzsActivationKey'
-        'New-AzsActivationResource'
-        'Remove-AzsActivationResource'
-        'Get-AzsRegistration'
-        'Add-AzsCustomerSubscription'
-        'Get-AzsCustomerSubscription'
-        'Remove-AzsCustomerSubscription'
-    )
+    $script:ExpectedCommands = & (Join-Path $PSScriptRoot 'ExpectedCommands.ps1')
 }
 
 BeforeAll {
     $repo = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
     $script:ModulePath = if ($env:AZSB_MODULE) { $env:AZSB_MODULE } else { Join-Path $repo 'target/powershell/AzsBilling/AzsBilling.psd1' }
     $script:Pwsh = if ($env:AZSB_PWSH) { $env:AZSB_PWSH } else { [Environment]::ProcessPath }
-    $script:ExpectedCommands = @(
-        'Connect-AzsBillingEnvironment'
-        'Disconnect-AzsBillingEnvironment'
-        'Get-AzsSubscriberUsage'
-        'Get-AzsTenantUsage'
-        'Get-AzsUsageMeter'
-        'Get-AzsUserSubscription'
-        'Set-AzsRegistration'
-        'Remove-AzsRegistration'
-        'Get-AzsRegistrationToken'
-        'Register-AzsEnvironment'
-        'Unregister-AzsEnvironment'
-        'Get-AzsActivationKey'
-        'New-AzsActivationResource'
-        'Remove-AzsActivationResource'
-        'Get-AzsRegistration'
-        'Add-AzsCustomerSubscription'
-        'Get-AzsCustomerSubscription'
-        'Remove-AzsCustomerSubscription'
-    )
+    $script:ExpectedCommands = & (Join-Path $PSScriptRoot 'ExpectedCommands.ps1')
 
     . (Join-Path $PSScriptRoot 'TestEmulator.ps1')
     $script:EmulatorRun = Start-TestEmulator -Arguments @('--seed', '7', '--subscriptions', '6', '--resources-per-subscription', '8', '--days', '7',
