@@ -72,17 +72,21 @@ function New-AzsBillingErrorRecord {
 }
 
 function Invoke-AzsBillingNative {
-    # Runs a library call; a library failure becomes a terminating ErrorRecord of the calling cmdlet.
+    # Runs a library call; a library failure becomes a terminating ErrorRecord of the calling cmdlet. With
+    # -AllowNotFound a missing resource gives $null instead: callers cannot tell it apart themselves, since
+    # their try/catch does not see $Cmdlet.ThrowTerminatingError.
     param(
         [Parameter(Mandatory)] [System.Management.Automation.PSCmdlet] $Cmdlet,
         [Parameter(Mandatory)] [scriptblock] $Call,
-        [hashtable] $Extra = @{}
+        [hashtable] $Extra = @{},
+        [switch] $AllowNotFound
     )
     try {
         & $Call
     } catch {
         $e = Get-AzsBillingException $_.Exception
         if ($null -eq $e) { throw }
+        if ($AllowNotFound -and ($e.Status -eq [AzsBilling.Native.AzsbStatus]::NotFound -or $e.HttpStatus -eq 404)) { return $null }
         $Cmdlet.ThrowTerminatingError((New-AzsBillingErrorRecord -Exception $e -Extra $Extra))
     }
 }

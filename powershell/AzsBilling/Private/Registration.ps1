@@ -22,8 +22,7 @@ function Resolve-AzsAzureContext {
 
 function Invoke-AzsRegistrationCall {
     # One call of [AzsBilling.Native.RegistrationApi] with a JSON object of arguments; the JSON answer as
-    # objects. With -AllowNotFound a missing resource gives $null instead of an error (the failure has to be
-    # told apart here: a caller's try/catch does not see $PSCmdlet.ThrowTerminatingError).
+    # objects (-AllowNotFound: $null for a missing resource).
     param(
         [Parameter(Mandatory)] [System.Management.Automation.PSCmdlet] $Cmdlet,
         [Parameter(Mandatory)] [string] $Method,
@@ -32,15 +31,10 @@ function Invoke-AzsRegistrationCall {
         [switch] $AllowNotFound
     )
     $json = if ($null -ne $Arguments) { $Arguments | ConvertTo-Json -Compress -Depth 5 } else { $null }
-    try {
-        $answer = if ($null -ne $json) { [AzsBilling.Native.RegistrationApi]::$Method($Client, $json) } else { [AzsBilling.Native.RegistrationApi]::$Method($Client) }
-    } catch {
-        $e = Get-AzsBillingException $_.Exception
-        if ($null -eq $e) { throw }
-        if ($AllowNotFound -and ($e.Status -eq [AzsBilling.Native.AzsbStatus]::NotFound -or $e.HttpStatus -eq 404)) { return $null }
-        $Cmdlet.ThrowTerminatingError((New-AzsBillingErrorRecord -Exception $e))
+    $answer = Invoke-AzsBillingNative -Cmdlet $Cmdlet -AllowNotFound:$AllowNotFound -Call {
+        if ($null -ne $json) { [AzsBilling.Native.RegistrationApi]::$Method($Client, $json) } else { [AzsBilling.Native.RegistrationApi]::$Method($Client) }
     }
-    ConvertFrom-Json -InputObject $answer
+    if ($null -ne $answer) { ConvertFrom-Json -InputObject $answer }
 }
 
 function Resolve-AzsRegistrationSettings {
