@@ -33,6 +33,7 @@ foreach ($file in @(
         'Private/Errors.ps1'
         'Private/Client.ps1'
         'Private/UsageQuery.ps1'
+        'Private/ConnectMessages.ps1'
         'Public/Connection.ps1'
         'Public/Usage.ps1'
         'Public/Meters.ps1'

@@ -18,6 +18,12 @@ function Connect-AzsBillingEnvironment {
 
     Secrets are passed to the library only; they never appear in errors or verbose output.
 
+    The result says who signed in, as the library read it from the access token's claims (the token itself is
+    never shown): Account is the user's sign-in name (after -UseDeviceAuthentication, or an -AccessToken of a
+    user) or the application id of a service principal, AccountType 'user' or 'application', and TenantId the
+    directory of the selected subscription, else the one the token was issued in. Error messages name this
+    command's parameters (-CaBundlePath, -Tenant, ...), never the library's option fields.
+
     .PARAMETER ArmEndpoint
     The Resource Manager endpoint, e.g. https://adminmanagement.local.azurestack.external/ (operator) or
     https://management.local.azurestack.external/ (tenant). Give this or -Cloud.
@@ -149,6 +155,23 @@ function Connect-AzsBillingEnvironment {
                     -Message 'A service principal needs -Tenant: the directory tenant (GUID or domain), or ''adfs'' on AD FS stamps.'))
     }
 
+    # Files are checked here, so the message names the parameter and nothing has been sent yet.
+    $paths = @{}
+    foreach ($name in 'CaBundlePath', 'CertificatePath', 'PrivateKeyPath') {
+        if (-not $PSBoundParameters.ContainsKey($name)) { continue }
+        $given = $PSBoundParameters[$name]
+        $resolved = Resolve-AzsPath $PSCmdlet $given
+        if (-not $resolved -or -not (Test-Path -LiteralPath $resolved -PathType Leaf)) {
+            $PSCmdlet.ThrowTerminatingError((New-AzsBillingSimpleError -ErrorId 'FileNotFound' -Category ObjectNotFound `
+                        -ExceptionType ([System.IO.FileNotFoundException]) -TargetObject $given `
+                        -Message "-$name '$given' is not a file$(if ($resolved) { " ($resolved)" }): give the path of $(switch ($name) {
+                            'CaBundlePath' { 'a PEM file of the CA certificates to trust' }
+                            'CertificatePath' { 'the PEM or .pfx/.p12 certificate of the service principal' }
+                            default { 'the PEM private key of -CertificatePath' } })."))
+        }
+        $paths[$resolved] = "-$name"
+    }
+
     $credentialJson = [ordered]@{}
     $account = $null
     switch ($PSCmdlet.ParameterSetName) {
@@ -212,13 +235,17 @@ function Connect-AzsBillingEnvironment {
     # The device code message becomes a warning of this command (a later sign-in refresh: a host warning line).
     $cmdlet = $PSCmdlet
     $ui = $Host.UI
-    $client = Invoke-AzsBillingNative -Cmdlet $PSCmdlet -Call { [AzsBilling.Native.Api]::ClientNew($json, $cmdlet, $ui) }
+    $parameterSet = $PSCmdlet.ParameterSetName
+    $client = Invoke-AzsConnectNative -Cmdlet $PSCmdlet -ParameterSet $parameterSet -Paths $paths -Call {
+        [AzsBilling.Native.Api]::ClientNew($json, $cmdlet, $ui)
+    }
     $json = $null
 
     $connected = $false
     try {
-        $environment = Invoke-AzsBillingNative -Cmdlet $PSCmdlet -Call { [AzsBilling.Native.Api]::ClientEnvironment($client) } |
-            ConvertFrom-Json
+        $environment = Invoke-AzsConnectNative -Cmdlet $PSCmdlet -ParameterSet $parameterSet -Paths $paths -Call {
+            [AzsBilling.Native.Api]::ClientEnvironment($client)
+        } | ConvertFrom-Json
         $isAdmin = ([uri]$environment.resource_manager).Host -like 'adminmanagement.*' -or
             [string]$environment.audience -match '^https?://adminmanagement\.'
 
@@ -234,11 +261,25 @@ function Connect-AzsBillingEnvironment {
         } catch {
             $e = Get-AzsBillingException $_.Exception
             if ($null -eq $e) { throw }
-            if ($e.Status -eq [AzsBilling.Native.AzsbStatus]::Authentication -or $e.HttpStatus -eq 401) {
+            $e = ConvertTo-AzsConnectException -Exception $e -ParameterSet $parameterSet -Paths $paths
+            if ($e.Status -in [AzsBilling.Native.AzsbStatus]::Authentication, [AzsBilling.Native.AzsbStatus]::InvalidArgument -or $e.HttpStatus -eq 401) {
                 $PSCmdlet.ThrowTerminatingError((New-AzsBillingErrorRecord -Exception $e))
             }
             Write-Verbose "Could not look up the $(if ($isAdmin) { 'Default Provider Subscription' } else { 'visible subscriptions' }): $($e.Message)"
         }
+
+        # Who signed in, as the library read it from the token's claims (the token itself stays in the library):
+        # after a device code sign-in the user typed no name, so this is the only place it shows.
+        $signedIn = $null
+        try {
+            $signedIn = [AzsBilling.Native.Api]::ClientAccount($client) | ConvertFrom-Json
+        } catch {
+            $e = Get-AzsBillingException $_.Exception
+            if ($null -eq $e) { throw }
+            Write-Verbose "Could not tell who signed in: $((ConvertTo-AzsConnectException -Exception $e -ParameterSet $parameterSet -Paths $paths).Message)"
+        }
+        $tokenTenant = if ($signedIn -and $signedIn.tenant_id) { [string]$signedIn.tenant_id } else { $null }
+        if ($signedIn -and $signedIn.account) { $account = [string]$signedIn.account }
 
         # The subscription registration commands work in (Set-AzContext's role in the original tooling).
         $visibleIds = @($subscriptions | ForEach-Object { $_.subscriptionId })
@@ -253,7 +294,7 @@ function Connect-AzsBillingEnvironment {
         } elseif ($visibleIds.Count -eq 1) {
             $selectedSubscription = $visibleIds[0]
         }
-        $selectedTenant = $Tenant
+        $selectedTenant = if ($tokenTenant) { $tokenTenant } else { $Tenant }
         foreach ($visible in $subscriptions) {
             if ($visible.subscriptionId -eq $selectedSubscription -and $visible.PSObject.Properties['tenantId'] -and $visible.tenantId) {
                 $selectedTenant = [string]$visible.tenantId
@@ -267,14 +308,18 @@ function Connect-AzsBillingEnvironment {
             LoginEndpoint                 = $environment.login_endpoint
             Audience                      = $environment.audience
             IdentitySystem                = $environment.identity_system
-            Tenant                        = $Tenant
+            Tenant                        = if ($Tenant) { $Tenant } else { $tokenTenant }
+            # The signed-in user's name or the application id, from the token; 'access token' or 'device code'
+            # only when the token names nobody.
             Account                       = $account
+            AccountType                   = if ($signedIn -and $signedIn.account_type) { [string]$signedIn.account_type } else { $null }
             CredentialType                = $credentialType
             EndpointType                  = if ($isAdmin) { 'Admin' } else { 'Tenant' }
             DefaultProviderSubscriptionId = $defaultProvider
             Subscriptions                 = @($subscriptions | ForEach-Object { $_.subscriptionId })
             SubscriptionId                = $selectedSubscription
-            # The directory of the selected subscription (what New-AzureBridgeServicePrincipal needs), else -Tenant.
+            # The directory of the selected subscription (what New-AzureBridgeServicePrincipal needs), else the
+            # signed-in directory (the token's tid), else -Tenant.
             TenantId                      = $selectedTenant
             CaBundlePath                  = $resolvedCaBundle
             LibraryVersion                = [AzsBilling.Native.Api]::Version

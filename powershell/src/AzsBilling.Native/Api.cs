@@ -54,6 +54,16 @@ namespace AzsBilling.Native
             return TakeString(json) ?? "{}";
         }
 
+        /// <summary>
+        /// Who the client acts as, JSON {"account","account_type","tenant_id"} from its token's claims (signs in
+        /// first when it holds no token yet). Never the token.
+        /// </summary>
+        public static string ClientAccount(ClientHandle client)
+        {
+            Check(NativeMethods.azsb_client_account(client, out IntPtr json, out IntPtr error), error);
+            return TakeString(json) ?? "{}";
+        }
+
         /// <summary>The subscriptions the caller sees on the endpoint, a JSON array.</summary>
         public static string ClientSubscriptions(ClientHandle client)
         {

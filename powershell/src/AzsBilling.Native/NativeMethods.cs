@@ -45,6 +45,9 @@ namespace AzsBilling.Native
         internal static extern AzsbStatus azsb_client_environment(ClientHandle client, out IntPtr json, out IntPtr error);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern AzsbStatus azsb_client_account(ClientHandle client, out IntPtr json, out IntPtr error);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern void azsb_client_free(IntPtr client);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]

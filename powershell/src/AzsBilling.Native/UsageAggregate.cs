@@ -37,8 +37,9 @@ namespace AzsBilling
         public string? ResourceGroup { get; set; }
         public string? ResourceType { get; set; }
         public string? ResourceName { get; set; }
-        /// <summary>The resource's tags (case-insensitive names); empty when it has none.</summary>
-        public Hashtable Tags { get; set; } = new Hashtable(StringComparer.OrdinalIgnoreCase);
+        /// <summary>The resource's tags (case-insensitive names); empty when it has none. A JsonHashtable,
+        /// so Export-Csv writes it as compact JSON.</summary>
+        public Hashtable Tags { get; set; } = new JsonHashtable();
         /// <summary>additionalInfo decoded: Hashtable for an object, else the plain value.</summary>
         public object? AdditionalInfo { get; set; }
         public string? VmSize { get; set; }

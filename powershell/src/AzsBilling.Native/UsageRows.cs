@@ -95,7 +95,7 @@ namespace AzsBilling.Native
                 else if (reader.ValueTextEquals("tags"))
                 {
                     Next(ref reader);
-                    if (ReadValue(ref reader) is Hashtable tags)
+                    if (ReadValue(ref reader) is JsonHashtable tags)
                     {
                         row.Tags = tags;
                         row.Tag = tags.Count > 0 ? tags : null;
@@ -125,7 +125,7 @@ namespace AzsBilling.Native
         /// <summary>
         /// The value at the current token as ConvertFrom-Json -AsHashtable would give it, objects as
         /// case-insensitive Hashtables (tag names and additionalInfo keys are case-insensitive, as in ARM and
-        /// as @{} is in PowerShell).
+        /// as @{} is in PowerShell) that print as compact JSON (what Export-Csv writes).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static object? ReadValue(ref Utf8JsonReader reader)
@@ -143,7 +143,7 @@ namespace AzsBilling.Native
                 case JsonTokenType.False:
                     return false;
                 case JsonTokenType.StartObject:
-                    var table = new Hashtable(StringComparer.OrdinalIgnoreCase);
+                    var table = new JsonHashtable();
                     while (Next(ref reader) == JsonTokenType.PropertyName)
                     {
                         string name = reader.GetString() ?? "";
