@@ -27,18 +27,6 @@
 #define AZSB_ABI_VERSION 1
 
 /*
- The bridge service principal and activation commands run up to half an hour on a real stamp (the
- original passes -TimeoutInSeconds 1800).
- */
-#define LONG_COMMAND_TIMEOUT_SECONDS 1800
-
-/*
- The most pages one pager fetches (a billion rows at the service's 1,000 per page): a guard against a
- server that never stops handing out nextLinks.
- */
-#define MAX_PAGES 1000000
-
-/*
  Result of every fallible call. Numbers are stable: a retired code is never reused.
  */
 enum azsb_status
@@ -118,20 +106,11 @@ typedef struct azsb_error azsb_error;
 typedef struct azsb_usage_query azsb_usage_query;
 
 /*
- How the stamp is billed. Parsed in any case, as PowerShell's ValidateSet does.
- */
-typedef struct BillingModel BillingModel;
-
-/*
  Receives the device code sign-in message ("To sign in, use a web browser to open ... and enter the code
  ..."). Called on the thread that called `azsb_client_new` or a later call that needed a token; `message`
  is valid for the duration of the call only.
  */
 typedef void (*azsb_device_code_callback)(void *userdata, const char *message);
-
-
-
-
 
 #ifdef __cplusplus
 extern "C" {
@@ -238,8 +217,11 @@ azsb_status azsb_client_subscriptions(const struct azsb_client *client,
                                       struct azsb_error **error_out);
 
 /*
- The Default Provider Subscription id of an admin endpoint (found by name among the caller's
- subscriptions), as a string.
+ The Default Provider Subscription id of an admin endpoint, as a string: the caller's subscription whose
+ display name is "Default Provider Subscription" (any case), and nothing else (not even the only
+ subscription visible: a tenant principal sees its own). AZSB_STATUS_NOT_FOUND when none has that name,
+ with a message saying to connect to the admin endpoint as an operator (the error's HTTP status is 0:
+ nothing answered 404).
  */
 azsb_status azsb_default_provider_subscription(const struct azsb_client *client,
                                                char **subscription_out,
@@ -437,7 +419,8 @@ azsb_status azsb_azure_customer_subscription_remove(const struct azsb_client *cl
 /*
  The stamp's activation resource (Microsoft.AzureBridge.Admin/activations/default in the Default Provider
  Subscription), read through a client of the stamp's admin endpoint. AZSB_STATUS_NOT_FOUND when the stamp
- is not activated.
+ is not activated; AZSB_STATUS_INVALID_ARGUMENT when the client sees no Default Provider Subscription
+ (not an operator on the admin endpoint).
  */
 azsb_status azsb_stamp_activation_get(const struct azsb_client *client,
                                       char **json_out,
@@ -496,7 +479,19 @@ azsb_status azsb_usage_open(const struct azsb_client *client,
 
 /*
  Fetches the next page and returns it as a JSON array of records (typed fields, meter name and unit, and
- the parsed instanceData). After the last page `*page_json_out` is set to NULL and AZSB_STATUS_OK returned.
+ the parsed instanceData). After the last page `*page_json_out` is set to NULL and AZSB_STATUS_OK
+ returned; NULL means only that: every row has been delivered.
+
+ After an error (a status other than AZSB_STATUS_OK; `*page_json_out` is not written) the query stays at
+ the page that failed: the next call on the same handle sends that page's request again, so retrying the
+ call is all a caller does to recover, and no row is skipped or delivered twice.
+ `azsb_usage_continuation_token` meanwhile still gives the failed page's token, to resume in a new query
+ instead. The request has already been retried inside the library (options "retry") before an error is
+ returned, so bound your own retries. Errors a repeat cannot cure come back on every later call, never
+ as a clean end: a malformed page or a nextLink off the Resource Manager endpoint
+ (AZSB_STATUS_UNEXPECTED_RESPONSE), the service handing out the same page again with the same nextLink
+ (a loop that would count rows twice; UNEXPECTED_RESPONSE), and the cap of 1,000,000 pages per query
+ (UNEXPECTED_RESPONSE; resume from the token in a new query).
  */
 azsb_status azsb_usage_next_page(struct azsb_usage_query *query,
                                  char **page_json_out,
@@ -504,7 +499,8 @@ azsb_status azsb_usage_next_page(struct azsb_usage_query *query,
 
 /*
  The continuation token after the last page fetched (resume later with "continuationToken"), or NULL
- when there is none (before the first page, or after the last).
+ when there is none (before the first page, or after the last). After a failed `azsb_usage_next_page` it
+ is the token of the page that failed.
  */
 azsb_status azsb_usage_continuation_token(const struct azsb_usage_query *query,
                                           char **token_out,

@@ -90,33 +90,35 @@ pub fn visible(client: &Client) -> Result<Vec<ArmSubscription>> {
         .collect()
 }
 
+/// The display name Azure Stack Hub gives the operator's provider subscription (usage-api.md: `{subId}` of
+/// the provider API).
+const DEFAULT_PROVIDER_NAME: &str = "Default Provider Subscription";
+
 /// The operator's Default Provider Subscription on an admin endpoint: the visible subscription of that
-/// name, else the only one visible.
+/// display name (any case). Nothing else qualifies, not even the only subscription visible: a tenant
+/// principal sees just its own subscription, and treating that as the provider's would query the wrong
+/// API. `NotFound` when no subscription has the name.
 pub fn default_provider_subscription(client: &Client) -> Result<String> {
     let visible = visible(client)?;
-    pick_default_provider(&visible).ok_or_else(|| {
-        Error::invalid(
-            "subscriptionId",
-            format!(
-                "no Default Provider Subscription is visible on {} ({} subscriptions); connect to the admin endpoint as an operator, or give the provider subscription id",
-                client.environment().resource_manager,
-                visible.len()
-            ),
-        )
+    pick_default_provider(&visible).ok_or_else(|| Error::NotFound {
+        message: format!(
+            "no subscription named '{DEFAULT_PROVIDER_NAME}' is visible on {} ({} subscriptions visible): connect to the admin endpoint (adminmanagement.*) as an operator, or give the provider subscription id",
+            client.environment().resource_manager,
+            visible.len()
+        ),
+        service: None,
     })
 }
 
 fn pick_default_provider(visible: &[ArmSubscription]) -> Option<String> {
-    let named = visible.iter().find(|s| {
-        s.display_name
-            .as_deref()
-            .is_some_and(|n| n.eq_ignore_ascii_case("Default Provider Subscription"))
-    });
-    match (named, visible) {
-        (Some(s), _) => Some(s.subscription_id.clone()),
-        (None, [only]) => Some(only.subscription_id.clone()),
-        _ => None,
-    }
+    visible
+        .iter()
+        .find(|s| {
+            s.display_name
+                .as_deref()
+                .is_some_and(|n| n.trim().eq_ignore_ascii_case(DEFAULT_PROVIDER_NAME))
+        })
+        .map(|s| s.subscription_id.clone())
 }
 
 /// One tenant subscription.
@@ -292,7 +294,7 @@ mod tests {
     }
 
     #[test]
-    fn default_provider_is_found_by_name_or_as_the_only_one() {
+    fn default_provider_is_found_by_name_only() {
         let sub = |id: &str, name: &str| ArmSubscription {
             subscription_id: id.into(),
             display_name: Some(name.into()),
@@ -305,9 +307,11 @@ mod tests {
         ];
         assert_eq!(pick_default_provider(&both).as_deref(), Some("b"));
         assert_eq!(
-            pick_default_provider(&[sub("c", "Something")]).as_deref(),
+            pick_default_provider(&[sub("c", "default provider subscription")]).as_deref(),
             Some("c")
         );
+        // The only subscription visible is not the provider's unless it has the name.
+        assert_eq!(pick_default_provider(&[sub("c", "Something")]), None);
         assert_eq!(pick_default_provider(&[sub("a", "x"), sub("c", "y")]), None);
         assert_eq!(pick_default_provider(&[]), None);
     }

@@ -652,7 +652,8 @@ pub extern "C" fn azsb_azure_customer_subscription_remove(
 
 /// The stamp's activation resource (Microsoft.AzureBridge.Admin/activations/default in the Default Provider
 /// Subscription), read through a client of the stamp's admin endpoint. AZSB_STATUS_NOT_FOUND when the stamp
-/// is not activated.
+/// is not activated; AZSB_STATUS_INVALID_ARGUMENT when the client sees no Default Provider Subscription
+/// (not an operator on the admin endpoint).
 #[unsafe(no_mangle)]
 pub extern "C" fn azsb_stamp_activation_get(
     client: *const AzsbClient,
