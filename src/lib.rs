@@ -9,6 +9,7 @@ pub mod cloud;
 pub mod credential;
 pub mod error;
 pub mod ffi;
+pub(crate) mod json_args;
 pub mod meters;
 pub mod options;
 pub mod registration;

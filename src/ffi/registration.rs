@@ -30,11 +30,10 @@ use crate::registration::{stamp, token, version};
 use crate::secret::Secret;
 use crate::transport::TransportOptions;
 
-/// Reads a JSON argument into `T`; a shape error names the argument and serde's reason (which never quotes
-/// a string value's content for string fields, so secrets in it stay out of the message).
+/// Reads a JSON argument into `T`; a shape error names the argument, the field's JSON path and the
+/// expected type, never the value (a secret in the wrong field stays out of the message).
 fn parse_args<T: DeserializeOwned>(text: &str, what: &'static str) -> Result<T> {
-    serde_json::from_str(text)
-        .map_err(|e| Error::invalid(what, format!("not the expected JSON: {e}")))
+    crate::json_args::from_json(text, what)
 }
 
 fn to_json<T: Serialize>(value: &T) -> Result<String> {
@@ -920,7 +919,11 @@ mod tests {
         let (status, _, message) =
             run(|o, e| azsb_registration_settings_resolve(typo.as_ptr(), o, e));
         assert_eq!(status, AzsbStatus::InvalidArgument);
-        assert!(message.unwrap().contains("unknown field `usage_reporting`"));
+        assert!(
+            message
+                .unwrap()
+                .contains("unknown field \"usage_reporting\"")
+        );
     }
 
     #[test]
