@@ -62,7 +62,7 @@ fn service_message(e: &ServiceError) -> String {
 }
 
 /// Longest caller text quoted in a message, in characters.
-pub const MAX_QUOTED_CHARS: usize = 64;
+pub(crate) const MAX_QUOTED_CHARS: usize = 64;
 
 /// Longest argument-error message, in characters: a last guard, should a message quote a caller's text
 /// without `quoted` (a 10 MB argument must not become a 10 MB message).

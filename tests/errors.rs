@@ -341,3 +341,32 @@ fn plain_http_to_a_name_under_localhost_is_refused_before_sending() {
     assert!(!matches!(err, Error::InvalidArgument { .. }), "{err:?}");
     assert!(server.connections() > 0);
 }
+
+#[test]
+fn the_c_boundary_gives_the_same_message() {
+    use azs_billing::ffi::{AzsbStatus, azsb_client_new, azsb_error_free, azsb_error_message};
+    use std::ffi::{CStr, CString};
+
+    let options = CString::new(r#"{"cloud":"AzureCloud","credential":"S3CRET"}"#).unwrap();
+    let mut client = std::ptr::null_mut();
+    let mut error = std::ptr::null_mut();
+    let status = azsb_client_new(
+        options.as_ptr(),
+        None,
+        std::ptr::null_mut(),
+        &mut client,
+        &mut error,
+    );
+    assert_eq!(status, AzsbStatus::InvalidArgument);
+    assert!(client.is_null());
+    // SAFETY: the library just returned this error; its message lives until azsb_error_free.
+    let message = unsafe { CStr::from_ptr(azsb_error_message(error)) }
+        .to_string_lossy()
+        .into_owned();
+    azsb_error_free(error);
+    assert!(
+        message.contains("credential: expected an object"),
+        "{message}"
+    );
+    assert!(!message.contains("S3CRET"), "{message}");
+}
