@@ -310,7 +310,11 @@ azsb_status azsb_registration_needs_key_pair(const char *stamp_version,
  ensures the resource group, PUTs the registration with the token and locks it again. Re-running
  converges (same name: renewed). In: {subscription_id, resource_group? ("azurestack"), location? (default:
  westcentralus, ChinaEast on AzureChinaCloud, usgovvirginia on AzureUSGovernment), name, token}. Out: the
- registration resource as Azure returns it.
+ registration resource as Azure returns it. Names are given as they are (the library encodes them for the
+ URL) and checked against Azure's rules before anything is sent (AZSB_STATUS_INVALID_ARGUMENT naming the
+ field): a resource group of 1 to 90 letters, digits, '-', '_', '(', ')' and '.' not ending in '.'; a
+ registration name of 1 to 260 characters without '<', '>', '%', '&', ':', '\', '?', '/', '#' or control
+ characters. The same rules apply wherever a function takes these names.
  */
 azsb_status azsb_azure_registration_create(const struct azsb_client *client,
                                            const char *args_json,
@@ -373,7 +377,8 @@ azsb_status azsb_azure_registration_find(const struct azsb_client *client,
  {subscription_id, resource_group? ("azurestack"), name, cloud_id?}; with cloud_id (the stamp's), a
  registration of another cloud is refused (AZSB_STATUS_INVALID_ARGUMENT) and left in place, as
  Remove-AzsRegistration does. Out: {"removed": true|false} (false: there was nothing to remove, which is
- success). Does not deactivate the stamp (that is the PEP's Remove-AzureStackActivation).
+ success). A registration that exists but is still there after the DELETE is an error
+ (AZSB_STATUS_UNEXPECTED_RESPONSE), never false. Does not deactivate the stamp (that is the PEP's Remove-AzureStackActivation).
  */
 azsb_status azsb_azure_registration_remove(const struct azsb_client *client,
                                            const char *args_json,
