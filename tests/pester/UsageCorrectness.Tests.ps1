@@ -35,14 +35,8 @@ BeforeAll {
             -Credential (New-SpCredential $script:Operator) -CaBundlePath $script:Ready.ca_pem @Extra
     }
 
-    function Set-EmulatorFault([string[]] $Rules) {
-        $body = @{ rules = $Rules } | ConvertTo-Json -Compress
-        $null = Invoke-RestMethod -Method Put -Uri "$($script:Control)faults" -Body $body -ContentType 'application/json' -SkipCertificateCheck
-    }
-
-    function Clear-EmulatorFault {
-        $null = Invoke-RestMethod -Method Delete -Uri "$($script:Control)faults" -SkipCertificateCheck
-    }
+    function Set-EmulatorFault([string[]] $Rules) { Set-TestEmulatorFault -Control $script:Control -Rules $Rules }
+    function Clear-EmulatorFault { Clear-TestEmulatorFault -Control $script:Control }
 
     function Test-FaultStillArmed {
         # True when the armed 429 was not consumed, i.e. nothing reached the admin endpoint.
@@ -162,6 +156,7 @@ foreach ($sub in $subscriptions) {
         $failed.Count | Should -Be 1
         $failed[0].TargetObject.Code | Should -Be 'SubscriberIdIsNotDirectTenant'
         $failed[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $failed[0].ErrorDetails.RecommendedAction | Should -Match 'IsDirectTenant'
         $err = { Get-AzsSubscriberUsage -ReportedStartTime $script:DayStart -ReportedEndTime $script:DayEnd -SubscriberId $delegated.SubscriptionId -ErrorAction Stop } |
             Should -Throw -PassThru
         $err.FullyQualifiedErrorId | Should -Be 'AzsBilling.SubscriberIdIsNotDirectTenant,Get-AzsSubscriberUsage'

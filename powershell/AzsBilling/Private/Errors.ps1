@@ -68,6 +68,9 @@ function New-AzsBillingErrorRecord {
         'ConnectionError' { 'Check the endpoint address, the network and -CaBundlePath (the stamp''s CA).' }
         default { $null }
     }
+    if ($Exception.Code -eq 'SubscriberIdIsNotDirectTenant') {
+        $record.ErrorDetails.RecommendedAction = 'The subscription is a delegated provider''s (reseller''s) tenant, not a direct tenant of this provider subscription (IsDirectTenant is False in Get-AzsUserSubscription): its usage is reported to its delegated provider. Skip it, or query with that provider''s subscription as -SubscriptionId.'
+    }
     return $record
 }
 

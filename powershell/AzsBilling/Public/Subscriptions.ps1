@@ -7,7 +7,9 @@ function Get-AzsUserSubscription {
     Lists Microsoft.Subscriptions.Admin/subscriptions under the provider subscription on the connected admin
     endpoint (following every page), as Azs.Subscriptions.Admin's Get-AzsUserSubscription does, with its
     parameter meanings: -SubscriptionId is the PROVIDER subscription to list under, -TargetSubscriptionId the
-    one tenant subscription to get. Use it to tie usage rows (SubscriptionId) to owners and offers.
+    one tenant subscription to get (also the first positional argument). Scripts written for earlier
+    versions of this module, where -SubscriptionId was the tenant subscription, must use
+    -TargetSubscriptionId. Use it to tie usage rows (SubscriptionId) to owners and offers.
 
     IsDirectTenant says whether Get-AzsSubscriberUsage of that provider subscription reports the
     subscription's usage. It is False for a delegated provider's (reseller's) tenant: a tenant who bought a
