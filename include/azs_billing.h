@@ -167,6 +167,18 @@ azsb_status azsb_client_environment(const struct azsb_client *client,
                                     struct azsb_error **error_out);
 
 /*
+ Who the client acts as, as JSON: {"account","account_type","tenant_id"}, read from the claims of its
+ access token. `account` is a user's sign-in name (upn, unique_name, preferred_username or email claim;
+ `account_type` "user") or, for a service principal, its application id ("application"); `tenant_id` is
+ the directory tenant (tid claim). Each is null when the token does not say (an opaque access token names
+ nobody). Signs in first when the client holds no token yet, so a device code client may call its
+ callback here; the token itself is never returned.
+ */
+azsb_status azsb_client_account(const struct azsb_client *client,
+                                char **json_out,
+                                struct azsb_error **error_out);
+
+/*
  Frees a client. NULL is accepted. Usage queries opened from it stay valid (they share the connection).
  */
 void azsb_client_free(struct azsb_client *client);

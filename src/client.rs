@@ -2,6 +2,7 @@
 
 use url::Url;
 
+use crate::account::SignedInAccount;
 use crate::cloud::{Cloud, Environment};
 use crate::credential::{Credential, TokenProvider};
 use crate::error::{Error, Result, quoted};
@@ -87,6 +88,17 @@ impl Client {
 
     pub fn tokens(&self) -> &TokenProvider {
         &self.tokens
+    }
+
+    /// Who this client acts as, from the claims of its access token. Signs in first when no token was
+    /// issued yet (with a device code credential that shows the prompt); the token itself is not returned.
+    pub fn signed_in_account(&self) -> Result<SignedInAccount> {
+        if let Some(account) = self.tokens.signed_in() {
+            return Ok(account);
+        }
+        self.tokens
+            .token(&self.transport, &self.environment.audience)?;
+        Ok(self.tokens.signed_in().unwrap_or_default())
     }
 
     /// `path_and_query` (e.g. "subscriptions/x/providers/...?api-version=...") resolved against the

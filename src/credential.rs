@@ -438,6 +438,8 @@ pub struct TokenProvider {
     /// Held while signing in, so that concurrent callers wait for one sign-in (one device code prompt)
     /// instead of starting their own.
     sign_in: Mutex<()>,
+    /// Who the latest issued token names (shown by callers; the token itself stays in the cache).
+    signed_in: Mutex<Option<crate::account::SignedInAccount>>,
 }
 
 impl std::fmt::Debug for TokenProvider {
@@ -484,6 +486,7 @@ impl TokenProvider {
             cache: Mutex::new(HashMap::new()),
             refresh_token: Mutex::new(None),
             sign_in: Mutex::new(()),
+            signed_in: Mutex::new(None),
         }
     }
 
@@ -508,6 +511,11 @@ impl TokenProvider {
             return Ok(token);
         }
         let issued = self.acquire(transport, audience)?;
+        if let Some(account) =
+            crate::account::SignedInAccount::from_token(issued.access_token.expose())
+        {
+            *lock(&self.signed_in) = Some(account);
+        }
         if let Some(refresh) = issued.refresh_token
             && matches!(self.credential, Credential::DeviceCode { .. })
         {
@@ -538,6 +546,16 @@ impl TokenProvider {
 
     pub fn credential(&self) -> &Credential {
         &self.credential
+    }
+
+    /// Who the latest token names; None before the first token (or when the token is not a JWT).
+    pub fn signed_in(&self) -> Option<crate::account::SignedInAccount> {
+        match &self.credential {
+            Credential::AccessToken(token) => {
+                crate::account::SignedInAccount::from_token(token.expose())
+            }
+            _ => lock(&self.signed_in).clone(),
+        }
     }
 
     /// The refresh token kept after a device code sign-in, if one was issued and is still held (it is

@@ -4,6 +4,7 @@
 //! `reqwest::blocking`, so it must not be called from inside an async runtime's worker thread.
 //! `src/ffi` is the C boundary and nothing else.
 
+pub mod account;
 pub mod client;
 pub mod cloud;
 pub mod credential;

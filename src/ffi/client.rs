@@ -107,6 +107,29 @@ pub extern "C" fn azsb_client_environment(
     })
 }
 
+/// Who the client acts as, as JSON: {"account","account_type","tenant_id"}, read from the claims of its
+/// access token. `account` is a user's sign-in name (upn, unique_name, preferred_username or email claim;
+/// `account_type` "user") or, for a service principal, its application id ("application"); `tenant_id` is
+/// the directory tenant (tid claim). Each is null when the token does not say (an opaque access token names
+/// nobody). Signs in first when the client holds no token yet, so a device code client may call its
+/// callback here; the token itself is never returned.
+#[unsafe(no_mangle)]
+pub extern "C" fn azsb_client_account(
+    client: *const AzsbClient,
+    json_out: *mut *mut c_char,
+    error_out: *mut *mut AzsbError,
+) -> AzsbStatus {
+    ffi_boundary!(error_out, {
+        let client = try_ref!(client, "client", error_out);
+        check_out!(json_out, "json_out", error_out);
+        finish(client.inner.signed_in_account(), error_out, |account| {
+            let json = serde_json::to_string(&account).unwrap_or_default();
+            // SAFETY: checked non-NULL above.
+            unsafe { *json_out = to_c(json) };
+        })
+    })
+}
+
 /// Frees a client. NULL is accepted. Usage queries opened from it stay valid (they share the connection).
 #[unsafe(no_mangle)]
 pub extern "C" fn azsb_client_free(client: *mut AzsbClient) {
