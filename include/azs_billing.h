@@ -126,6 +126,11 @@ extern "C" {
  max_total (milliseconds)}, allow_http, user_agent_suffix. An `arm_endpoint` is discovered through its
  `/metadata/endpoints` now; no token is requested until the first call that needs one.
  `device_code_callback` may be NULL (the message then goes to stderr).
+ Checked before anything is sent (`AZSB_STATUS_INVALID_ARGUMENT`): the JSON's shape (the message names
+ the field's path and the expected type, never the value given), an empty client_secret, the tenant's
+ form. Plain http:// only to a host written as localhost, 127.0.0.0/8 or ::1 (a name under .localhost
+ is not loopback), unless allow_http is true. An arm_endpoint that answers 404 for
+ `/metadata/endpoints` is not Resource Manager: `AZSB_STATUS_NOT_FOUND`, naming the URL tried.
  */
 azsb_status azsb_client_new(const char *options_json,
                             azsb_device_code_callback device_code_callback,
@@ -139,6 +144,18 @@ azsb_status azsb_client_new(const char *options_json,
 azsb_status azsb_client_environment(const struct azsb_client *client,
                                     char **json_out,
                                     struct azsb_error **error_out);
+
+/*
+ Who the client acts as, as JSON: {"account","account_type","tenant_id"}, read from the claims of its
+ access token. `account` is a user's sign-in name (upn, unique_name, preferred_username or email claim;
+ `account_type` "user") or, for a service principal, its application id ("application"); `tenant_id` is
+ the directory tenant (tid claim). Each is null when the token does not say (an opaque access token names
+ nobody). Signs in first when the client holds no token yet, so a device code client may call its
+ callback here; the token itself is never returned.
+ */
+azsb_status azsb_client_account(const struct azsb_client *client,
+                                char **json_out,
+                                struct azsb_error **error_out);
 
 /*
  Frees a client. NULL is accepted. Usage queries opened from it stay valid (they share the connection).
@@ -200,7 +217,11 @@ azsb_status azsb_meters(char **json_out, struct azsb_error **error_out);
 
 /*
  The tenant subscriptions under a provider subscription (admin endpoint), as a JSON array of
- {subscriptionId, displayName, owner, state, offerId, tenantId, ...}. `filter` (an OData $filter) may be NULL.
+ {subscriptionId, displayName, owner, state, offerId, tenantId, delegatedProviderSubscriptionId,
+ isDirectTenant, ...}. `filter` (an OData $filter) may be NULL. isDirectTenant is false for a delegated
+ provider's (reseller's) tenant: its delegatedProviderSubscriptionId is another provider subscription, and
+ the provider usage API of `provider_subscription_id` neither reports its usage nor accepts it as
+ subscriberId (400 SubscriberIdIsNotDirectTenant); its usage is reported to that delegated provider.
  */
 azsb_status azsb_user_subscriptions(const struct azsb_client *client,
                                     const char *provider_subscription_id,
@@ -287,7 +308,11 @@ azsb_status azsb_registration_needs_key_pair(const char *stamp_version,
  ensures the resource group, PUTs the registration with the token and locks it again. Re-running
  converges (same name: renewed). In: {subscription_id, resource_group? ("azurestack"), location? (default:
  westcentralus, ChinaEast on AzureChinaCloud, usgovvirginia on AzureUSGovernment), name, token}. Out: the
- registration resource as Azure returns it.
+ registration resource as Azure returns it. Names are given as they are (the library encodes them for the
+ URL) and checked against Azure's rules before anything is sent (AZSB_STATUS_INVALID_ARGUMENT naming the
+ field): a resource group of 1 to 90 letters, digits, '-', '_', '(', ')' and '.' not ending in '.'; a
+ registration name of 1 to 260 characters without '<', '>', '%', '&', ':', '\', '?', '/', '#' or control
+ characters. The same rules apply wherever a function takes these names.
  */
 azsb_status azsb_azure_registration_create(const struct azsb_client *client,
                                            const char *args_json,
@@ -350,7 +375,8 @@ azsb_status azsb_azure_registration_find(const struct azsb_client *client,
  {subscription_id, resource_group? ("azurestack"), name, cloud_id?}; with cloud_id (the stamp's), a
  registration of another cloud is refused (AZSB_STATUS_INVALID_ARGUMENT) and left in place, as
  Remove-AzsRegistration does. Out: {"removed": true|false} (false: there was nothing to remove, which is
- success). Does not deactivate the stamp (that is the PEP's Remove-AzureStackActivation).
+ success). A registration that exists but is still there after the DELETE is an error
+ (AZSB_STATUS_UNEXPECTED_RESPONSE), never false. Does not deactivate the stamp (that is the PEP's Remove-AzureStackActivation).
  */
 azsb_status azsb_azure_registration_remove(const struct azsb_client *client,
                                            const char *args_json,

@@ -2,9 +2,10 @@
 
 use url::Url;
 
+use crate::account::SignedInAccount;
 use crate::cloud::{Cloud, Environment};
 use crate::credential::{Credential, TokenProvider};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, quoted};
 use crate::transport::{Auth, Method, Response, Transport, TransportOptions};
 
 /// Which Resource Manager endpoint to talk to.
@@ -43,6 +44,7 @@ impl std::fmt::Debug for Client {
 impl Client {
     /// Builds the transport and, for `Discover`, reads the endpoint's metadata. No token is requested yet.
     pub fn new(options: ClientOptions) -> Result<Client> {
+        options.credential.validate()?;
         let transport = Transport::new(&options.transport)?;
         let environment = match options.environment {
             EnvironmentSpec::Cloud(cloud) => cloud.environment(),
@@ -88,6 +90,17 @@ impl Client {
         &self.tokens
     }
 
+    /// Who this client acts as, from the claims of its access token. Signs in first when no token was
+    /// issued yet (with a device code credential that shows the prompt); the token itself is not returned.
+    pub fn signed_in_account(&self) -> Result<SignedInAccount> {
+        if let Some(account) = self.tokens.signed_in() {
+            return Ok(account);
+        }
+        self.tokens
+            .token(&self.transport, &self.environment.audience)?;
+        Ok(self.tokens.signed_in().unwrap_or_default())
+    }
+
     /// `path_and_query` (e.g. "subscriptions/x/providers/...?api-version=...") resolved against the
     /// Resource Manager URL.
     ///
@@ -103,14 +116,14 @@ impl Client {
                 base.join(text.trim_start_matches('/')).map_err(|e| {
                     Error::invalid(
                         "path_and_query",
-                        format!("'{text}' is not a usable path ({e})"),
+                        format!("{} is not a usable path ({e})", quoted(text)),
                     )
                 })?
             }
             Err(e) => {
                 return Err(Error::invalid(
                     "path_and_query",
-                    format!("'{text}' is not a usable path or URL ({e})"),
+                    format!("{} is not a usable path or URL ({e})", quoted(text)),
                 ));
             }
         };

@@ -7,6 +7,8 @@
 // cbindgen reads only src/ffi: every public constant or associated constant it finds elsewhere would land
 // in the C header under an unprefixed name (`cbindgen:ignore` skips a module; tests/header.rs checks).
 /// cbindgen:ignore
+pub mod account;
+/// cbindgen:ignore
 pub mod client;
 /// cbindgen:ignore
 pub mod cloud;
@@ -15,6 +17,8 @@ pub mod credential;
 /// cbindgen:ignore
 pub mod error;
 pub mod ffi;
+/// cbindgen:ignore
+pub(crate) mod json_args;
 /// cbindgen:ignore
 pub mod meters;
 /// cbindgen:ignore

@@ -26,6 +26,29 @@ pub struct UserSubscription {
     pub tenant_id: Option<String>,
     pub delegated_provider_subscription_id: Option<String>,
     pub routing_resource_manager_type: Option<String>,
+    /// True when the provider subscription the list was read under is this subscription's own provider
+    /// (its delegatedProviderSubscriptionId). A delegated provider's (reseller's) tenant is false: the
+    /// provider usage API of that provider subscription neither reports it nor accepts it as subscriberId
+    /// (`SubscriberIdIsNotDirectTenant`); its usage is reported to its delegated provider. Decided here, not
+    /// by each caller, so every binding applies the same rule.
+    #[serde(default)]
+    pub is_direct_tenant: bool,
+}
+
+impl UserSubscription {
+    fn judge(mut self, provider: &Uuid) -> Self {
+        self.is_direct_tenant =
+            is_direct_tenant(provider, self.delegated_provider_subscription_id.as_deref());
+        self
+    }
+}
+
+/// A subscription without a delegatedProviderSubscriptionId has no provider but the one it is listed under.
+fn is_direct_tenant(provider: &Uuid, delegated_provider: Option<&str>) -> bool {
+    match delegated_provider.map(str::trim).filter(|d| !d.is_empty()) {
+        None => true,
+        Some(d) => Uuid::parse_str(d).is_ok_and(|d| d == *provider),
+    }
 }
 
 /// Lists tenant subscriptions under the provider subscription, following nextLink; `filter` is an OData
@@ -35,6 +58,7 @@ pub fn list(
     provider_subscription: &str,
     filter: Option<&str>,
 ) -> Result<Vec<UserSubscription>> {
+    let provider = provider_guid(provider_subscription)?;
     let mut url = client.arm_url(&list_path(provider_subscription, filter)?)?;
     let arm = client.environment().resource_manager.clone();
     let mut all = Vec::new();
@@ -42,7 +66,7 @@ pub fn list(
         let response = client.get_json(&url)?;
         let page = parse_list(&response.body)?;
         let empty = page.subscriptions.is_empty();
-        all.extend(page.subscriptions);
+        all.extend(page.subscriptions.into_iter().map(|s| s.judge(&provider)));
         match page.next_link {
             None => return Ok(all),
             Some(link) => {
@@ -129,7 +153,7 @@ pub fn get(
 ) -> Result<UserSubscription> {
     let url = client.arm_url(&get_path(provider_subscription, subscription)?)?;
     let response = client.get_json(&url)?;
-    parse_one(&response.body)
+    Ok(parse_one(&response.body)?.judge(&provider_guid(provider_subscription)?))
 }
 
 fn guid(what: &'static str, value: &str, whose: &str) -> Result<Uuid> {
@@ -351,6 +375,25 @@ mod tests {
                 .is_some_and(|o| o.ends_with("/offers/balaoffer"))
         );
         assert!(first.id.as_deref().is_some_and(|i| i.ends_with("/subscriptions/5144634d-7e4d-443b-a304-d27e44220fc6")));
+    }
+
+    #[test]
+    fn direct_tenants_are_those_of_the_listing_provider() {
+        let provider = Uuid::parse_str(PROVIDER).expect("guid");
+        assert!(is_direct_tenant(&provider, Some(PROVIDER)));
+        assert!(is_direct_tenant(&provider, Some(&PROVIDER.to_uppercase())));
+        assert!(is_direct_tenant(&provider, None));
+        assert!(is_direct_tenant(&provider, Some(" ")));
+        assert!(!is_direct_tenant(
+            &provider,
+            Some("8158498d-27b1-4ccf-9aa1-de0f925731e6")
+        ));
+        assert!(!is_direct_tenant(&provider, Some("not-a-guid")));
+        // The field travels to the bindings under its camelCase name.
+        let page = parse_list(&body(&example("List.json"))).expect("list");
+        let judged = page.subscriptions[0].clone().judge(&provider);
+        let json = serde_json::to_value(&judged).expect("json");
+        assert_eq!(json["isDirectTenant"], json!(false));
     }
 
     #[test]

@@ -84,13 +84,40 @@ fn declared_names(header: &str) -> Vec<String> {
     }
     let tokens = tokenize(&code);
     let keywords = [
-        "void", "char", "const", "int", "unsigned", "signed", "long", "short", "float", "double",
-        "bool", "struct", "enum", "union", "typedef", "extern", "static", "inline", "uint8_t",
-        "uint16_t", "uint32_t", "uint64_t", "int8_t", "int16_t", "int32_t", "int64_t", "size_t",
-        "uintptr_t", "intptr_t",
+        "void",
+        "char",
+        "const",
+        "int",
+        "unsigned",
+        "signed",
+        "long",
+        "short",
+        "float",
+        "double",
+        "bool",
+        "struct",
+        "enum",
+        "union",
+        "typedef",
+        "extern",
+        "static",
+        "inline",
+        "uint8_t",
+        "uint16_t",
+        "uint32_t",
+        "uint64_t",
+        "int8_t",
+        "int16_t",
+        "int32_t",
+        "int64_t",
+        "size_t",
+        "uintptr_t",
+        "intptr_t",
     ];
     let is_name = |t: &str| {
-        t.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        t.chars()
+            .next()
+            .is_some_and(|c| c.is_alphabetic() || c == '_')
             && !keywords.contains(&t)
     };
     let mut parens = 0usize;
@@ -124,10 +151,8 @@ fn declared_names(header: &str) -> Vec<String> {
                     && parens == 0
                     && matches!(next, Some("=" | "," | "}"));
                 let function_or_typedef = parens == 0 && matches!(next, Some("(" | ";"));
-                let function_pointer = previous == Some("*")
-                    && i >= 2
-                    && tokens[i - 2] == "("
-                    && next == Some(")");
+                let function_pointer =
+                    previous == Some("*") && i >= 2 && tokens[i - 2] == "(" && next == Some(")");
                 if tag || enumerator || function_or_typedef || function_pointer {
                     names.insert(t.to_string());
                 }

@@ -97,9 +97,17 @@ pub async fn start(config: EmulatorConfig) -> anyhow::Result<RunningEmulator> {
         pep: url(&pep_listener)?,
     };
 
+    let mut config = config;
     std::fs::create_dir_all(&config.state_dir).with_context(|| {
         format!(
             "creating the state directory {}",
+            config.state_dir.display()
+        )
+    })?;
+    // The ready document's file paths are read by clients started in other directories: never relative.
+    config.state_dir = std::fs::canonicalize(&config.state_dir).with_context(|| {
+        format!(
+            "resolving the state directory {}",
             config.state_dir.display()
         )
     })?;

@@ -13,10 +13,27 @@ struct Running {
     _dir: tempfile::TempDir,
 }
 
+/// A failed assertion must not leave the emulator running.
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 fn spawn(extra: &[&str]) -> Running {
     let dir = tempfile::tempdir().unwrap();
+    let state_dir = dir.path().to_path_buf();
+    spawn_in(dir, &state_dir, extra)
+}
+
+/// Runs the binary with `dir` as its working directory and `state_dir` as given (relative to `dir` or not).
+fn spawn_in(dir: tempfile::TempDir, state_dir: &std::path::Path, extra: &[&str]) -> Running {
     let ready_file = dir.path().join("ready.json");
     let mut child = Command::new(env!("CARGO_BIN_EXE_azs-emulator"))
+        .current_dir(dir.path())
         .args([
             "--seed",
             "3",
@@ -28,7 +45,7 @@ fn spawn(extra: &[&str]) -> Running {
             "2",
         ])
         .args(["--start-date", "2026-02-01", "--state-dir"])
-        .arg(dir.path())
+        .arg(state_dir)
         .arg("--ready-file")
         .arg(&ready_file)
         .args(extra)
@@ -268,6 +285,49 @@ fn registration_side_in_the_ready_line() {
     assert_eq!(info["output"]["StampVersion"], "1.2209.0.24");
     assert_eq!(info["output"]["NumberOfNodes"], 2);
     assert_eq!(command("Set-RegistrationKeyPair").status(), 200);
+    terminate(running);
+}
+
+/// Every file path of the ready line, found by its field name wherever it sits.
+fn ready_paths(value: &Value, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::Object(map) => {
+            for (key, value) in map {
+                match value.as_str() {
+                    Some(path) if key == "ca_pem" || key.ends_with("_path") => {
+                        out.push((key.clone(), path.to_string()));
+                    }
+                    _ => ready_paths(value, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| ready_paths(item, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn a_relative_state_dir_still_gives_absolute_paths_in_the_ready_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let running = spawn_in(dir, std::path::Path::new("state"), &[]);
+    let mut paths = Vec::new();
+    ready_paths(&running.ready, &mut paths);
+    let names: Vec<&str> = paths.iter().map(|(name, _)| name.as_str()).collect();
+    for expected in ["ca_pem", "certificate_path", "private_key_path"] {
+        assert!(names.contains(&expected), "{expected} in {names:?}");
+    }
+    for (name, path) in &paths {
+        let path = std::path::Path::new(path);
+        assert!(path.is_absolute(), "{name} is absolute: {}", path.display());
+        // Usable from any working directory, as a client started elsewhere would read it.
+        assert!(path.is_file(), "{name} exists: {}", path.display());
+    }
+    // Still the directory the flag named, under the working directory.
+    let ca = std::path::Path::new(running.ready["ca_pem"].as_str().unwrap());
+    assert_eq!(
+        ca.parent().unwrap().file_name().unwrap(),
+        std::ffi::OsStr::new("state")
+    );
     terminate(running);
 }
 

@@ -47,6 +47,11 @@ unsafe impl Sync for CallbackTarget {}
 /// max_total (milliseconds)}, allow_http, user_agent_suffix. An `arm_endpoint` is discovered through its
 /// `/metadata/endpoints` now; no token is requested until the first call that needs one.
 /// `device_code_callback` may be NULL (the message then goes to stderr).
+/// Checked before anything is sent (`AZSB_STATUS_INVALID_ARGUMENT`): the JSON's shape (the message names
+/// the field's path and the expected type, never the value given), an empty client_secret, the tenant's
+/// form. Plain http:// only to a host written as localhost, 127.0.0.0/8 or ::1 (a name under .localhost
+/// is not loopback), unless allow_http is true. An arm_endpoint that answers 404 for
+/// `/metadata/endpoints` is not Resource Manager: `AZSB_STATUS_NOT_FOUND`, naming the URL tried.
 #[unsafe(no_mangle)]
 pub extern "C" fn azsb_client_new(
     options_json: *const c_char,
@@ -99,6 +104,29 @@ pub extern "C" fn azsb_client_environment(
         // SAFETY: checked non-NULL above.
         unsafe { *json_out = to_c(json.to_string()) };
         AzsbStatus::Ok
+    })
+}
+
+/// Who the client acts as, as JSON: {"account","account_type","tenant_id"}, read from the claims of its
+/// access token. `account` is a user's sign-in name (upn, unique_name, preferred_username or email claim;
+/// `account_type` "user") or, for a service principal, its application id ("application"); `tenant_id` is
+/// the directory tenant (tid claim). Each is null when the token does not say (an opaque access token names
+/// nobody). Signs in first when the client holds no token yet, so a device code client may call its
+/// callback here; the token itself is never returned.
+#[unsafe(no_mangle)]
+pub extern "C" fn azsb_client_account(
+    client: *const AzsbClient,
+    json_out: *mut *mut c_char,
+    error_out: *mut *mut AzsbError,
+) -> AzsbStatus {
+    ffi_boundary!(error_out, {
+        let client = try_ref!(client, "client", error_out);
+        check_out!(json_out, "json_out", error_out);
+        finish(client.inner.signed_in_account(), error_out, |account| {
+            let json = serde_json::to_string(&account).unwrap_or_default();
+            // SAFETY: checked non-NULL above.
+            unsafe { *json_out = to_c(json) };
+        })
     })
 }
 

@@ -41,7 +41,11 @@ pub extern "C" fn azsb_meters(
 }
 
 /// The tenant subscriptions under a provider subscription (admin endpoint), as a JSON array of
-/// {subscriptionId, displayName, owner, state, offerId, tenantId, ...}. `filter` (an OData $filter) may be NULL.
+/// {subscriptionId, displayName, owner, state, offerId, tenantId, delegatedProviderSubscriptionId,
+/// isDirectTenant, ...}. `filter` (an OData $filter) may be NULL. isDirectTenant is false for a delegated
+/// provider's (reseller's) tenant: its delegatedProviderSubscriptionId is another provider subscription, and
+/// the provider usage API of `provider_subscription_id` neither reports its usage nor accepts it as
+/// subscriberId (400 SubscriberIdIsNotDirectTenant); its usage is reported to that delegated provider.
 #[unsafe(no_mangle)]
 pub extern "C" fn azsb_user_subscriptions(
     client: *const AzsbClient,

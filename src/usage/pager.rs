@@ -137,7 +137,9 @@ impl PageState {
             Some(text) => Some(check_next_link(&self.arm, text)?),
         };
         let digest = digest(body);
-        let points_back = link.as_ref().is_some_and(|l| l.as_str() == current.as_str());
+        let points_back = link
+            .as_ref()
+            .is_some_and(|l| l.as_str() == current.as_str());
         if points_back && !page.records.is_empty() && self.last_page == Some(digest) {
             return Err(Error::UnexpectedResponse(format!(
                 "usage page {number} is page {} again, with the same nextLink: the service is looping, and following it would count the same {} rows again; stopped. Resume later with the continuation token, or report the loop to the stamp's operator",
@@ -341,7 +343,10 @@ mod tests {
         let link2 = link_with("two");
         let page = state.accept(&body(0, Some(&link2))).expect("page 2");
         assert!(page.records.is_empty());
-        assert_eq!(pending(&state).as_ref().map(Url::as_str), Some(link2.as_str()));
+        assert_eq!(
+            pending(&state).as_ref().map(Url::as_str),
+            Some(link2.as_str())
+        );
 
         // The last page: no nextLink.
         let page = state.accept(&body(1, None)).expect("page 3");
@@ -390,7 +395,10 @@ mod tests {
         assert_eq!(page.records.len(), 1);
         // ...but the same page again, with the same nextLink, would count them twice.
         let message = unexpected(state.accept(&body(1, Some(&link))));
-        assert!(message.contains("usage page 3 is page 2 again"), "{message}");
+        assert!(
+            message.contains("usage page 3 is page 2 again"),
+            "{message}"
+        );
         assert!(message.contains("looping"), "{message}");
         assert_eq!(state.pages, 2);
         // Terminal in effect: the loop is found again on every later fetch, never a clean end.
@@ -398,8 +406,12 @@ mod tests {
         assert!(unexpected(state.accept(&body(1, Some(&link)))).contains("looping"));
         // The same rows under a different nextLink are not a loop (a service may repeat a page's content).
         let mut state = PageState::new(arm(), first_url(), MAX_PAGES);
-        state.accept(&body(1, Some(&link_with("a")))).expect("page 1");
-        state.accept(&body(1, Some(&link_with("b")))).expect("page 2");
+        state
+            .accept(&body(1, Some(&link_with("a"))))
+            .expect("page 1");
+        state
+            .accept(&body(1, Some(&link_with("b"))))
+            .expect("page 2");
     }
 
     #[test]
