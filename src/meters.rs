@@ -138,6 +138,7 @@ pub fn normalize(meter_id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
 
     #[test]
     fn every_guid_row_is_catalogued() {

@@ -126,7 +126,7 @@ pub fn default_provider_subscription(client: &Client) -> Result<String> {
     let visible = visible(client)?;
     pick_default_provider(&visible).ok_or_else(|| Error::NotFound {
         message: format!(
-            "no subscription named '{DEFAULT_PROVIDER_NAME}' is visible on {} ({} subscriptions visible): connect to the admin endpoint (adminmanagement.*) as an operator, or give the provider subscription id",
+            "no subscription named '{DEFAULT_PROVIDER_NAME}' is visible on {} ({} subscriptions visible): connect to the admin endpoint as an operator (adminmanagement.*), or give the provider subscription id",
             client.environment().resource_manager,
             visible.len()
         ),
