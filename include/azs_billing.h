@@ -9,6 +9,12 @@
  *
  * Threads: an azsb_client may be used from several threads at once; an azsb_usage_query by one thread at a
  * time. Calls block; do not make them from a thread that drives an async event loop.
+ *
+ * Valgrind: the library keeps two small blocks of one-time, process-wide state (the Rust runtime's thread
+ * handle, a certificate parser's table) for the life of the process; there is no teardown call. Valgrind
+ * reports them as "possibly lost". Run it with the suppression file shipped beside this header:
+ *   valgrind --leak-check=full --error-exitcode=1 --suppressions=azs_billing.supp ./program
+ * Anything else it reports is a real leak (free every object and string you were given).
  */
 
 #ifndef AZS_BILLING_H
