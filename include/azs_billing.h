@@ -9,6 +9,12 @@
  *
  * Threads: an azsb_client may be used from several threads at once; an azsb_usage_query by one thread at a
  * time. Calls block; do not make them from a thread that drives an async event loop.
+ *
+ * Valgrind: the library keeps two small blocks of one-time, process-wide state (the Rust runtime's thread
+ * handle, a certificate parser's table) for the life of the process; there is no teardown call. Valgrind
+ * reports them as "possibly lost". Run it with the suppression file shipped beside this header:
+ *   valgrind --leak-check=full --error-exitcode=1 --suppressions=azs_billing.supp ./program
+ * Anything else it reports is a real leak (free every object and string you were given).
  */
 
 #ifndef AZS_BILLING_H
@@ -25,18 +31,6 @@
  ABI version differs from the one it was written for.
  */
 #define AZSB_ABI_VERSION 1
-
-/*
- The bridge service principal and activation commands run up to half an hour on a real stamp (the
- original passes -TimeoutInSeconds 1800).
- */
-#define LONG_COMMAND_TIMEOUT_SECONDS 1800
-
-/*
- The most pages one pager fetches (a billion rows at the service's 1,000 per page): a guard against a
- server that never stops handing out nextLinks.
- */
-#define MAX_PAGES 1000000
 
 /*
  Result of every fallible call. Numbers are stable: a retired code is never reused.
@@ -118,20 +112,11 @@ typedef struct azsb_error azsb_error;
 typedef struct azsb_usage_query azsb_usage_query;
 
 /*
- How the stamp is billed. Parsed in any case, as PowerShell's ValidateSet does.
- */
-typedef struct BillingModel BillingModel;
-
-/*
  Receives the device code sign-in message ("To sign in, use a web browser to open ... and enter the code
  ..."). Called on the thread that called `azsb_client_new` or a later call that needed a token; `message`
  is valid for the duration of the call only.
  */
 typedef void (*azsb_device_code_callback)(void *userdata, const char *message);
-
-
-
-
 
 #ifdef __cplusplus
 extern "C" {
@@ -147,6 +132,11 @@ extern "C" {
  max_total (milliseconds)}, allow_http, user_agent_suffix. An `arm_endpoint` is discovered through its
  `/metadata/endpoints` now; no token is requested until the first call that needs one.
  `device_code_callback` may be NULL (the message then goes to stderr).
+ Checked before anything is sent (`AZSB_STATUS_INVALID_ARGUMENT`): the JSON's shape (the message names
+ the field's path and the expected type, never the value given), an empty client_secret, the tenant's
+ form. Plain http:// only to a host written as localhost, 127.0.0.0/8 or ::1 (a name under .localhost
+ is not loopback), unless allow_http is true. An arm_endpoint that answers 404 for
+ `/metadata/endpoints` is not Resource Manager: `AZSB_STATUS_NOT_FOUND`, naming the URL tried.
  */
 azsb_status azsb_client_new(const char *options_json,
                             azsb_device_code_callback device_code_callback,
@@ -233,7 +223,11 @@ azsb_status azsb_meters(char **json_out, struct azsb_error **error_out);
 
 /*
  The tenant subscriptions under a provider subscription (admin endpoint), as a JSON array of
- {subscriptionId, displayName, owner, state, offerId, tenantId, ...}. `filter` (an OData $filter) may be NULL.
+ {subscriptionId, displayName, owner, state, offerId, tenantId, delegatedProviderSubscriptionId,
+ isDirectTenant, ...}. `filter` (an OData $filter) may be NULL. isDirectTenant is false for a delegated
+ provider's (reseller's) tenant: its delegatedProviderSubscriptionId is another provider subscription, and
+ the provider usage API of `provider_subscription_id` neither reports its usage nor accepts it as
+ subscriberId (400 SubscriberIdIsNotDirectTenant); its usage is reported to that delegated provider.
  */
 azsb_status azsb_user_subscriptions(const struct azsb_client *client,
                                     const char *provider_subscription_id,
@@ -250,8 +244,11 @@ azsb_status azsb_client_subscriptions(const struct azsb_client *client,
                                       struct azsb_error **error_out);
 
 /*
- The Default Provider Subscription id of an admin endpoint (found by name among the caller's
- subscriptions), as a string.
+ The Default Provider Subscription id of an admin endpoint, as a string: the caller's subscription whose
+ display name is "Default Provider Subscription" (any case), and nothing else (not even the only
+ subscription visible: a tenant principal sees its own). AZSB_STATUS_NOT_FOUND when none has that name,
+ with a message saying to connect to the admin endpoint as an operator (the error's HTTP status is 0:
+ nothing answered 404).
  */
 azsb_status azsb_default_provider_subscription(const struct azsb_client *client,
                                                char **subscription_out,
@@ -317,7 +314,11 @@ azsb_status azsb_registration_needs_key_pair(const char *stamp_version,
  ensures the resource group, PUTs the registration with the token and locks it again. Re-running
  converges (same name: renewed). In: {subscription_id, resource_group? ("azurestack"), location? (default:
  westcentralus, ChinaEast on AzureChinaCloud, usgovvirginia on AzureUSGovernment), name, token}. Out: the
- registration resource as Azure returns it.
+ registration resource as Azure returns it. Names are given as they are (the library encodes them for the
+ URL) and checked against Azure's rules before anything is sent (AZSB_STATUS_INVALID_ARGUMENT naming the
+ field): a resource group of 1 to 90 letters, digits, '-', '_', '(', ')' and '.' not ending in '.'; a
+ registration name of 1 to 260 characters without '<', '>', '%', '&', ':', '\', '?', '/', '#' or control
+ characters. The same rules apply wherever a function takes these names.
  */
 azsb_status azsb_azure_registration_create(const struct azsb_client *client,
                                            const char *args_json,
@@ -380,7 +381,8 @@ azsb_status azsb_azure_registration_find(const struct azsb_client *client,
  {subscription_id, resource_group? ("azurestack"), name, cloud_id?}; with cloud_id (the stamp's), a
  registration of another cloud is refused (AZSB_STATUS_INVALID_ARGUMENT) and left in place, as
  Remove-AzsRegistration does. Out: {"removed": true|false} (false: there was nothing to remove, which is
- success). Does not deactivate the stamp (that is the PEP's Remove-AzureStackActivation).
+ success). A registration that exists but is still there after the DELETE is an error
+ (AZSB_STATUS_UNEXPECTED_RESPONSE), never false. Does not deactivate the stamp (that is the PEP's Remove-AzureStackActivation).
  */
 azsb_status azsb_azure_registration_remove(const struct azsb_client *client,
                                            const char *args_json,
@@ -449,7 +451,8 @@ azsb_status azsb_azure_customer_subscription_remove(const struct azsb_client *cl
 /*
  The stamp's activation resource (Microsoft.AzureBridge.Admin/activations/default in the Default Provider
  Subscription), read through a client of the stamp's admin endpoint. AZSB_STATUS_NOT_FOUND when the stamp
- is not activated.
+ is not activated; AZSB_STATUS_INVALID_ARGUMENT when the client sees no Default Provider Subscription
+ (not an operator on the admin endpoint).
  */
 azsb_status azsb_stamp_activation_get(const struct azsb_client *client,
                                       char **json_out,
@@ -508,7 +511,19 @@ azsb_status azsb_usage_open(const struct azsb_client *client,
 
 /*
  Fetches the next page and returns it as a JSON array of records (typed fields, meter name and unit, and
- the parsed instanceData). After the last page `*page_json_out` is set to NULL and AZSB_STATUS_OK returned.
+ the parsed instanceData). After the last page `*page_json_out` is set to NULL and AZSB_STATUS_OK
+ returned; NULL means only that: every row has been delivered.
+
+ After an error (a status other than AZSB_STATUS_OK; `*page_json_out` is not written) the query stays at
+ the page that failed: the next call on the same handle sends that page's request again, so retrying the
+ call is all a caller does to recover, and no row is skipped or delivered twice.
+ `azsb_usage_continuation_token` meanwhile still gives the failed page's token, to resume in a new query
+ instead. The request has already been retried inside the library (options "retry") before an error is
+ returned, so bound your own retries. Errors a repeat cannot cure come back on every later call, never
+ as a clean end: a malformed page or a nextLink off the Resource Manager endpoint
+ (AZSB_STATUS_UNEXPECTED_RESPONSE), the service handing out the same page again with the same nextLink
+ (a loop that would count rows twice; UNEXPECTED_RESPONSE), and the cap of 1,000,000 pages per query
+ (UNEXPECTED_RESPONSE; resume from the token in a new query).
  */
 azsb_status azsb_usage_next_page(struct azsb_usage_query *query,
                                  char **page_json_out,
@@ -516,7 +531,8 @@ azsb_status azsb_usage_next_page(struct azsb_usage_query *query,
 
 /*
  The continuation token after the last page fetched (resume later with "continuationToken"), or NULL
- when there is none (before the first page, or after the last).
+ when there is none (before the first page, or after the last). After a failed `azsb_usage_next_page` it
+ is the token of the page that failed.
  */
 azsb_status azsb_usage_continuation_token(const struct azsb_usage_query *query,
                                           char **token_out,

@@ -5,7 +5,7 @@ use url::Url;
 use crate::account::SignedInAccount;
 use crate::cloud::{Cloud, Environment};
 use crate::credential::{Credential, TokenProvider};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, quoted};
 use crate::transport::{Auth, Method, Response, Transport, TransportOptions};
 
 /// Which Resource Manager endpoint to talk to.
@@ -44,6 +44,7 @@ impl std::fmt::Debug for Client {
 impl Client {
     /// Builds the transport and, for `Discover`, reads the endpoint's metadata. No token is requested yet.
     pub fn new(options: ClientOptions) -> Result<Client> {
+        options.credential.validate()?;
         let transport = Transport::new(&options.transport)?;
         let environment = match options.environment {
             EnvironmentSpec::Cloud(cloud) => cloud.environment(),
@@ -115,14 +116,14 @@ impl Client {
                 base.join(text.trim_start_matches('/')).map_err(|e| {
                     Error::invalid(
                         "path_and_query",
-                        format!("'{text}' is not a usable path ({e})"),
+                        format!("{} is not a usable path ({e})", quoted(text)),
                     )
                 })?
             }
             Err(e) => {
                 return Err(Error::invalid(
                     "path_and_query",
-                    format!("'{text}' is not a usable path or URL ({e})"),
+                    format!("{} is not a usable path or URL ({e})", quoted(text)),
                 ));
             }
         };

@@ -64,7 +64,8 @@ impl Cloud {
                 Error::invalid(
                     "cloud",
                     format!(
-                        "unknown cloud '{name}'; use one of {} (or discover an Azure Stack Hub endpoint)",
+                        "unknown cloud {}; use one of {} (or discover an Azure Stack Hub endpoint)",
+                        crate::error::quoted(name),
                         names.join(", ")
                     ),
                 )
@@ -184,11 +185,13 @@ impl Environment {
         let document = match metadata("2019-05-01") {
             Ok(document) if document.is_array() => document,
             // Endpoints that predate the array shape answer something else, or refuse the api-version.
-            Ok(_) => metadata("2015-01-01")?,
-            Err(Error::Service(e)) if (400..500).contains(&e.status) => metadata("2015-01-01")?,
-            Err(e) => return Err(e),
+            Ok(_) => metadata("2015-01-01").map_err(|e| not_resource_manager(&arm, e))?,
+            Err(Error::Service(e)) if (400..500).contains(&e.status) => {
+                metadata("2015-01-01").map_err(|e| not_resource_manager(&arm, e))?
+            }
+            Err(e) => return Err(not_resource_manager(&arm, e)),
         };
-        Environment::from_metadata(&arm, &document)
+        Environment::from_metadata(&arm, &document).map_err(|e| not_resource_manager(&arm, e))
     }
 
     /// An environment from a `metadata/endpoints` document of either shape, read from `arm`.
@@ -255,6 +258,31 @@ impl Environment {
     }
 }
 
+/// What to check when an endpoint does not describe itself as Resource Manager does.
+const NOT_ARM_HINT: &str = "is this the Resource Manager endpoint? On Azure Stack Hub it is \
+     https://adminmanagement.<region>.<fqdn>/ for operators and https://management.<region>.<fqdn>/ for \
+     users (the portal is another host)";
+
+/// A refusal, or a document of another shape, from `{arm}/metadata/endpoints`: the endpoint is most likely
+/// not Resource Manager at all, which a bare "HTTP 404: Not Found" does not tell.
+fn not_resource_manager(arm: &Url, error: Error) -> Error {
+    let tried = format!("{}metadata/endpoints", crate::transport::display_url(arm));
+    match error {
+        Error::Service(e) if e.status == 404 => Error::NotFound {
+            message: format!(
+                "GET {tried} answered HTTP 404 ({}): Resource Manager describes its endpoints there; \
+                 {NOT_ARM_HINT}",
+                e.message
+            ),
+            service: Some(Box::new(e)),
+        },
+        Error::UnexpectedResponse(message) => {
+            Error::UnexpectedResponse(format!("{message}; {NOT_ARM_HINT}"))
+        }
+        other => other,
+    }
+}
+
 fn text(value: &serde_json::Value, names: &[&str]) -> Option<String> {
     names.iter().find_map(|name| {
         value
@@ -286,7 +314,10 @@ fn endpoint_url(what: &'static str, text: &str) -> Result<Url> {
     let url = Url::parse(text.trim()).map_err(|e| {
         Error::invalid(
             what,
-            format!("'{}' is not an absolute URL ({e})", text.trim()),
+            format!(
+                "{} is not an absolute URL ({e})",
+                crate::error::quoted(text.trim())
+            ),
         )
     })?;
     check_url_with(&url, false).map_err(|e| match e {

@@ -647,15 +647,7 @@ impl TokenProvider {
                      contoso.onmicrosoft.com)",
                 ));
             }
-            if !tenant
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
-            {
-                return Err(Error::invalid(
-                    "tenant",
-                    format!("'{tenant}' is not a tenant GUID or domain name"),
-                ));
-            }
+            check_tenant(tenant)?;
         }
         {
             let mut segments = url.path_segments_mut().map_err(|_| {
@@ -769,6 +761,67 @@ impl TokenProvider {
                 Err(e) => return Err(e),
             }
         }
+    }
+}
+
+/// Longest tenant accepted: a DNS name has at most 253 characters.
+const MAX_TENANT_CHARS: usize = 253;
+
+/// The form of a tenant: a GUID, a domain name, or a keyword ("adfs", "organizations"). It becomes a path
+/// segment of the token URL, so it is checked before anything is sent (discovery included).
+pub fn check_tenant(tenant: &str) -> Result<()> {
+    let tenant = tenant.trim();
+    if tenant.len() > MAX_TENANT_CHARS
+        || !tenant
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
+    {
+        return Err(Error::invalid(
+            "tenant",
+            format!(
+                "{} is not a tenant GUID or domain name; give the directory tenant, e.g. \
+                 contoso.onmicrosoft.com or its GUID (\"adfs\" on AD FS stamps)",
+                crate::error::quoted(tenant)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+impl Credential {
+    /// What can be checked without the environment, before anything is sent: the ids, the tenant's form
+    /// and an empty client secret (which the identity provider would otherwise receive). Whether a tenant
+    /// is needed at all depends on the identity system, known only after discovery.
+    pub fn validate(&self) -> Result<()> {
+        match self {
+            Credential::ClientSecret {
+                tenant,
+                client_id,
+                secret,
+            } => {
+                required_client_id(client_id)?;
+                check_tenant(tenant)?;
+                if secret.expose().trim().is_empty() {
+                    return Err(Error::invalid(
+                        "client_secret",
+                        "is empty; give the application's client secret (its value, not its id)",
+                    ));
+                }
+            }
+            Credential::Certificate {
+                tenant, client_id, ..
+            } => {
+                required_client_id(client_id)?;
+                check_tenant(tenant)?;
+            }
+            Credential::AccessToken(token) => {
+                if token.expose().trim().is_empty() {
+                    return Err(Error::invalid("access_token", "must not be empty"));
+                }
+            }
+            Credential::DeviceCode { tenant, .. } => check_tenant(tenant)?,
+        }
+        Ok(())
     }
 }
 

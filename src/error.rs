@@ -61,12 +61,30 @@ fn service_message(e: &ServiceError) -> String {
     text
 }
 
+/// Longest caller text quoted in a message, in characters.
+pub(crate) const MAX_QUOTED_CHARS: usize = 64;
+
+/// Longest argument-error message, in characters: a last guard, should a message quote a caller's text
+/// without `quoted` (a 10 MB argument must not become a 10 MB message).
+const MAX_INVALID_MESSAGE_CHARS: usize = 2048;
+
+/// `text` quoted for a message, cut to `MAX_QUOTED_CHARS` with an ellipsis, control characters escaped.
+/// For caller text that identifies what was refused (a field name, a tenant); never for secrets.
+pub fn quoted(text: &str) -> String {
+    let mut chars = text.chars();
+    let head: String = chars.by_ref().take(MAX_QUOTED_CHARS).collect();
+    let ellipsis = if chars.next().is_some() { "…" } else { "" };
+    format!("\"{}{ellipsis}\"", head.escape_debug())
+}
+
 impl Error {
     pub fn invalid(what: &'static str, message: impl Into<String>) -> Error {
-        Error::InvalidArgument {
-            what,
-            message: message.into(),
+        let mut message = message.into();
+        if let Some((cut, _)) = message.char_indices().nth(MAX_INVALID_MESSAGE_CHARS) {
+            message.truncate(cut);
+            message.push('…');
         }
+        Error::InvalidArgument { what, message }
     }
 
     /// A 404 answer as `NotFound`, saying what was looked for; other errors unchanged.
@@ -100,3 +118,25 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_text_is_cut_short() {
+        assert_eq!(quoted("abc"), "\"abc\"");
+        assert_eq!(quoted("a\"b\n"), "\"a\\\"b\\n\"");
+        let long = "é".repeat(10_000);
+        assert_eq!(
+            quoted(&long),
+            format!("\"{}…\"", "é".repeat(MAX_QUOTED_CHARS))
+        );
+    }
+
+    #[test]
+    fn argument_messages_are_bounded() {
+        let e = Error::invalid("x", "y".repeat(10 * 1024 * 1024));
+        assert!(e.to_string().chars().count() <= MAX_INVALID_MESSAGE_CHARS + 4);
+    }
+}

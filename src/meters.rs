@@ -2,7 +2,6 @@
 //! Lookup ignores case and hyphens, since the stamp reports network meters without hyphens and others in
 //! either case; unknown meters are not an error (they pass through with no name).
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -33,8 +32,10 @@ const CATALOGUE_CSV: &str = include_str!("meters.csv");
 
 struct Catalogue {
     meters: Vec<Meter>,
-    /// Normalised id → index in `meters`.
-    by_id: HashMap<String, usize>,
+    /// (normalised id, index in `meters`), sorted by id. Not a HashMap: a hash table in a process-wide
+    /// static is reachable only through a pointer into the middle of its allocation, which valgrind
+    /// reports as "possibly lost" in every C program using the library; a sorted Vec is plainly reachable.
+    by_id: Vec<(String, usize)>,
 }
 
 fn catalogue() -> &'static Catalogue {
@@ -57,17 +58,17 @@ struct CsvRow {
 fn parse_catalogue(text: &str) -> Catalogue {
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let mut meters = Vec::new();
-    let mut by_id = HashMap::new();
+    let mut by_id: Vec<(String, usize)> = Vec::new();
     for row in reader.deserialize::<CsvRow>() {
         let Ok(row) = row else { continue };
         let normalized = normalize(&row.meter_id);
         if !is_guid_hex(&normalized) {
             continue;
         }
-        if by_id.contains_key(&normalized) {
+        if by_id.iter().any(|(id, _)| *id == normalized) {
             continue;
         }
-        by_id.insert(normalized, meters.len());
+        by_id.push((normalized, meters.len()));
         meters.push(Meter {
             id: row.meter_id.trim().to_string(),
             name: row.meter_name.trim().to_string(),
@@ -76,6 +77,8 @@ fn parse_catalogue(text: &str) -> Catalogue {
             description: row.description.trim().to_string(),
         });
     }
+    by_id.sort();
+    by_id.shrink_to_fit();
     Catalogue { meters, by_id }
 }
 
@@ -115,10 +118,12 @@ pub fn all() -> &'static [Meter] {
 /// The catalogue entry for a meter id in any spelling.
 pub fn lookup(meter_id: &str) -> Option<&'static Meter> {
     let catalogue = catalogue();
-    catalogue
+    let id = normalize(meter_id);
+    let found = catalogue
         .by_id
-        .get(&normalize(meter_id))
-        .and_then(|&i| catalogue.meters.get(i))
+        .binary_search_by(|(key, _)| key.as_str().cmp(&id))
+        .ok()?;
+    catalogue.meters.get(catalogue.by_id[found].1)
 }
 
 /// The comparison form of a meter id: lower case, no hyphens, no braces or spaces.
@@ -133,6 +138,7 @@ pub fn normalize(meter_id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
 
     #[test]
     fn every_guid_row_is_catalogued() {

@@ -11,11 +11,15 @@ use crate::cloud::{Cloud, Environment};
 use crate::credential::{
     AZURE_POWERSHELL_CLIENT_ID, ClientCertificate, Credential, DeviceCodeCallback,
 };
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, quoted};
+use crate::json_args;
 use crate::secret::Secret;
 use crate::transport::TransportOptions;
 use crate::usage::{Granularity, UsageApi, UsageQuery};
 
+/// The options' own fields; every other top-level field is a transport option (`TransportOptions`).
+/// Not `#[serde(flatten)]`: a flattened or internally tagged part is buffered by serde, which loses the
+/// path of a type error inside it (`max_retries`, `credential.client_secret`).
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ClientOptionsJson {
@@ -25,10 +29,17 @@ struct ClientOptionsJson {
     environment: Option<EnvironmentJson>,
     /// Directory tenant (GUID or domain); "adfs" or absent on AD FS stamps.
     tenant: Option<String>,
-    credential: CredentialJson,
-    #[serde(flatten)]
-    transport: TransportOptions,
+    /// An object whose "type" says which of the `CredentialJson` shapes the rest has.
+    credential: serde_json::Value,
 }
+
+const OWN_FIELDS: [&str; 5] = [
+    "cloud",
+    "arm_endpoint",
+    "environment",
+    "tenant",
+    "credential",
+];
 
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -40,28 +51,95 @@ struct EnvironmentJson {
 }
 
 #[derive(serde::Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
+struct ClientSecretJson {
+    client_id: String,
+    client_secret: String,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CertificateJson {
+    client_id: String,
+    certificate_path: PathBuf,
+    private_key_path: Option<PathBuf>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PfxJson {
+    client_id: String,
+    pfx_path: PathBuf,
+    password: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccessTokenJson {
+    access_token: String,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeviceCodeJson {
+    client_id: Option<String>,
+}
+
 enum CredentialJson {
-    ClientSecret {
-        client_id: String,
-        client_secret: String,
-    },
-    Certificate {
-        client_id: String,
-        certificate_path: PathBuf,
-        private_key_path: Option<PathBuf>,
-    },
-    Pfx {
-        client_id: String,
-        pfx_path: PathBuf,
-        password: Option<String>,
-    },
-    AccessToken {
-        access_token: String,
-    },
-    DeviceCode {
-        client_id: Option<String>,
-    },
+    ClientSecret(ClientSecretJson),
+    Certificate(CertificateJson),
+    Pfx(PfxJson),
+    AccessToken(AccessTokenJson),
+    DeviceCode(DeviceCodeJson),
+}
+
+const CREDENTIAL_TYPES: &str = "client_secret, certificate, pfx, access_token or device_code";
+
+/// The "credential" object: its "type" first, then the fields of that type, each error under
+/// `credential.` in the message.
+fn credential_json(value: serde_json::Value) -> Result<CredentialJson> {
+    let serde_json::Value::Object(mut object) = value else {
+        return Err(Error::invalid(
+            "options",
+            format!("credential: expected an object with a \"type\" field ({CREDENTIAL_TYPES})"),
+        ));
+    };
+    let kind = match object.remove("type") {
+        Some(serde_json::Value::String(kind)) => kind,
+        Some(_) => {
+            return Err(Error::invalid(
+                "options",
+                format!("credential.type: expected a string: {CREDENTIAL_TYPES}"),
+            ));
+        }
+        None => {
+            return Err(Error::invalid(
+                "options",
+                format!("credential.type: is required: {CREDENTIAL_TYPES}"),
+            ));
+        }
+    };
+    let rest = serde_json::Value::Object(object);
+    Ok(match kind.as_str() {
+        "client_secret" => CredentialJson::ClientSecret(credential_fields(rest)?),
+        "certificate" => CredentialJson::Certificate(credential_fields(rest)?),
+        "pfx" => CredentialJson::Pfx(credential_fields(rest)?),
+        "access_token" => CredentialJson::AccessToken(credential_fields(rest)?),
+        "device_code" => CredentialJson::DeviceCode(credential_fields(rest)?),
+        other => {
+            return Err(Error::invalid(
+                "options",
+                format!(
+                    "credential.type: unknown credential type {}; use {CREDENTIAL_TYPES}",
+                    quoted(other)
+                ),
+            ));
+        }
+    })
+}
+
+fn credential_fields<T: serde::de::DeserializeOwned>(rest: serde_json::Value) -> Result<T> {
+    json_args::from_value(rest, "options", "credential")
 }
 
 /// Parses client options JSON. Device code sign-in shows its prompt through `prompt` (stderr when None).
@@ -69,13 +147,23 @@ pub fn client_options_from_json(
     json: &str,
     prompt: Option<DeviceCodeCallback>,
 ) -> Result<ClientOptions> {
-    let parsed: ClientOptionsJson = serde_json::from_str(json)
-        .map_err(|e| Error::invalid("options", format!("not valid client options JSON: {e}")))?;
+    let root: serde_json::Map<String, serde_json::Value> =
+        json_args::from_value(json_args::parse(json, "options")?, "options", "")?;
+    let (own, transport): (serde_json::Map<_, _>, serde_json::Map<_, _>) = root
+        .into_iter()
+        .partition(|(key, _)| OWN_FIELDS.contains(&key.as_str()));
+    let parsed: ClientOptionsJson =
+        json_args::from_value(serde_json::Value::Object(own), "options", "")?;
+    let transport: TransportOptions =
+        json_args::from_value(serde_json::Value::Object(transport), "options", "")?;
     let environment = match (parsed.cloud, parsed.arm_endpoint, parsed.environment) {
         (Some(cloud), None, None) => EnvironmentSpec::Cloud(Cloud::from_name(&cloud)?),
         (None, Some(arm), None) => EnvironmentSpec::Discover {
-            arm_endpoint: Url::parse(&arm).map_err(|e| {
-                Error::invalid("arm_endpoint", format!("{arm:?} is not a URL: {e}"))
+            arm_endpoint: Url::parse(arm.trim()).map_err(|e| {
+                Error::invalid(
+                    "arm_endpoint",
+                    format!("{} is not a URL: {e}", quoted(&arm)),
+                )
             })?,
         },
         (None, None, Some(env)) => EnvironmentSpec::Custom(Environment::custom(
@@ -96,20 +184,20 @@ pub fn client_options_from_json(
             Error::invalid("tenant", "this credential needs the directory tenant (GUID or domain; \"adfs\" on AD FS stamps)")
         })
     };
-    let credential = match parsed.credential {
-        CredentialJson::ClientSecret {
+    let credential = match credential_json(parsed.credential)? {
+        CredentialJson::ClientSecret(ClientSecretJson {
             client_id,
             client_secret,
-        } => Credential::ClientSecret {
+        }) => Credential::ClientSecret {
             tenant: tenant()?,
             client_id: required("client_id", client_id)?,
             secret: Secret::new(client_secret),
         },
-        CredentialJson::Certificate {
+        CredentialJson::Certificate(CertificateJson {
             client_id,
             certificate_path,
             private_key_path,
-        } => {
+        }) => {
             let key = private_key_path.unwrap_or_else(|| certificate_path.clone());
             Credential::Certificate {
                 tenant: tenant()?,
@@ -117,11 +205,11 @@ pub fn client_options_from_json(
                 certificate: ClientCertificate::from_pem_files(&certificate_path, &key)?,
             }
         }
-        CredentialJson::Pfx {
+        CredentialJson::Pfx(PfxJson {
             client_id,
             pfx_path,
             password,
-        } => Credential::Certificate {
+        }) => Credential::Certificate {
             tenant: tenant()?,
             client_id: required("client_id", client_id)?,
             certificate: ClientCertificate::from_pfx_file(
@@ -129,22 +217,25 @@ pub fn client_options_from_json(
                 password.map(Secret::new).as_ref(),
             )?,
         },
-        CredentialJson::AccessToken { access_token } => {
+        CredentialJson::AccessToken(AccessTokenJson { access_token }) => {
             Credential::AccessToken(Secret::new(required("access_token", access_token)?))
         }
-        CredentialJson::DeviceCode { client_id } => Credential::DeviceCode {
+        CredentialJson::DeviceCode(DeviceCodeJson { client_id }) => Credential::DeviceCode {
             tenant: parsed
                 .tenant
                 .clone()
+                .filter(|t| !t.trim().is_empty())
                 .unwrap_or_else(|| "organizations".into()),
             client_id: client_id.unwrap_or_else(|| AZURE_POWERSHELL_CLIENT_ID.into()),
             prompt: prompt.unwrap_or_else(|| std::sync::Arc::new(|p| eprintln!("{}", p.message))),
         },
     };
+    // Checked here too, not only in Client::new: callers may inspect options before connecting.
+    credential.validate()?;
     Ok(ClientOptions {
         environment,
         credential,
-        transport: parsed.transport,
+        transport,
     })
 }
 
@@ -172,15 +263,14 @@ struct UsageQueryJson {
 /// "reportedEndTime":"…","aggregationGranularity":"Hourly","subscriberId":"…","continuationToken":"…"}`.
 /// Times may carry any offset (converted to UTC) or none (taken as UTC), or be a bare date.
 pub fn usage_query_from_json(json: &str) -> Result<UsageQuery> {
-    let parsed: UsageQueryJson = serde_json::from_str(json)
-        .map_err(|e| Error::invalid("query", format!("not valid usage query JSON: {e}")))?;
+    let parsed: UsageQueryJson = json_args::from_json(json, "query")?;
     let api = match parsed.api.to_ascii_lowercase().as_str() {
         "provider" => UsageApi::Provider,
         "tenant" => UsageApi::Tenant,
         other => {
             return Err(Error::invalid(
                 "api",
-                format!("{other:?}: use \"provider\" or \"tenant\""),
+                format!("{}: use \"provider\" or \"tenant\"", quoted(other)),
             ));
         }
     };
@@ -195,7 +285,7 @@ pub fn usage_query_from_json(json: &str) -> Result<UsageQuery> {
         Some(other) => {
             return Err(Error::invalid(
                 "aggregationGranularity",
-                format!("{other:?}: use Daily or Hourly"),
+                format!("{}: use Daily or Hourly", quoted(other)),
             ));
         }
     };
@@ -226,7 +316,10 @@ pub fn parse_time(what: &'static str, text: &str) -> Result<DateTime<Utc>> {
         .map_err(|_| {
             Error::invalid(
                 what,
-                format!("{text:?} is not an ISO 8601 time; use e.g. 2026-01-05T00:00:00Z"),
+                format!(
+                    "{} is not an ISO 8601 time; use e.g. 2026-01-05T00:00:00Z",
+                    quoted(text)
+                ),
             )
         })
 }

@@ -26,6 +26,29 @@ pub struct UserSubscription {
     pub tenant_id: Option<String>,
     pub delegated_provider_subscription_id: Option<String>,
     pub routing_resource_manager_type: Option<String>,
+    /// True when the provider subscription the list was read under is this subscription's own provider
+    /// (its delegatedProviderSubscriptionId). A delegated provider's (reseller's) tenant is false: the
+    /// provider usage API of that provider subscription neither reports it nor accepts it as subscriberId
+    /// (`SubscriberIdIsNotDirectTenant`); its usage is reported to its delegated provider. Decided here, not
+    /// by each caller, so every binding applies the same rule.
+    #[serde(default)]
+    pub is_direct_tenant: bool,
+}
+
+impl UserSubscription {
+    fn judge(mut self, provider: &Uuid) -> Self {
+        self.is_direct_tenant =
+            is_direct_tenant(provider, self.delegated_provider_subscription_id.as_deref());
+        self
+    }
+}
+
+/// A subscription without a delegatedProviderSubscriptionId has no provider but the one it is listed under.
+fn is_direct_tenant(provider: &Uuid, delegated_provider: Option<&str>) -> bool {
+    match delegated_provider.map(str::trim).filter(|d| !d.is_empty()) {
+        None => true,
+        Some(d) => Uuid::parse_str(d).is_ok_and(|d| d == *provider),
+    }
 }
 
 /// Lists tenant subscriptions under the provider subscription, following nextLink; `filter` is an OData
@@ -35,6 +58,7 @@ pub fn list(
     provider_subscription: &str,
     filter: Option<&str>,
 ) -> Result<Vec<UserSubscription>> {
+    let provider = provider_guid(provider_subscription)?;
     let mut url = client.arm_url(&list_path(provider_subscription, filter)?)?;
     let arm = client.environment().resource_manager.clone();
     let mut all = Vec::new();
@@ -42,7 +66,7 @@ pub fn list(
         let response = client.get_json(&url)?;
         let page = parse_list(&response.body)?;
         let empty = page.subscriptions.is_empty();
-        all.extend(page.subscriptions);
+        all.extend(page.subscriptions.into_iter().map(|s| s.judge(&provider)));
         match page.next_link {
             None => return Ok(all),
             Some(link) => {
@@ -90,33 +114,35 @@ pub fn visible(client: &Client) -> Result<Vec<ArmSubscription>> {
         .collect()
 }
 
+/// The display name Azure Stack Hub gives the operator's provider subscription (usage-api.md: `{subId}` of
+/// the provider API).
+const DEFAULT_PROVIDER_NAME: &str = "Default Provider Subscription";
+
 /// The operator's Default Provider Subscription on an admin endpoint: the visible subscription of that
-/// name, else the only one visible.
+/// display name (any case). Nothing else qualifies, not even the only subscription visible: a tenant
+/// principal sees just its own subscription, and treating that as the provider's would query the wrong
+/// API. `NotFound` when no subscription has the name.
 pub fn default_provider_subscription(client: &Client) -> Result<String> {
     let visible = visible(client)?;
-    pick_default_provider(&visible).ok_or_else(|| {
-        Error::invalid(
-            "subscriptionId",
-            format!(
-                "no Default Provider Subscription is visible on {} ({} subscriptions); connect to the admin endpoint as an operator, or give the provider subscription id",
-                client.environment().resource_manager,
-                visible.len()
-            ),
-        )
+    pick_default_provider(&visible).ok_or_else(|| Error::NotFound {
+        message: format!(
+            "no subscription named '{DEFAULT_PROVIDER_NAME}' is visible on {} ({} subscriptions visible): connect to the admin endpoint as an operator (adminmanagement.*), or give the provider subscription id",
+            client.environment().resource_manager,
+            visible.len()
+        ),
+        service: None,
     })
 }
 
 fn pick_default_provider(visible: &[ArmSubscription]) -> Option<String> {
-    let named = visible.iter().find(|s| {
-        s.display_name
-            .as_deref()
-            .is_some_and(|n| n.eq_ignore_ascii_case("Default Provider Subscription"))
-    });
-    match (named, visible) {
-        (Some(s), _) => Some(s.subscription_id.clone()),
-        (None, [only]) => Some(only.subscription_id.clone()),
-        _ => None,
-    }
+    visible
+        .iter()
+        .find(|s| {
+            s.display_name
+                .as_deref()
+                .is_some_and(|n| n.trim().eq_ignore_ascii_case(DEFAULT_PROVIDER_NAME))
+        })
+        .map(|s| s.subscription_id.clone())
 }
 
 /// One tenant subscription.
@@ -127,7 +153,7 @@ pub fn get(
 ) -> Result<UserSubscription> {
     let url = client.arm_url(&get_path(provider_subscription, subscription)?)?;
     let response = client.get_json(&url)?;
-    parse_one(&response.body)
+    Ok(parse_one(&response.body)?.judge(&provider_guid(provider_subscription)?))
 }
 
 fn guid(what: &'static str, value: &str, whose: &str) -> Result<Uuid> {
@@ -292,7 +318,7 @@ mod tests {
     }
 
     #[test]
-    fn default_provider_is_found_by_name_or_as_the_only_one() {
+    fn default_provider_is_found_by_name_only() {
         let sub = |id: &str, name: &str| ArmSubscription {
             subscription_id: id.into(),
             display_name: Some(name.into()),
@@ -305,9 +331,11 @@ mod tests {
         ];
         assert_eq!(pick_default_provider(&both).as_deref(), Some("b"));
         assert_eq!(
-            pick_default_provider(&[sub("c", "Something")]).as_deref(),
+            pick_default_provider(&[sub("c", "default provider subscription")]).as_deref(),
             Some("c")
         );
+        // The only subscription visible is not the provider's unless it has the name.
+        assert_eq!(pick_default_provider(&[sub("c", "Something")]), None);
         assert_eq!(pick_default_provider(&[sub("a", "x"), sub("c", "y")]), None);
         assert_eq!(pick_default_provider(&[]), None);
     }
@@ -347,6 +375,25 @@ mod tests {
                 .is_some_and(|o| o.ends_with("/offers/balaoffer"))
         );
         assert!(first.id.as_deref().is_some_and(|i| i.ends_with("/subscriptions/5144634d-7e4d-443b-a304-d27e44220fc6")));
+    }
+
+    #[test]
+    fn direct_tenants_are_those_of_the_listing_provider() {
+        let provider = Uuid::parse_str(PROVIDER).expect("guid");
+        assert!(is_direct_tenant(&provider, Some(PROVIDER)));
+        assert!(is_direct_tenant(&provider, Some(&PROVIDER.to_uppercase())));
+        assert!(is_direct_tenant(&provider, None));
+        assert!(is_direct_tenant(&provider, Some(" ")));
+        assert!(!is_direct_tenant(
+            &provider,
+            Some("8158498d-27b1-4ccf-9aa1-de0f925731e6")
+        ));
+        assert!(!is_direct_tenant(&provider, Some("not-a-guid")));
+        // The field travels to the bindings under its camelCase name.
+        let page = parse_list(&body(&example("List.json"))).expect("list");
+        let judged = page.subscriptions[0].clone().judge(&provider);
+        let json = serde_json::to_value(&judged).expect("json");
+        assert_eq!(json["isDirectTenant"], json!(false));
     }
 
     #[test]

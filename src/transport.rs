@@ -198,6 +198,11 @@ impl Transport {
             // Resource Manager does not redirect API calls, and following a redirect could carry the bearer
             // token to a host nobody chose (the Azure SDKs turn redirects off for the same reason).
             .redirect(reqwest::redirect::Policy::none());
+        for name in LOCALHOST_NAMES {
+            // Resolved here, not by the system resolver: `is_loopback` let plain http through for this
+            // name on the promise that it is this machine.
+            builder = builder.resolve_to_addrs(name, &LOCALHOST_ADDRESSES);
+        }
         if let Some(path) = &options.ca_bundle {
             // Merged with, not instead of, the OS store: the same client may also talk to public Azure.
             builder = builder.tls_certs_merge(read_ca_bundle(path)?);
@@ -547,7 +552,7 @@ fn error_chain(error: &reqwest::Error) -> String {
 }
 
 /// `scheme://host[:port]/path`, without the query (usage URLs carry long continuation tokens).
-fn display_url(url: &Url) -> String {
+pub(crate) fn display_url(url: &Url) -> String {
     format!("{}{}", url.origin().ascii_serialization(), url.path())
 }
 
@@ -647,8 +652,9 @@ pub fn check_url_with(url: &Url, allow_http: bool) -> Result<()> {
             return Err(Error::invalid(
                 "url",
                 format!(
-                    "{} uses plain http://, which is only allowed to a loopback host (localhost, 127.0.0.0/8, \
-                     ::1); use https://, or set allow_http to send requests and access tokens unencrypted",
+                    "{} uses plain http://, which is only allowed to a loopback address (localhost, 127.0.0.0/8, \
+                     ::1; no other name, not even one under .localhost); use https://, or set allow_http to \
+                     send requests and access tokens unencrypted",
                     url.origin().ascii_serialization()
                 ),
             ));
@@ -666,18 +672,29 @@ pub fn check_url_with(url: &Url, allow_http: bool) -> Result<()> {
     Ok(())
 }
 
-/// The URL's host is this machine: `localhost` (or a name under it), 127.0.0.0/8 or ::1.
+/// The URL's host is this machine by its literal form: `localhost`, 127.0.0.0/8 or ::1. A name under
+/// `.localhost` is not: whatever resolves it (DNS, a hosts file) may answer any address, and plain http
+/// would then carry tokens off the machine. `localhost` itself is pinned to loopback addresses in
+/// `Transport::new`, so the decision made here is the address connected to.
 pub fn is_loopback(url: &Url) -> bool {
     match url.host() {
-        Some(Host::Domain(name)) => {
-            let name = name.trim_end_matches('.').to_ascii_lowercase();
-            name == "localhost" || name.ends_with(".localhost")
-        }
+        Some(Host::Domain(name)) => LOCALHOST_NAMES.contains(&name.to_ascii_lowercase().as_str()),
         Some(Host::Ipv4(ip)) => ip.is_loopback(),
         Some(Host::Ipv6(ip)) => ip.is_loopback() || ip.to_canonical().is_loopback(),
         None => false,
     }
 }
+
+/// The host names taken as this machine (url lower-cases host names; the second is the fully qualified
+/// form).
+const LOCALHOST_NAMES: [&str; 2] = ["localhost", "localhost."];
+
+/// Where `localhost` connects: IPv4 first (the emulator and most test servers listen there), then IPv6.
+/// Port 0 stands for the URL's port.
+const LOCALHOST_ADDRESSES: [std::net::SocketAddr; 2] = [
+    std::net::SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 0),
+    std::net::SocketAddr::new(std::net::IpAddr::V6(std::net::Ipv6Addr::LOCALHOST), 0),
+];
 
 /// Reads a PEM bundle of CA certificates; each must parse as X.509.
 fn read_ca_bundle(path: &Path) -> Result<Vec<reqwest::Certificate>> {
@@ -1228,12 +1245,14 @@ mod tests {
             "http://[::1]:9/",
             "http://localhost:1/",
             "http://LOCALHOST./",
-            "http://api.localhost/",
             "http://[::ffff:127.0.0.1]/",
         ] {
             ok(allowed).unwrap_or_else(|e| panic!("{allowed}: {e}"));
         }
         for refused in [
+            // A name under .localhost is whatever a resolver says it is.
+            "http://api.localhost/",
+            "http://evil.localhost:8080/x",
             "http://10.0.0.1/",
             "http://management.azure.com/",
             "http://localhost.example.com/",

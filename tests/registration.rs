@@ -733,3 +733,60 @@ fn key_pair_gate_matches_the_pep() {
         );
     }
 }
+
+/// A name that needs URL encoding is registered under that name, locked, found, removed (reported as removed)
+/// and registered again; names ARM refuses are refused before any request.
+#[test]
+fn names_that_need_encoding_round_trip_and_bad_names_are_refused_locally() {
+    let world = world();
+    let azure = &world.azure;
+    let token = world.token(BillingModel::Development, true);
+    let created = world.create("azurestack test", &token);
+    assert_eq!(created.name, "azurestack test");
+    assert!(
+        created.id.ends_with("/registrations/azurestack test"),
+        "{}",
+        created.id
+    );
+    // The lock sits on the registration itself (its scope was encoded twice before).
+    let lock = azure::get_lock(azure, &created.id, LOCK_NAME).expect("lock");
+    assert!(lock.is_some(), "the registration is locked");
+    let registration = world.registration("azurestack test");
+    assert_eq!(
+        azure::get_registration(azure, &registration)
+            .expect("get")
+            .name,
+        "azurestack test"
+    );
+    let listed = azure::list_registrations(azure, &subscription(&world.stamp), Some("azurestack"))
+        .expect("list");
+    let names: Vec<&str> = listed.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["azurestack test"]);
+    assert!(azure::remove_registration(azure, &registration).expect("remove"));
+    assert!(!azure::remove_registration(azure, &registration).expect("remove again"));
+    // The stamp registers again (a half-done registration used to block it).
+    world.create("azurestack test", &token);
+    assert!(azure::remove_registration(azure, &registration).expect("remove"));
+
+    // Anything sent from here on would fail as a service error, not as an invalid argument.
+    world.stamp.set_faults(&["503:target=azure"]);
+    for (group, name) in [
+        ("azurestack", "azurestack%20test"),
+        ("azurestack", "a/b"),
+        ("azurestack", "a:b"),
+        ("my group", "r"),
+        ("rg.", "r"),
+    ] {
+        let new = NewRegistration {
+            registration: RegistrationRef::new(subscription(&world.stamp), group, name),
+            location: Some("westcentralus".into()),
+            token: token.clone(),
+        };
+        let err = azure::create_registration(azure, &new).unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidArgument { .. }),
+            "{group:?}/{name:?}: {err}"
+        );
+    }
+    world.stamp.set_faults(&[]);
+}

@@ -233,3 +233,80 @@ fn tenant_usage_and_service_errors_carry_the_request_id() {
     assert_eq!(service.code.as_deref(), Some("SubscriptionNotFound"));
     assert!(service.request_id.is_some());
 }
+
+/// A client whose requests are sent once: a fault fails the call instead of being retried away.
+fn operator_client_without_retries(stamp: &Stamp) -> Arc<Client> {
+    let mut options = stamp.options("admin_arm", stamp.secret_credential("operator"));
+    options.transport.retry.max_retries = 0;
+    Arc::new(Client::new(options).expect("client"))
+}
+
+#[test]
+fn a_failed_page_is_fetched_again_by_the_next_call_never_a_clean_end() {
+    let stamp = support::start();
+    let client = operator_client_without_retries(&stamp);
+    let query = provider_query(
+        &stamp,
+        "2026-01-06T00:00:00Z",
+        "2026-01-08T00:00:00Z",
+        Granularity::Hourly,
+    );
+    let expected = expected_rows(
+        &stamp,
+        "api=provider&reportedStartTime=2026-01-06T00:00:00Z&reportedEndTime=2026-01-08T00:00:00Z&aggregationGranularity=Hourly",
+    );
+    let mut pager = UsagePager::new(client, query).expect("pager");
+    let first = pager.next_page().expect("page 1").expect("a first page");
+    let token = pager.continuation_token().map(str::to_string);
+    assert!(token.is_some(), "page 1 is not the last");
+    // The next two attempts at page 2 fail with 503 (nothing retries them inside the client).
+    stamp.set_faults(&["503:count=2,path=usage"]);
+    let mut rows = first.records.len() as u64;
+    let mut errors = 0;
+    // A caller's retry loop over the iterator: an error is an item, never the end.
+    while let Some(page) = pager.next() {
+        match page {
+            Ok(page) => rows += page.records.len() as u64,
+            Err(error) => {
+                errors += 1;
+                assert!(errors <= 2, "the page was not fetched again: {error}");
+                assert_eq!(error.service_error().map(|e| e.status), Some(503));
+                // The token still points at the failed page, for a resume in a new pager too.
+                assert_eq!(pager.continuation_token().map(str::to_string), token);
+            }
+        }
+    }
+    assert_eq!(errors, 2);
+    assert_eq!(rows, expected, "every row exactly once after the retries");
+    // After the last page, None stays None.
+    assert!(pager.next_page().expect("after the end").is_none());
+}
+
+#[test]
+fn the_default_provider_subscription_is_found_by_its_name_only() {
+    let stamp = support::start();
+    let operator = operator_client(&stamp);
+    assert_eq!(
+        azs_billing::subscriptions::default_provider_subscription(&operator).expect("found"),
+        stamp.s("/default_provider_subscription_id")
+    );
+    // The tenant principal sees exactly one subscription, its own: that is not a provider subscription.
+    let tenant = Client::new(stamp.options("tenant_arm", stamp.secret_credential("tenant")))
+        .expect("client");
+    assert_eq!(
+        azs_billing::subscriptions::visible(&tenant)
+            .expect("visible")
+            .len(),
+        1
+    );
+    match azs_billing::subscriptions::default_provider_subscription(&tenant) {
+        Err(Error::NotFound { message, service }) => {
+            assert!(
+                message.contains("connect to the admin endpoint as an operator"),
+                "{message}"
+            );
+            assert!(service.is_none(), "a search that matched nothing");
+        }
+        other => panic!("expected NotFound, got {other:?}"),
+    }
+}

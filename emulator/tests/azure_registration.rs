@@ -1306,3 +1306,108 @@ async fn customer_subscriptions_follow_the_csp_rules() {
         "CustomerSubscriptionsNotAllowed",
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn names_in_paths_are_percent_decoded_and_checked_as_arm_does() {
+    let stamp = start().await;
+    let azure = stamp.azure_token("azure-operator").await;
+    let token = stamp
+        .registration_token(json!({"BillingModel": "Development"}))
+        .await;
+    // A name with a space is a valid ARM resource name; on the wire it is `azurestack%20test`.
+    let reply = stamp
+        .register(&azure, "azurestack", "azurestack%20test", &token)
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    assert_eq!(reply.json()["name"], "azurestack test", "{}", reply.text);
+    assert!(
+        reply.json()["id"]
+            .as_str()
+            .unwrap()
+            .ends_with("/registrations/azurestack test"),
+        "{}",
+        reply.text
+    );
+    let path = stamp.registration_path("azurestack", "azurestack%20test");
+    let get = stamp
+        .get(&stamp.azure_url(&format!("{path}?{}", api())), Some(&azure))
+        .await;
+    assert_eq!(get.status, StatusCode::OK, "{}", get.text);
+    assert_eq!(get.json()["name"], "azurestack test");
+    let list = stamp
+        .get(
+            &stamp.azure_url(&format!(
+                "subscriptions/{}/resourceGroups/azurestack/providers/Microsoft.AzureStack/registrations?{}",
+                stamp.azure_subscription(),
+                api()
+            )),
+            Some(&azure),
+        )
+        .await;
+    let names: Vec<String> = list.json()["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, ["azurestack test"], "{}", list.text);
+
+    // A lock at the encoded scope guards the decoded resource.
+    let lock = stamp
+        .call(
+            Method::PUT,
+            &stamp.azure_url(&format!(
+                "{path}/providers/Microsoft.Authorization/locks/keep?{LOCKS_API}"
+            )),
+            &azure,
+            Some(json!({"properties": {"level": "CanNotDelete"}})),
+        )
+        .await;
+    assert!(lock.status.is_success(), "{}", lock.text);
+    let url = stamp.azure_url(&format!("{path}?{}", api()));
+    let refused = stamp.call(Method::DELETE, &url, &azure, None).await;
+    assert_error(&refused, StatusCode::CONFLICT, "ScopeLocked");
+    let unlock = stamp
+        .call(
+            Method::DELETE,
+            &stamp.azure_url(&format!(
+                "{path}/providers/Microsoft.Authorization/locks/keep?{LOCKS_API}"
+            )),
+            &azure,
+            None,
+        )
+        .await;
+    assert_eq!(unlock.status, StatusCode::OK, "{}", unlock.text);
+    let deleted = stamp.call(Method::DELETE, &url, &azure, None).await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.text);
+    let gone = stamp.get(&url, Some(&azure)).await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND, "{}", gone.text);
+
+    // What ARM refuses: '%' (here an encoded "%25") in a resource name, a space in a group name.
+    let reply = put_registration(
+        &stamp,
+        &azure,
+        "azurestack",
+        "a%2520b",
+        registration_body(&token),
+    )
+    .await;
+    assert_error(&reply, StatusCode::BAD_REQUEST, "InvalidResourceName");
+    let reply = stamp
+        .call(
+            Method::PUT,
+            &stamp.azure_url(&format!(
+                "subscriptions/{}/resourcegroups/my%20group?api-version=2021-04-01",
+                stamp.azure_subscription()
+            )),
+            &azure,
+            Some(json!({"location": "westcentralus"})),
+        )
+        .await;
+    assert_error(&reply, StatusCode::BAD_REQUEST, "InvalidResourceGroup");
+    assert!(
+        reply.error_message().contains("invalid characters: ' '"),
+        "{}",
+        reply.text
+    );
+}

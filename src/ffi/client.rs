@@ -47,6 +47,11 @@ unsafe impl Sync for CallbackTarget {}
 /// max_total (milliseconds)}, allow_http, user_agent_suffix. An `arm_endpoint` is discovered through its
 /// `/metadata/endpoints` now; no token is requested until the first call that needs one.
 /// `device_code_callback` may be NULL (the message then goes to stderr).
+/// Checked before anything is sent (`AZSB_STATUS_INVALID_ARGUMENT`): the JSON's shape (the message names
+/// the field's path and the expected type, never the value given), an empty client_secret, the tenant's
+/// form. Plain http:// only to a host written as localhost, 127.0.0.0/8 or ::1 (a name under .localhost
+/// is not loopback), unless allow_http is true. An arm_endpoint that answers 404 for
+/// `/metadata/endpoints` is not Resource Manager: `AZSB_STATUS_NOT_FOUND`, naming the URL tried.
 #[unsafe(no_mangle)]
 pub extern "C" fn azsb_client_new(
     options_json: *const c_char,

@@ -41,7 +41,11 @@ pub extern "C" fn azsb_meters(
 }
 
 /// The tenant subscriptions under a provider subscription (admin endpoint), as a JSON array of
-/// {subscriptionId, displayName, owner, state, offerId, tenantId, ...}. `filter` (an OData $filter) may be NULL.
+/// {subscriptionId, displayName, owner, state, offerId, tenantId, delegatedProviderSubscriptionId,
+/// isDirectTenant, ...}. `filter` (an OData $filter) may be NULL. isDirectTenant is false for a delegated
+/// provider's (reseller's) tenant: its delegatedProviderSubscriptionId is another provider subscription, and
+/// the provider usage API of `provider_subscription_id` neither reports its usage nor accepts it as
+/// subscriberId (400 SubscriberIdIsNotDirectTenant); its usage is reported to that delegated provider.
 #[unsafe(no_mangle)]
 pub extern "C" fn azsb_user_subscriptions(
     client: *const AzsbClient,
@@ -93,8 +97,11 @@ pub extern "C" fn azsb_client_subscriptions(
     })
 }
 
-/// The Default Provider Subscription id of an admin endpoint (found by name among the caller's
-/// subscriptions), as a string.
+/// The Default Provider Subscription id of an admin endpoint, as a string: the caller's subscription whose
+/// display name is "Default Provider Subscription" (any case), and nothing else (not even the only
+/// subscription visible: a tenant principal sees its own). AZSB_STATUS_NOT_FOUND when none has that name,
+/// with a message saying to connect to the admin endpoint as an operator (the error's HTTP status is 0:
+/// nothing answered 404).
 #[unsafe(no_mangle)]
 pub extern "C" fn azsb_default_provider_subscription(
     client: *const AzsbClient,

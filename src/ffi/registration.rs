@@ -30,11 +30,10 @@ use crate::registration::{stamp, token, version};
 use crate::secret::Secret;
 use crate::transport::TransportOptions;
 
-/// Reads a JSON argument into `T`; a shape error names the argument and serde's reason (which never quotes
-/// a string value's content for string fields, so secrets in it stay out of the message).
+/// Reads a JSON argument into `T`; a shape error names the argument, the field's JSON path and the
+/// expected type, never the value (a secret in the wrong field stays out of the message).
 fn parse_args<T: DeserializeOwned>(text: &str, what: &'static str) -> Result<T> {
-    serde_json::from_str(text)
-        .map_err(|e| Error::invalid(what, format!("not the expected JSON: {e}")))
+    crate::json_args::from_json(text, what)
 }
 
 fn to_json<T: Serialize>(value: &T) -> Result<String> {
@@ -235,7 +234,11 @@ fn default_group() -> String {
 /// ensures the resource group, PUTs the registration with the token and locks it again. Re-running
 /// converges (same name: renewed). In: {subscription_id, resource_group? ("azurestack"), location? (default:
 /// westcentralus, ChinaEast on AzureChinaCloud, usgovvirginia on AzureUSGovernment), name, token}. Out: the
-/// registration resource as Azure returns it.
+/// registration resource as Azure returns it. Names are given as they are (the library encodes them for the
+/// URL) and checked against Azure's rules before anything is sent (AZSB_STATUS_INVALID_ARGUMENT naming the
+/// field): a resource group of 1 to 90 letters, digits, '-', '_', '(', ')' and '.' not ending in '.'; a
+/// registration name of 1 to 260 characters without '<', '>', '%', '&', ':', '\', '?', '/', '#' or control
+/// characters. The same rules apply wherever a function takes these names.
 #[unsafe(no_mangle)]
 pub extern "C" fn azsb_azure_registration_create(
     client: *const AzsbClient,
@@ -446,7 +449,8 @@ struct RemoveArgs {
 /// {subscription_id, resource_group? ("azurestack"), name, cloud_id?}; with cloud_id (the stamp's), a
 /// registration of another cloud is refused (AZSB_STATUS_INVALID_ARGUMENT) and left in place, as
 /// Remove-AzsRegistration does. Out: {"removed": true|false} (false: there was nothing to remove, which is
-/// success). Does not deactivate the stamp (that is the PEP's Remove-AzureStackActivation).
+/// success). A registration that exists but is still there after the DELETE is an error
+/// (AZSB_STATUS_UNEXPECTED_RESPONSE), never false. Does not deactivate the stamp (that is the PEP's Remove-AzureStackActivation).
 #[unsafe(no_mangle)]
 pub extern "C" fn azsb_azure_registration_remove(
     client: *const AzsbClient,
@@ -652,7 +656,8 @@ pub extern "C" fn azsb_azure_customer_subscription_remove(
 
 /// The stamp's activation resource (Microsoft.AzureBridge.Admin/activations/default in the Default Provider
 /// Subscription), read through a client of the stamp's admin endpoint. AZSB_STATUS_NOT_FOUND when the stamp
-/// is not activated.
+/// is not activated; AZSB_STATUS_INVALID_ARGUMENT when the client sees no Default Provider Subscription
+/// (not an operator on the admin endpoint).
 #[unsafe(no_mangle)]
 pub extern "C" fn azsb_stamp_activation_get(
     client: *const AzsbClient,
@@ -920,7 +925,11 @@ mod tests {
         let (status, _, message) =
             run(|o, e| azsb_registration_settings_resolve(typo.as_ptr(), o, e));
         assert_eq!(status, AzsbStatus::InvalidArgument);
-        assert!(message.unwrap().contains("unknown field `usage_reporting`"));
+        assert!(
+            message
+                .unwrap()
+                .contains("unknown field \"usage_reporting\"")
+        );
     }
 
     #[test]

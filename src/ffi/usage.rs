@@ -37,7 +37,19 @@ pub extern "C" fn azsb_usage_open(
 }
 
 /// Fetches the next page and returns it as a JSON array of records (typed fields, meter name and unit, and
-/// the parsed instanceData). After the last page `*page_json_out` is set to NULL and AZSB_STATUS_OK returned.
+/// the parsed instanceData). After the last page `*page_json_out` is set to NULL and AZSB_STATUS_OK
+/// returned; NULL means only that: every row has been delivered.
+///
+/// After an error (a status other than AZSB_STATUS_OK; `*page_json_out` is not written) the query stays at
+/// the page that failed: the next call on the same handle sends that page's request again, so retrying the
+/// call is all a caller does to recover, and no row is skipped or delivered twice.
+/// `azsb_usage_continuation_token` meanwhile still gives the failed page's token, to resume in a new query
+/// instead. The request has already been retried inside the library (options "retry") before an error is
+/// returned, so bound your own retries. Errors a repeat cannot cure come back on every later call, never
+/// as a clean end: a malformed page or a nextLink off the Resource Manager endpoint
+/// (AZSB_STATUS_UNEXPECTED_RESPONSE), the service handing out the same page again with the same nextLink
+/// (a loop that would count rows twice; UNEXPECTED_RESPONSE), and the cap of 1,000,000 pages per query
+/// (UNEXPECTED_RESPONSE; resume from the token in a new query).
 #[unsafe(no_mangle)]
 pub extern "C" fn azsb_usage_next_page(
     query: *mut AzsbUsageQuery,
@@ -56,7 +68,8 @@ pub extern "C" fn azsb_usage_next_page(
 }
 
 /// The continuation token after the last page fetched (resume later with "continuationToken"), or NULL
-/// when there is none (before the first page, or after the last).
+/// when there is none (before the first page, or after the last). After a failed `azsb_usage_next_page` it
+/// is the token of the page that failed.
 #[unsafe(no_mangle)]
 pub extern "C" fn azsb_usage_continuation_token(
     query: *const AzsbUsageQuery,

@@ -168,18 +168,31 @@ impl RegistrationRef {
         }
     }
 
-    /// The resource id, checked and encoded, without the leading '/'.
-    pub fn path(&self) -> Result<String> {
-        Ok(format!(
-            "{}/providers/{PROVIDER_NAMESPACE}/registrations/{}",
-            group_path(&self.subscription_id, &self.resource_group)?,
-            arm::segment("name", &self.name)?
+    /// The subscription, group and name, checked against ARM's rules (nothing is encoded).
+    fn parts(&self) -> Result<(String, &str, &str)> {
+        Ok((
+            arm::guid("subscription_id", &self.subscription_id)?,
+            arm::resource_group_name("resource_group", &self.resource_group)?,
+            arm::resource_name("name", "registration", &self.name)?,
         ))
     }
 
-    /// The resource id as Azure writes it.
+    /// The resource id, checked and percent-encoded for a URL, without the leading '/'.
+    pub fn path(&self) -> Result<String> {
+        let (subscription, group, name) = self.parts()?;
+        Ok(format!(
+            "subscriptions/{subscription}/resourceGroups/{}/providers/{PROVIDER_NAMESPACE}/registrations/{}",
+            arm::encode(group),
+            arm::encode(name)
+        ))
+    }
+
+    /// The resource id as Azure writes it (names as they are, not encoded): what a scope argument takes.
     pub fn resource_id(&self) -> Result<String> {
-        Ok(format!("/{}", self.path()?))
+        let (subscription, group, name) = self.parts()?;
+        Ok(format!(
+            "/subscriptions/{subscription}/resourceGroups/{group}/providers/{PROVIDER_NAMESPACE}/registrations/{name}"
+        ))
     }
 
     fn describe(&self) -> String {
@@ -214,7 +227,7 @@ fn group_path(subscription_id: &str, resource_group: &str) -> Result<String> {
     Ok(format!(
         "{}/resourceGroups/{}",
         subscription_path(subscription_id)?,
-        arm::segment("resource_group", resource_group)?
+        arm::encode(arm::resource_group_name("resource_group", resource_group)?)
     ))
 }
 
@@ -516,23 +529,33 @@ pub fn create_registration(client: &Client, new: &NewRegistration) -> Result<Reg
     Ok(created)
 }
 
-/// Removes the registration: its lock, the resource, then reads it again to be sure it is gone. Returns
-/// whether there was anything to remove.
+/// Removes the registration: reads it, removes its lock and the resource, then reads it again to be sure it
+/// is gone. `Ok(false)` only when there was nothing to remove; a registration that is found but still
+/// there after the DELETE (whatever the DELETE answered) is an error, never `false`.
 pub fn remove_registration(client: &Client, registration: &RegistrationRef) -> Result<bool> {
     let resource_id = registration.resource_id()?;
-    delete_lock(client, &resource_id, LOCK_NAME)?;
     let url = registration_url(client, registration)?;
-    let removed = arm::delete(client, &url, true, || registration.describe())?;
+    if arm::find::<Registration>(client, &url, || registration.describe())?.is_none() {
+        return Ok(false);
+    }
+    delete_lock(client, &resource_id, LOCK_NAME)?;
+    let deleted = arm::delete(client, &url, true, || registration.describe())?;
     for attempt in 1..=VERIFY_ATTEMPTS {
         match get_registration(client, registration) {
-            Err(e) if e.is_not_found() => return Ok(removed),
+            Err(e) if e.is_not_found() => return Ok(true),
             Err(e) => return Err(e),
             Ok(_) if attempt < VERIFY_ATTEMPTS => std::thread::sleep(VERIFY_WAIT),
             Ok(_) => {}
         }
     }
+    let answer = if deleted {
+        "the DELETE was accepted"
+    } else {
+        "the DELETE answered that there was nothing to delete"
+    };
     Err(Error::UnexpectedResponse(format!(
-        "Removal of registration resource failed: {} still exists after DELETE",
+        "Removal of registration resource failed: {} still exists after DELETE ({answer}); check for a lock on \
+         it, its group or the subscription, and remove it in the portal if this repeats",
         registration.describe()
     )))
 }
@@ -795,7 +818,11 @@ fn customer_subscription_url(
     let path = format!(
         "{}/{}",
         customer_subscriptions_path(registration)?,
-        arm::segment("customer_subscription_id", customer_subscription_id)?
+        arm::encode(arm::resource_name(
+            "customer_subscription_id",
+            "customer subscription",
+            customer_subscription_id
+        )?)
     );
     arm::url(client, &path, AZURESTACK_API_VERSION, &[])
 }
@@ -1030,8 +1057,24 @@ mod tests {
         );
         assert_eq!(
             r.resource_id().unwrap(),
-            "/subscriptions/dd8597b4-8739-4467-8b10-f8679f62bfbf/resourceGroups/azurestack/providers/Microsoft.AzureStack/registrations/reg%201"
+            "/subscriptions/dd8597b4-8739-4467-8b10-f8679f62bfbf/resourceGroups/azurestack/providers/Microsoft.AzureStack/registrations/reg 1"
         );
+        assert_eq!(
+            r.path().unwrap(),
+            "subscriptions/dd8597b4-8739-4467-8b10-f8679f62bfbf/resourceGroups/azurestack/providers/Microsoft.AzureStack/registrations/reg%201"
+        );
+        // The lock's scope is the unencoded id, encoded once on the way out (it was encoded twice).
+        assert_eq!(
+            arm::scope("scope", &r.resource_id().unwrap()).unwrap(),
+            r.path().unwrap()
+        );
+        for (group, name) in [("my group", "r"), ("azurestack", "a%20b"), ("rg.", "r")] {
+            let bad = RegistrationRef::new("dd8597b4-8739-4467-8b10-f8679f62bfbf", group, name);
+            assert!(
+                matches!(bad.path(), Err(Error::InvalidArgument { .. })),
+                "{group:?} {name:?}"
+            );
+        }
         let bad = RegistrationRef::new("nope", "azurestack", "r");
         assert!(matches!(
             bad.path(),
@@ -1263,34 +1306,46 @@ mod tests {
 
     #[test]
     fn remove_deletes_the_lock_then_the_resource_and_verifies() {
+        let gone = || {
+            status(
+                "404 Not Found",
+                r#"{"error":{"code":"ResourceNotFound","message":"gone"}}"#,
+            )
+        };
         let (client, seen) = scripted(vec![
+            ok(&registration_json("reg 1", Some("c1"))),
             ok(""),
             ok(""),
-            status(
-                "404 Not Found",
-                r#"{"error":{"code":"ResourceNotFound","message":"gone"}}"#,
-            ),
+            gone(),
         ]);
-        let r = RegistrationRef::new(SUB, "azurestack", "reg1");
+        let r = RegistrationRef::new(SUB, "azurestack", "reg 1");
         assert!(remove_registration(&client, &r).unwrap());
-        let verbs: Vec<String> = requests(&seen)
-            .iter()
-            .map(|r| r.split(' ').next().unwrap().to_string())
-            .collect();
-        assert_eq!(verbs, ["DELETE", "DELETE", "GET"]);
-        // Nothing there: the lock and the resource are absent, which is success.
-        let (client, _) = scripted(vec![
-            status(
-                "404 Not Found",
-                r#"{"error":{"code":"ResourceGroupNotFound","message":"no"}}"#,
-            ),
-            reply("204 No Content", &[], ""),
-            status(
-                "404 Not Found",
-                r#"{"error":{"code":"ResourceNotFound","message":"gone"}}"#,
-            ),
-        ]);
+        let sent = requests(&seen);
+        let verbs: Vec<&str> = sent.iter().map(|r| r.split(' ').next().unwrap()).collect();
+        assert_eq!(verbs, ["GET", "DELETE", "DELETE", "GET"]);
+        // Every path names the registration encoded once (the lock's scope was encoded twice).
+        for request in &sent {
+            assert!(request.contains("/registrations/reg%201"), "{request}");
+            assert!(!request.contains("%25"), "{request}");
+        }
+        // Nothing there: nothing to remove, nothing else sent.
+        let (client, seen) = scripted(vec![gone()]);
         assert!(!remove_registration(&client, &r).unwrap());
+        assert_eq!(requests(&seen).len(), 1);
+        // Found, but the DELETE says there is nothing and it is still there: an error, not `false`.
+        let (client, _) = scripted(vec![
+            ok(&registration_json("reg 1", Some("c1"))),
+            reply("204 No Content", &[], ""),
+            reply("204 No Content", &[], ""),
+            ok(&registration_json("reg 1", Some("c1"))),
+            ok(&registration_json("reg 1", Some("c1"))),
+            ok(&registration_json("reg 1", Some("c1"))),
+        ]);
+        let err = remove_registration(&client, &r).unwrap_err();
+        assert!(
+            err.to_string().contains("still exists after DELETE"),
+            "{err}"
+        );
     }
 
     /// The original compared against an undefined variable, so finding by cloud id never matched.

@@ -4,7 +4,7 @@
 //! broke disconnected stamps).
 
 use crate::client::Client;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::registration::arm;
 use crate::subscriptions::default_provider_subscription;
 
@@ -38,7 +38,12 @@ pub struct ActivationProperties {
 /// The activation of the stamp `client` (an admin-endpoint client) points at; `NotFound` when the stamp is
 /// not activated. The Default Provider Subscription is looked up first.
 pub fn activation(client: &Client) -> Result<Activation> {
-    let subscription = default_provider_subscription(client)?;
+    // No Default Provider Subscription means the client is not an operator's, not that the stamp is not
+    // activated: `NotFound` here is reserved for the latter.
+    let subscription = default_provider_subscription(client).map_err(|e| match e {
+        Error::NotFound { message, .. } => Error::invalid("client", message),
+        other => other,
+    })?;
     activation_in(client, &subscription)
 }
 

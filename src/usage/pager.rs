@@ -12,8 +12,9 @@ use crate::usage::query::UsageQuery;
 use crate::usage::record::UsageRecord;
 
 /// The most pages one pager fetches (a billion rows at the service's 1,000 per page): a guard against a
-/// server that never stops handing out nextLinks.
-pub const MAX_PAGES: u64 = 1_000_000;
+/// server that never stops handing out nextLinks. Private so it stays out of the C header (cbindgen emits
+/// every public constant); the header and README state the number.
+const MAX_PAGES: u64 = 1_000_000;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsagePage {
@@ -42,23 +43,22 @@ impl UsagePager {
     }
 
     /// The next page, or None after the last. Stops when nextLink is absent or empty, or when a page is
-    /// empty and its nextLink repeats the previous one (a server loop), and after 1,000,000 pages.
+    /// empty and its nextLink points back at itself.
     ///
-    /// An error ends the paging (the iterator then yields None): the request has already been retried by
-    /// the client, and `continuation_token()` still holds the token of the page that failed, so a new
-    /// pager started from it resumes there. A nextLink that is not a URL or points anywhere but the
-    /// Resource Manager endpoint is refused (`UnexpectedResponse`) rather than sent a token.
+    /// An error leaves the pager where it was: the next call sends the request of the page that failed
+    /// again (the client has already retried it), so a caller's retry loop gets every row exactly once,
+    /// and None only ever means the last page was delivered. `continuation_token()` still holds the token
+    /// of the failed page, so a new pager started from it resumes there too. Errors that a repeat cannot
+    /// cure come back on every call: a malformed page, a nextLink that is not a URL or points anywhere but
+    /// the Resource Manager endpoint (refused, `UnexpectedResponse`, rather than sent a token), a page
+    /// repeated exactly with the same nextLink (a server loop that would count rows twice), and the
+    /// 1,000,000-page cap.
     pub fn next_page(&mut self) -> Result<Option<UsagePage>> {
-        let Some(url) = self.state.pending().cloned() else {
+        let Some(url) = self.state.pending()?.cloned() else {
             return Ok(None);
         };
-        match self.client.get_json(&url) {
-            Ok(response) => self.state.accept(&response.body).map(Some),
-            Err(e) => {
-                self.state.stop();
-                Err(e)
-            }
-        }
+        let response = self.client.get_json(&url)?;
+        self.state.accept(&response.body).map(Some)
     }
 
     /// The continuation token of the last page fetched (None before the first page or after the last).
@@ -71,6 +71,9 @@ impl UsagePager {
     }
 }
 
+/// Yields `Some(Err(..))` for a failed page and goes on with the same page on the next call (see
+/// `next_page`): an error is never turned into the end of the iteration. `collect::<Result<Vec<_>>>()` and
+/// `?` stop at the first error; a loop that skips errors should bound its retries.
 impl Iterator for UsagePager {
     type Item = Result<UsagePage>;
 
@@ -84,12 +87,15 @@ impl Iterator for UsagePager {
 struct PageState {
     /// The Resource Manager endpoint: nextLinks must stay on it.
     arm: Url,
-    /// The URL to fetch next; None once paging has ended.
+    /// The URL to fetch next; None once the last page has been delivered. Kept through errors, so the
+    /// next call re-fetches the page that failed.
     next: Option<Url>,
     /// The continuation token of the last page fetched.
     token: Option<String>,
     pages: u64,
     max_pages: u64,
+    /// A digest of the last page's body, to recognise a server handing out the same page again.
+    last_page: Option<u64>,
 }
 
 impl PageState {
@@ -100,43 +106,57 @@ impl PageState {
             token: None,
             pages: 0,
             max_pages,
+            last_page: None,
         }
     }
 
-    fn pending(&self) -> Option<&Url> {
-        self.next.as_ref()
+    /// The URL to fetch next, None after the last page, or an error once the page cap is reached (the
+    /// result is not finished: ending quietly there would be a short result).
+    fn pending(&self) -> Result<Option<&Url>> {
+        match &self.next {
+            Some(_) if self.pages >= self.max_pages => Err(Error::UnexpectedResponse(format!(
+                "stopped after {} usage pages, the most one query follows; the service keeps handing out nextLinks. Resume with the continuation token in a new query, or query a shorter time window",
+                self.max_pages
+            ))),
+            next => Ok(next.as_ref()),
+        }
     }
 
-    /// Ends paging after an error, keeping the token so a later run can resume at the failed page.
-    fn stop(&mut self) {
-        self.next = None;
-    }
-
-    /// Takes the body fetched from `pending()` and decides what comes next.
+    /// Takes the body fetched from `pending()` and decides what comes next. On error nothing changes, so
+    /// the same page is fetched again.
     fn accept(&mut self, body: &[u8]) -> Result<UsagePage> {
-        let Some(current) = self.next.take() else {
+        let Some(current) = &self.next else {
             return Err(Error::UnexpectedResponse(
                 "a usage page arrived after paging ended".to_string(),
             ));
         };
-        self.pages += 1;
-        let page = parse_page(body, self.pages)?;
+        let number = self.pages + 1;
+        let page = parse_page(body, number)?;
         let link = match page.next_link.as_deref() {
             None => None,
             Some(text) => Some(check_next_link(&self.arm, text)?),
         };
+        let digest = digest(body);
+        let points_back = link
+            .as_ref()
+            .is_some_and(|l| l.as_str() == current.as_str());
+        if points_back && !page.records.is_empty() && self.last_page == Some(digest) {
+            return Err(Error::UnexpectedResponse(format!(
+                "usage page {number} is page {} again, with the same nextLink: the service is looping, and following it would count the same {} rows again; stopped. Resume later with the continuation token, or report the loop to the stamp's operator",
+                self.pages,
+                page.records.len()
+            )));
+        }
+        self.pages = number;
+        self.last_page = Some(digest);
         let token = link.as_ref().and_then(continuation_token_of);
         match link {
-            // The last page, or an empty page pointing back at itself (a server loop).
-            None => self.token = None,
-            Some(link) if page.records.is_empty() && link.as_str() == current.as_str() => {
-                self.token = None;
-            }
+            // The last page, or an empty page pointing back at itself (nothing more will come).
+            None => self.finish(),
+            Some(_) if page.records.is_empty() && points_back => self.finish(),
             Some(link) => {
                 self.token = token.clone();
-                if self.pages < self.max_pages {
-                    self.next = Some(link);
-                }
+                self.next = Some(link);
             }
         }
         Ok(UsagePage {
@@ -145,6 +165,19 @@ impl PageState {
             continuation_token: token,
         })
     }
+
+    fn finish(&mut self) {
+        self.next = None;
+        self.token = None;
+    }
+}
+
+/// Tells pages apart without keeping them (a page is up to a megabyte).
+fn digest(body: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    body.hash(&mut hasher);
+    hasher.finish()
 }
 
 struct ParsedPage {
@@ -270,7 +303,12 @@ mod tests {
         format!("{}&continuationToken={token_encoded}", first_url())
     }
 
-    fn unexpected(result: Result<UsagePage>) -> String {
+    /// The URL the state would fetch next (None: paging has ended).
+    fn pending(state: &PageState) -> Option<Url> {
+        state.pending().expect("no error pending").cloned()
+    }
+
+    fn unexpected<T: std::fmt::Debug>(result: Result<T>) -> String {
         match result {
             Err(Error::UnexpectedResponse(m)) => m,
             other => panic!("expected UnexpectedResponse, got {other:?}"),
@@ -280,7 +318,7 @@ mod tests {
     #[test]
     fn follows_next_links_exactly() {
         let mut state = PageState::new(arm(), first_url(), MAX_PAGES);
-        assert_eq!(state.pending(), Some(&first_url()));
+        assert_eq!(pending(&state), Some(first_url()));
         assert_eq!(state.token, None);
 
         // An explicit :443 and lower-case escapes, as public Azure writes them; followed as given.
@@ -290,14 +328,14 @@ mod tests {
         assert_eq!(page.next_link.as_deref(), Some(link.as_str()));
         assert_eq!(page.continuation_token.as_deref(), Some("eyJ2Ijox+L3/=="));
         assert_eq!(state.token.as_deref(), Some("eyJ2Ijox+L3/=="));
-        let pending = state.pending().expect("next").as_str().to_string();
+        let next = pending(&state).expect("next").as_str().to_string();
         assert!(
-            pending.contains("reportedstartTime=2026-01-01T00%3a00%3a00Z"),
-            "{pending}"
+            next.contains("reportedstartTime=2026-01-01T00%3a00%3a00Z"),
+            "{next}"
         );
         assert!(
-            pending.contains("continuationToken=eyJ2Ijox%2bL3%2F%3d%3D"),
-            "{pending}"
+            next.contains("continuationToken=eyJ2Ijox%2bL3%2F%3d%3D"),
+            "{next}"
         );
         assert_eq!(state.pages, 1);
 
@@ -305,12 +343,15 @@ mod tests {
         let link2 = link_with("two");
         let page = state.accept(&body(0, Some(&link2))).expect("page 2");
         assert!(page.records.is_empty());
-        assert_eq!(state.pending().map(Url::as_str), Some(link2.as_str()));
+        assert_eq!(
+            pending(&state).as_ref().map(Url::as_str),
+            Some(link2.as_str())
+        );
 
         // The last page: no nextLink.
         let page = state.accept(&body(1, None)).expect("page 3");
         assert_eq!((page.next_link, page.continuation_token), (None, None));
-        assert_eq!(state.pending(), None);
+        assert_eq!(pending(&state), None);
         assert_eq!(state.token, None);
         assert_eq!(state.pages, 3);
     }
@@ -325,7 +366,7 @@ mod tests {
             let mut state = PageState::new(arm(), first_url(), MAX_PAGES);
             let page = state.accept(last.to_string().as_bytes()).expect("page");
             assert_eq!(page.next_link, None);
-            assert_eq!(state.pending(), None);
+            assert_eq!(pending(&state), None);
         }
     }
 
@@ -336,12 +377,41 @@ mod tests {
         state.accept(&body(2, Some(&link))).expect("page 1");
         // A page with rows and the same link again is still followed once...
         state.accept(&body(1, Some(&link))).expect("page 2");
-        assert!(state.pending().is_some());
+        assert!(pending(&state).is_some());
         // ...but an empty page pointing back at itself ends paging.
         let page = state.accept(&body(0, Some(&link))).expect("page 3");
         assert_eq!(page.next_link.as_deref(), Some(link.as_str()));
-        assert_eq!(state.pending(), None);
+        assert_eq!(pending(&state), None);
         assert_eq!(state.token, None);
+    }
+
+    #[test]
+    fn the_same_page_again_with_the_same_link_is_a_loop_not_more_rows() {
+        let mut state = PageState::new(arm(), first_url(), MAX_PAGES);
+        let link = link_with("same");
+        state.accept(&body(2, Some(&link))).expect("page 1");
+        // The page at `link` points back at itself: its rows are new, so they are delivered...
+        let page = state.accept(&body(1, Some(&link))).expect("page 2");
+        assert_eq!(page.records.len(), 1);
+        // ...but the same page again, with the same nextLink, would count them twice.
+        let message = unexpected(state.accept(&body(1, Some(&link))));
+        assert!(
+            message.contains("usage page 3 is page 2 again"),
+            "{message}"
+        );
+        assert!(message.contains("looping"), "{message}");
+        assert_eq!(state.pages, 2);
+        // Terminal in effect: the loop is found again on every later fetch, never a clean end.
+        assert!(pending(&state).is_some());
+        assert!(unexpected(state.accept(&body(1, Some(&link)))).contains("looping"));
+        // The same rows under a different nextLink are not a loop (a service may repeat a page's content).
+        let mut state = PageState::new(arm(), first_url(), MAX_PAGES);
+        state
+            .accept(&body(1, Some(&link_with("a"))))
+            .expect("page 1");
+        state
+            .accept(&body(1, Some(&link_with("b"))))
+            .expect("page 2");
     }
 
     #[test]
@@ -350,12 +420,15 @@ mod tests {
         state
             .accept(&body(1, Some(&link_with("a"))))
             .expect("page 1");
-        assert!(state.pending().is_some());
+        assert!(pending(&state).is_some());
         state
             .accept(&body(1, Some(&link_with("b"))))
             .expect("page 2");
-        assert_eq!(state.pending(), None);
-        // The token is kept: the result is not finished, a new pager can go on from here.
+        // The result is not finished: the cap is an error, not a quiet (short) end.
+        let message = unexpected(state.pending());
+        assert!(message.contains("stopped after 2 usage pages"), "{message}");
+        assert!(message.contains("continuation token"), "{message}");
+        // The token is kept: a new pager can go on from here.
         assert_eq!(state.token.as_deref(), Some("b"));
     }
 
@@ -370,7 +443,9 @@ mod tests {
             let mut state = PageState::new(arm(), first_url(), MAX_PAGES);
             let message = unexpected(state.accept(&body(1, Some(link))));
             assert!(message.contains("nextLink"), "{link}: {message}");
-            assert_eq!(state.pending(), None, "{link}");
+            // Nothing was taken from the page; fetching it again gives the same refusal.
+            assert_eq!(pending(&state), Some(first_url()), "{link}");
+            assert_eq!(state.pages, 0);
         }
         // Host names compare without case.
         let link = "https://AdminManagement.Local.AzureStack.External/x?continuationToken=t";
@@ -391,7 +466,7 @@ mod tests {
             let message = unexpected(state.accept(body));
             assert!(message.starts_with("usage page 1: "), "{message}");
             assert!(message.contains(expected), "{message}");
-            assert_eq!(state.pending(), None);
+            assert_eq!(pending(&state), Some(first_url()));
         }
         let mut state = PageState::new(arm(), first_url(), MAX_PAGES);
         let mut bad = row("m");
@@ -400,7 +475,12 @@ mod tests {
         let message = unexpected(state.accept(page.as_bytes()));
         assert!(message.starts_with("usage page 1: record 1: "), "{message}");
         assert!(message.contains("properties.quantity"), "{message}");
-        // Nothing more is fetched after the error.
+        // The page is fetched again after the error; a good answer then is page 1.
+        assert_eq!(pending(&state), Some(first_url()));
+        let page = state.accept(&body(1, None)).expect("page 1 again");
+        assert_eq!(page.records.len(), 1);
+        assert_eq!(pending(&state), None);
+        // Only after the last page does nothing more come.
         assert!(unexpected(state.accept(&body(1, None))).contains("after paging ended"));
     }
 
@@ -410,9 +490,14 @@ mod tests {
         state
             .accept(&body(1, Some(&link_with("resume%2Bhere"))))
             .expect("page 1");
+        let failed = pending(&state).expect("page 2 pending");
         assert!(state.accept(b"not json").is_err());
         assert_eq!(state.token.as_deref(), Some("resume+here"));
-        assert_eq!(state.pending(), None);
+        // The failed page stays pending: the next call re-fetches it instead of ending.
+        assert_eq!(pending(&state), Some(failed));
+        assert_eq!(state.pages, 1);
+        let page = state.accept(&body(2, None)).expect("page 2 on the retry");
+        assert_eq!((page.records.len(), state.pages), (2, 2));
     }
 
     #[test]

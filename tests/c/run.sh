@@ -31,6 +31,10 @@ const base = { arm_endpoint: ready.admin_arm, tenant: ready.tenant_id, ca_bundle
                retry: { max_retries: 2, initial_delay: 50, max_delay: 200, max_total: 2000 } };
 const options = { ...base, credential: { type: "client_secret", client_id: op.client_id, client_secret: op.client_secret } };
 const bad = { ...base, credential: { type: "client_secret", client_id: op.client_id, client_secret: "wrong-secret-value" } };
+const noRetry = { ...options, retry: { ...base.retry, max_retries: 0 } };
+const tenantSp = ready.service_principals.find((s) => s.name === "tenant");
+const tenant = { ...base, arm_endpoint: ready.tenant_arm,
+                 credential: { type: "client_secret", client_id: tenantSp.client_id, client_secret: tenantSp.client_secret } };
 const query = { api: "provider", subscriptionId: ready.default_provider_subscription_id,
                 reportedStartTime: "2026-01-05T00:00:00Z", reportedEndTime: "2026-01-12T00:00:00Z", aggregationGranularity: "Daily" };
 const q = (s) => "'" + s.replace(/'/g, "'\\''") + "'";
@@ -40,6 +44,10 @@ https.get(url, { ca: fs.readFileSync(ready.ca_pem) }, (res) => {
   res.on("end", () => {
     console.log(`export AZSB_OPTIONS=${q(JSON.stringify(options))}`);
     console.log(`export AZSB_BAD_OPTIONS=${q(JSON.stringify(bad))}`);
+    console.log(`export AZSB_NO_RETRY_OPTIONS=${q(JSON.stringify(noRetry))}`);
+    console.log(`export AZSB_TENANT_OPTIONS=${q(JSON.stringify(tenant))}`);
+    console.log(`export AZSB_ADMIN_ARM=${ready.admin_arm}`);
+    console.log(`export AZSB_CA_PEM=${q(ready.ca_pem)}`);
     console.log(`export AZSB_QUERY=${q(JSON.stringify(query))}`);
     console.log(`export AZSB_PROVIDER_SUBSCRIPTION=${ready.default_provider_subscription_id}`);
     console.log(`export AZSB_EXPECTED_ROWS=${JSON.parse(body).rows}`);
@@ -58,14 +66,25 @@ https.get(url, { ca: fs.readFileSync(ready.ca_pem) }, (res) => {
 JS
 )"
 
-valgrind=(valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect
-          --show-leak-kinds=definite,indirect)
+# What a user's CI runs: valgrind's own defaults (definite and possible leaks are errors) with
+# --leak-check=full, --error-exitcode and the suppression file shipped beside the header, nothing else.
+valgrind=(valgrind --quiet --error-exitcode=99 --leak-check=full --suppressions="$root/include/azs_billing.supp")
 echo "== C API tests under valgrind"
 "${valgrind[@]}" "$build/usage_test"
+echo "== C API: a failed page is fetched again (every 2nd usage request fails, twice; retries off)"
+node - <<'JS'
+const fs = require("fs"), https = require("https");
+const body = JSON.stringify({ rules: ["503:every=2,count=2,path=usage"] });
+const req = https.request(`${process.env.AZSB_ADMIN_ARM}_emulator/faults`,
+  { method: "PUT", ca: fs.readFileSync(process.env.AZSB_CA_PEM), headers: { "content-type": "application/json" } },
+  (res) => { res.resume(); if (res.statusCode >= 300) { console.error(`fault plan refused: ${res.statusCode}`); process.exit(1); } });
+req.end(body);
+JS
+AZSB_EXPECTED_ERRORS=2 "${valgrind[@]}" "$build/usage_test" resume
 echo "== C registration tests under valgrind"
 "${valgrind[@]}" "$build/registration_test"
 echo "== C example under valgrind"
 "${valgrind[@]}" "$build/usage_by_meter" > "$build/example.txt"
 head -5 "$build/example.txt"
 grep -q "Base VM Size Hours" "$build/example.txt" || { echo "the example printed no meter names" >&2; exit 1; }
-echo "c: 3 passed, 0 failed"
+echo "c: 4 passed, 0 failed"

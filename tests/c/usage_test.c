@@ -1,6 +1,7 @@
 /*
  * The C API against a running emulator, and its misuse: NULL arguments, invalid UTF-8, malformed JSON,
- * bad time ranges, wrong credentials. Run by tests/c/run.sh under valgrind.
+ * bad time ranges, wrong credentials. Run by tests/c/run.sh under valgrind. `usage_test resume` runs only
+ * the retry test, against an emulator whose fault plan run.sh has set to fail some usage pages.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,6 +172,104 @@ static void test_usage(void) {
   azsb_client_free(client);
 }
 
+/* The Default Provider Subscription is found by its name: the operator gets it, a tenant principal (which
+ * sees exactly one subscription, its own) gets AZSB_STATUS_NOT_FOUND. */
+static void test_default_provider_subscription(void) {
+  const char *cases[] = {"AZSB_OPTIONS", "AZSB_TENANT_OPTIONS"};
+  for (int i = 0; i < 2; i++) {
+    azsb_client *client = NULL;
+    azsb_error *error = NULL;
+    azsb_status status = azsb_client_new(env(cases[i]), NULL, NULL, &client, &error);
+    CHECK(status == AZSB_STATUS_OK, "%s client: %s", cases[i], azsb_error_message(error));
+    azsb_error_free(error);
+    error = NULL;
+    if (status != AZSB_STATUS_OK) {
+      continue;
+    }
+    char *id = (char *)1;
+    status = azsb_default_provider_subscription(client, &id, &error);
+    if (i == 0) {
+      CHECK(status == AZSB_STATUS_OK, "operator: %s", azsb_error_message(error));
+      CHECK(status == AZSB_STATUS_OK && strcmp(id, env("AZSB_PROVIDER_SUBSCRIPTION")) == 0, "the provider's id");
+      if (status == AZSB_STATUS_OK) {
+        azsb_string_free(id);
+      }
+    } else {
+      CHECK(status == AZSB_STATUS_NOT_FOUND, "tenant principal: %u (%s)", status, azsb_error_message(error));
+      CHECK(id == (char *)1, "no output on failure");
+      CHECK(strstr(azsb_error_message(error), "connect to the admin endpoint") != NULL, "says what to do: %s",
+            azsb_error_message(error));
+      CHECK(azsb_error_http_status(error) == 0, "a search that matched nothing, not a 404");
+    }
+    azsb_error_free(error);
+    azsb_client_free(client);
+  }
+}
+
+/* With retries off and every few usage requests failing (run.sh's fault plan), a caller that just calls
+ * azsb_usage_next_page again after an error gets every row exactly once: the failed page is fetched again,
+ * never reported as the end. */
+static void test_resume_after_errors(void) {
+  azsb_error *error = NULL;
+  azsb_client *client = NULL;
+  azsb_status status = azsb_client_new(env("AZSB_NO_RETRY_OPTIONS"), NULL, NULL, &client, &error);
+  CHECK(status == AZSB_STATUS_OK, "client: %s", azsb_error_message(error));
+  azsb_error_free(error);
+  error = NULL;
+  if (status != AZSB_STATUS_OK) {
+    return;
+  }
+  azsb_usage_query *query = NULL;
+  status = azsb_usage_open(client, query_json("2026-01-06T00:00:00Z", "2026-01-08T00:00:00Z", NULL), &query, &error);
+  CHECK(status == AZSB_STATUS_OK, "open: %s", azsb_error_message(error));
+  azsb_error_free(error);
+  error = NULL;
+  long rows = 0, errors = 0, pages = 0;
+  char *token_before = NULL;
+  for (;;) {
+    char *page = NULL;
+    status = azsb_usage_next_page(query, &page, &error);
+    if (status != AZSB_STATUS_OK) {
+      errors++;
+      CHECK(status == AZSB_STATUS_SERVICE && azsb_error_http_status(error) == 503, "the injected 503: %u %s", status,
+            azsb_error_message(error));
+      CHECK(page == NULL, "no page on failure");
+      /* The token still names the failed page. */
+      char *token = NULL;
+      CHECK(azsb_usage_continuation_token(query, &token, NULL) == AZSB_STATUS_OK, "token after an error");
+      CHECK((token == NULL) == (token_before == NULL) && (token == NULL || strcmp(token, token_before) == 0),
+            "the token is the failed page's");
+      azsb_string_free(token);
+      azsb_error_free(error);
+      error = NULL;
+      if (errors > 10) {
+        break; /* the page is not coming back; the checks below report it */
+      }
+      continue;
+    }
+    if (page == NULL) {
+      break;
+    }
+    pages++;
+    cJSON *records = cJSON_Parse(page);
+    rows += cJSON_GetArraySize(records);
+    cJSON_Delete(records);
+    azsb_string_free(page);
+    azsb_string_free(token_before);
+    token_before = NULL;
+    azsb_usage_continuation_token(query, &token_before, NULL);
+  }
+  azsb_string_free(token_before);
+  long expected = atol(env("AZSB_EXPECTED_ROWS"));
+  CHECK(errors == atol(env("AZSB_EXPECTED_ERRORS")), "%ld errors", errors);
+  CHECK(rows == expected, "every row once after retries: %ld rows in %ld pages, expected %ld", rows, pages, expected);
+  /* After the end, the end again. */
+  char *page = (char *)1;
+  CHECK(azsb_usage_next_page(query, &page, NULL) == AZSB_STATUS_OK && page == NULL, "NULL after the last page");
+  azsb_usage_free(query);
+  azsb_client_free(client);
+}
+
 static void test_wrong_secret(void) {
   azsb_error *error = NULL;
   azsb_client *client = NULL;
@@ -195,11 +294,21 @@ static void test_wrong_secret(void) {
   azsb_client_free(client);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  if (argc > 1 && strcmp(argv[1], "resume") == 0) {
+    test_resume_after_errors();
+    if (failures > 0) {
+      fprintf(stderr, "%d check(s) failed\n", failures);
+      return 1;
+    }
+    printf("c api (resume after errors): all checks passed\n");
+    return 0;
+  }
   test_versions();
   test_misuse();
   test_meters();
   test_usage();
+  test_default_provider_subscription();
   test_wrong_secret();
   if (failures > 0) {
     fprintf(stderr, "%d check(s) failed\n", failures);

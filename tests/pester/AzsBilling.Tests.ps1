@@ -459,7 +459,8 @@ Describe 'Get-AzsSubscriberUsage' {
             $seen = 0
             $err = $null
             try {
-                Get-AzsSubscriberUsage -ReportedStartTime $script:Start -ReportedEndTime $script:End -AggregationGranularity Hourly | ForEach-Object {
+                # Non-terminating since issue 8; -ErrorAction Stop makes it end the pipeline here.
+                Get-AzsSubscriberUsage -ReportedStartTime $script:Start -ReportedEndTime $script:End -AggregationGranularity Hourly -ErrorAction Stop | ForEach-Object {
                     if ($seen -eq 0) { Set-EmulatorFault '503:count=1' }
                     $seen++
                 }
@@ -564,7 +565,7 @@ $key = { @($input | ForEach-Object { '{0}|{1}|{2:o}|{3}' -f $_.SubscriptionId, $
     }
 
     It 'reports a service refusal with the service code, request id and a fitting category' {
-        $err = { Get-AzsSubscriberUsage -ReportedStartTime $script:Start -ReportedEndTime $script:End -SubscriberId ([guid]::NewGuid()) } | Should -Throw -PassThru
+        $err = { Get-AzsSubscriberUsage -ReportedStartTime $script:Start -ReportedEndTime $script:End -SubscriberId ([guid]::NewGuid()) -ErrorAction Stop } | Should -Throw -PassThru
         $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
         $err.TargetObject.HttpStatus | Should -Be 400
         $err.TargetObject.Code | Should -Be 'SubscriberIdIsNotDirectTenant'
@@ -594,7 +595,7 @@ Describe 'Get-AzsUserSubscription' {
         $subscriptions.Count | Should -Be 6
         $subscriptions[0].PSObject.TypeNames | Should -Contain 'AzsBilling.UserSubscription'
         @($subscriptions[0].PSObject.Properties.Name) | Should -Be @('SubscriptionId', 'DisplayName', 'Owner', 'State', 'OfferId', 'TenantId',
-            'DelegatedProviderSubscriptionId', 'RoutingResourceManagerType')
+            'DelegatedProviderSubscriptionId', 'RoutingResourceManagerType', 'IsDirectTenant')
         $subscriptions | Where-Object { -not $_.Owner } | Should -BeNullOrEmpty
         $subscriptions.SubscriptionId | Should -Contain $script:FirstTenantSub
         @($subscriptions.SubscriptionId | Sort-Object -Unique).Count | Should -Be 6
@@ -602,16 +603,16 @@ Describe 'Get-AzsUserSubscription' {
         $subscriptions.DelegatedProviderSubscriptionId | Should -Contain $script:ProviderSub
     }
 
-    It 'gets one subscription by -SubscriptionId, and ObjectNotFound for an unknown one' {
-        $one = Get-AzsUserSubscription -SubscriptionId $script:FirstTenantSub
+    It 'gets one subscription by -TargetSubscriptionId, and ObjectNotFound for an unknown one' {
+        $one = Get-AzsUserSubscription -TargetSubscriptionId $script:FirstTenantSub
         $one.SubscriptionId | Should -Be $script:FirstTenantSub
-        $none = Get-AzsUserSubscription -SubscriptionId ([guid]::NewGuid()) -ErrorAction SilentlyContinue -ErrorVariable errors
+        $none = Get-AzsUserSubscription -TargetSubscriptionId ([guid]::NewGuid()) -ErrorAction SilentlyContinue -ErrorVariable errors
         $none | Should -BeNullOrEmpty
         $errors[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
     }
 
     It 'passes -Filter to the service' {
-        $first = Get-AzsUserSubscription -SubscriptionId $script:FirstTenantSub
+        $first = Get-AzsUserSubscription -TargetSubscriptionId $script:FirstTenantSub
         $filtered = @(Get-AzsUserSubscription -Filter "displayName eq '$($first.DisplayName)'")
         $filtered.Count | Should -BeGreaterOrEqual 1
         $filtered.DisplayName | Sort-Object -Unique | Should -Be $first.DisplayName
@@ -622,7 +623,7 @@ Describe 'Get-AzsUserSubscription' {
             -Credential (New-SpCredential $script:TenantSp.client_id $script:TenantSp.client_secret)
         try {
             $connection.DefaultProviderSubscriptionId | Should -BeNullOrEmpty
-            $err = { Get-AzsUserSubscription -ProviderSubscriptionId $script:ProviderSub } | Should -Throw -PassThru
+            $err = { Get-AzsUserSubscription -ProviderSubscriptionId $script:ProviderSub -ErrorAction Stop } | Should -Throw -PassThru
             $err.CategoryInfo.Category | Should -Be 'PermissionDenied'
             $err.TargetObject.HttpStatus | Should -Be 403
         } finally {

@@ -35,6 +35,19 @@ function Stop-TestEmulator {
     if ($Emulator.StateDir -and (Test-Path $Emulator.StateDir)) { Remove-Item -Recurse -Force $Emulator.StateDir -ErrorAction SilentlyContinue }
 }
 
+function Set-TestEmulatorFault {
+    # Replaces the running emulator's fault rules (README "Faults"), e.g. '503:count=1'. Test-only HTTP to
+    # its control route (the module itself always verifies TLS). $Control: the ready document's "control".
+    param([Parameter(Mandatory)] [string] $Control, [string[]] $Rules)
+    $body = @{ rules = @($Rules) } | ConvertTo-Json -Compress
+    $null = Invoke-RestMethod -Method Put -Uri "$($Control)faults" -Body $body -ContentType 'application/json' -SkipCertificateCheck
+}
+
+function Clear-TestEmulatorFault {
+    param([Parameter(Mandatory)] [string] $Control)
+    $null = Invoke-RestMethod -Method Delete -Uri "$($Control)faults" -SkipCertificateCheck
+}
+
 function Start-TestSshServer {
     # A private sshd on a free loopback port with the PowerShell subsystem, a fresh host key and a fresh client
     # key, for the PowerShell remoting tests (New-PSSession -HostName). Needs openssh-server (sshd) and

@@ -84,7 +84,7 @@ fn route(
     body: &[u8],
 ) -> Result<Response, ArmError> {
     let path = ArmPath::parse(uri.path());
-    let (segments, lower) = (&path.segments, path.lower());
+    let (segments, lower) = (path.segments(), path.lower());
     let params = QueryParams::parse(uri.query());
     let app = &ctx.app;
 
@@ -328,20 +328,34 @@ pub(crate) fn normalized_segments(path: &str) -> Vec<&str> {
     out
 }
 
-/// A request path as routes match it: its segments as sent, and lower-cased (ARM matches case-insensitively).
-pub(crate) struct ArmPath<'a> {
-    pub segments: Vec<&'a str>,
+/// A request path as routes match it: its segments percent-decoded (ARM decodes them, so a name sent as
+/// `azurestack%20test` is the resource `azurestack test`), and lower-cased (ARM matches case-insensitively).
+/// Segments are split before decoding: an encoded '/' (`%2F`) stays inside its segment.
+pub(crate) struct ArmPath {
+    segments: Vec<String>,
     lowercase: Vec<String>,
 }
 
-impl<'a> ArmPath<'a> {
-    pub fn parse(path: &'a str) -> ArmPath<'a> {
-        let segments = normalized_segments(path);
+impl ArmPath {
+    pub fn parse(path: &str) -> ArmPath {
+        let segments: Vec<String> = normalized_segments(path)
+            .into_iter()
+            .map(|s| {
+                percent_encoding::percent_decode_str(s)
+                    .decode_utf8_lossy()
+                    .into_owned()
+            })
+            .collect();
         let lowercase = segments.iter().map(|s| s.to_ascii_lowercase()).collect();
         ArmPath {
             segments,
             lowercase,
         }
+    }
+
+    /// The decoded segments in the caller's spelling.
+    pub fn segments(&self) -> Vec<&str> {
+        self.segments.iter().map(String::as_str).collect()
     }
 
     pub fn lower(&self) -> Vec<&str> {

@@ -54,3 +54,44 @@ pub fn scope_locked(target: &str, operation: Operation, locked: &[String]) -> Ar
         ),
     )
 }
+
+/// ARM's rule for resource group names (ARM RPC, resource-api-reference: at most 90 letters or digits in
+/// the `Char.IsLetterOrDigit` sense, '-', '_', '(', ')' and '.', not ending in '.'), with the code and message
+/// ARM answers (`InvalidResourceGroup`, as `az group show -g '""'` shows).
+pub fn check_resource_group_name(name: &str) -> Result<(), ArmError> {
+    let invalid: String = name
+        .chars()
+        .filter(|c| !(c.is_alphanumeric() || matches!(c, '-' | '_' | '(' | ')' | '.')))
+        .collect();
+    let message = if !invalid.is_empty() {
+        format!(
+            "The provided resource group name '{name}' has these invalid characters: '{invalid}'. The name can \
+             only be a letter, digit, '-', '.', '(', ')' or '_'."
+        )
+    } else if name.is_empty() || name.chars().count() > 90 || name.ends_with('.') {
+        format!(
+            "The provided resource group name '{name}' is invalid: it must be 1 to 90 characters long and must not \
+             end with a period."
+        )
+    } else {
+        return Ok(());
+    };
+    Err(ArmError::bad_request("InvalidResourceGroup", message))
+}
+
+/// ARM's rule for resource names (ARM RPC, resource-api-reference: none of `<>%&:\?/` nor '#' nor control
+/// characters, at most 260 characters). **(choice)** The code `InvalidResourceName` and the message wording:
+/// the RPC names the rule, not the answer.
+pub fn check_resource_name(resource_type: &str, name: &str) -> Result<(), ArmError> {
+    let bad = |c: char| c.is_control() || "<>%&:\\?/#".contains(c);
+    if name.is_empty() || name.chars().count() > 260 || name.chars().any(bad) {
+        return Err(ArmError::bad_request(
+            "InvalidResourceName",
+            format!(
+                "The resource name '{name}' of type '{resource_type}' is invalid: it must be 1 to 260 characters long \
+                 and must not contain '<', '>', '%', '&', ':', '\\', '?', '/', '#' or control characters."
+            ),
+        ));
+    }
+    Ok(())
+}

@@ -8,8 +8,8 @@ use chrono::Utc;
 use uuid::Uuid;
 
 use super::errors::{
-    AZURESTACK_API_VERSIONS, Operation, resource_group_not_found, resource_not_found,
-    supported_api_version,
+    AZURESTACK_API_VERSIONS, Operation, check_resource_name, resource_group_not_found,
+    resource_not_found, supported_api_version,
 };
 use super::routes::{AzureRequest, json};
 use super::scope::{Scope, registration_id};
@@ -133,6 +133,7 @@ fn registration_scope(resource_group: &str, name: &str) -> Scope {
 fn put(request: &AzureRequest, resource_group: &str, name: &str) -> Result<Response, ArmError> {
     let azure = request.azure;
     let subscription = azure.settings.subscription_id;
+    check_resource_name(RESOURCE_TYPE, name)?;
     let body = json_object(request.body, false)?;
     match member(&body, "location").and_then(|v| v.as_str()) {
         Some(location) if location.eq_ignore_ascii_case("global") => {}

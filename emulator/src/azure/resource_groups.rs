@@ -3,7 +3,7 @@
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::errors::{Operation, resource_group_not_found};
+use super::errors::{Operation, check_resource_group_name, resource_group_not_found};
 use super::routes::{AzureRequest, json};
 use super::scope::Scope;
 use super::state::ResourceGroup;
@@ -57,6 +57,7 @@ pub fn handle(request: &AzureRequest, name: &str) -> Result<Response, ArmError> 
             StatusCode::NOT_FOUND.into_response()
         }),
         Method::PUT => {
+            check_resource_group_name(name)?;
             let body = json_object(request.body, false)?;
             let given = member(&body, "location")
                 .and_then(|v| v.as_str())

@@ -45,7 +45,7 @@ fn route(
     body: &[u8],
 ) -> Result<Response, ArmError> {
     let path = ArmPath::parse(uri.path());
-    let (segments, lower) = (&path.segments, path.lower());
+    let (segments, lower) = (path.segments(), path.lower());
     let params = QueryParams::parse(uri.query());
 
     if lower == ["metadata", "endpoints"] {

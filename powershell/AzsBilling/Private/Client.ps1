@@ -10,6 +10,27 @@ function Get-AzsBillingClient {
     return $script:Client
 }
 
+function Resolve-AzsBillingConnection {
+    # The connection a usage or subscription command works on and its client: -Connection (an object
+    # Connect-AzsBillingEnvironment returned, still open) when given, else the current one. A runbook with
+    # two open connections passes one explicitly rather than depending on which was made last.
+    param(
+        [Parameter(Mandatory)] [System.Management.Automation.PSCmdlet] $Cmdlet,
+        [psobject] $Connection
+    )
+    if ($null -eq $Connection) {
+        $client = Get-AzsBillingClient -Cmdlet $Cmdlet
+        return [pscustomobject]@{ Connection = $script:Connection; Client = $client }
+    }
+    $id = if ($Connection.PSObject.Properties['Id']) { [string]$Connection.Id } else { $null }
+    if (-not $id -or -not $script:Clients.ContainsKey($id) -or $script:Clients[$id].IsClosed) {
+        $Cmdlet.ThrowTerminatingError((New-AzsBillingSimpleError -ErrorId 'ConnectionNotOpen' -Category InvalidArgument `
+                    -ExceptionType ([System.ArgumentException]) `
+                    -Message '-Connection is not an open connection: pass an object Connect-AzsBillingEnvironment returned in this session and has not been disconnected, or leave -Connection out to use the current connection.'))
+    }
+    [pscustomobject]@{ Connection = $Connection; Client = $script:Clients[$id] }
+}
+
 function Resolve-AzsPath {
     param([System.Management.Automation.PSCmdlet] $Cmdlet, [string] $Path)
     if (-not $Path) { return $null }

@@ -68,27 +68,63 @@ function New-AzsBillingErrorRecord {
         'ConnectionError' { 'Check the endpoint address, the network and -CaBundlePath (the stamp''s CA).' }
         default { $null }
     }
+    if ($Exception.Code -eq 'SubscriberIdIsNotDirectTenant') {
+        $record.ErrorDetails.RecommendedAction = 'The subscription is a delegated provider''s (reseller''s) tenant, not a direct tenant of this provider subscription (IsDirectTenant is False in Get-AzsUserSubscription): its usage is reported to its delegated provider. Skip it, or query with that provider''s subscription as -SubscriptionId.'
+    }
     return $record
 }
+
+# What Invoke-AzsBillingNative -NonTerminating returns after it wrote the error (test with Test-AzsBillingFailed).
+$script:NativeCallFailed = [object]::new()
 
 function Invoke-AzsBillingNative {
     # Runs a library call; a library failure becomes a terminating ErrorRecord of the calling cmdlet. With
     # -AllowNotFound a missing resource gives $null instead: callers cannot tell it apart themselves, since
     # their try/catch does not see $Cmdlet.ThrowTerminatingError.
+    # -NonTerminating (the usage and subscription queries, as the Azs.* cmdlets do): the call is an
+    # [AzsBilling.Native.QueryApi] method, which returns its failure instead of throwing it (a caught exception
+    # would also land in the caller's -ErrorVariable). A failure of the service or the network is written with
+    # WriteError, so -ErrorAction decides (SilentlyContinue lets `$r = ...` assign, Stop still terminates), and
+    # the call returns $script:NativeCallFailed so the caller ends just that query. A refusal of the arguments
+    # before anything was sent stays terminating: every later query of the same command would be refused alike.
     param(
         [Parameter(Mandatory)] [System.Management.Automation.PSCmdlet] $Cmdlet,
         [Parameter(Mandatory)] [scriptblock] $Call,
         [hashtable] $Extra = @{},
-        [switch] $AllowNotFound
+        [switch] $AllowNotFound,
+        [switch] $NonTerminating
     )
-    try {
-        & $Call
-    } catch {
-        $e = Get-AzsBillingException $_.Exception
-        if ($null -eq $e) { throw }
-        if ($AllowNotFound -and ($e.Status -eq [AzsBilling.Native.AzsbStatus]::NotFound -or $e.HttpStatus -eq 404)) { return $null }
-        $Cmdlet.ThrowTerminatingError((New-AzsBillingErrorRecord -Exception $e -Extra $Extra))
+    $e = $null
+    if ($NonTerminating) {
+        $answer = & $Call
+        if ($null -eq $answer.Error) {
+            if ($null -eq $answer.Value) { return $null }
+            # Unenumerated, so an empty page stays a page.
+            return , $answer.Value
+        }
+        $e = $answer.Error
+    } else {
+        try {
+            & $Call
+        } catch {
+            $e = Get-AzsBillingException $_.Exception
+            if ($null -eq $e) { throw }
+        }
+        if ($null -eq $e) { return }
     }
+    if ($AllowNotFound -and ($e.Status -eq [AzsBilling.Native.AzsbStatus]::NotFound -or $e.HttpStatus -eq 404)) { return $null }
+    $record = New-AzsBillingErrorRecord -Exception $e -Extra $Extra
+    $local = $e.HttpStatus -eq 0 -and $e.Status -in @(
+        [AzsBilling.Native.AzsbStatus]::InvalidArgument, [AzsBilling.Native.AzsbStatus]::NullPointer, [AzsBilling.Native.AzsbStatus]::InvalidUtf8)
+    if (-not $NonTerminating -or $local) { $Cmdlet.ThrowTerminatingError($record) }
+    $Cmdlet.WriteError($record)
+    return $script:NativeCallFailed
+}
+
+function Test-AzsBillingFailed {
+    # True for what Invoke-AzsBillingNative -NonTerminating returns after writing an error.
+    param([AllowNull()] [object] $Value)
+    [object]::ReferenceEquals($Value, $script:NativeCallFailed)
 }
 
 function New-AzsBillingSimpleError {

@@ -10,36 +10,79 @@ function Get-AzsSubscriberUsage {
     example AzureStack-Tools Usage/Usagesummary.ps1) keep working; the output also carries the meter name,
     unit and category, and the resource fields parsed from InstanceData.
 
-    Times: the service wants UTC, on the hour for Hourly and at midnight for Daily; the start is inclusive and
-    the end exclusive, and the end cannot be in the future. A DateTime of Kind Utc is used as it is, one of
-    Kind Local is converted to UTC, and one of Kind Unspecified is taken as LOCAL time, as
-    DateTime.ToUniversalTime() does. PowerShell turns a string such as '2026-01-05T00:00:00Z' into a local
-    DateTime of the same instant, so ISO strings with Z or an offset are safe; give [datetime]::SpecifyKind(
-    ..., 'Utc') or a 'Z' string for UTC wall-clock times. The times are checked before any request is sent.
+    Times. The service counts usage in UTC: the start is inclusive, the end exclusive and not in the future,
+    both on the hour for Hourly and at midnight for Daily. The rule for reading a time: a value that names its
+    instant is that instant (a [datetimeoffset], a DateTime of Kind Utc or Local, a string ending in Z or an
+    offset such as '2026-01-05T00:00:00Z'); a value that does not (a DateTime of Kind Unspecified, such as
+    [datetime]'2026-01-05', or a string without a zone) is a wall-clock time in this computer's time zone.
+    So (Get-Date).Date is the LOCAL midnight, which Daily usage refuses outside UTC; use
+    [datetime]::UtcNow.Date for today's UTC midnight. -Verbose says how each time was read; a window given as
+    local times across a daylight saving change gets a warning (it covers 23 or 25 hours for a 24-hour wall
+    clock span). The times are checked before any request is sent.
+
+    Delegated-provider (reseller) tenants. An operator can sell a delegated offer to a tenant, who then acts
+    as a delegated provider (a reseller) with its own provider subscription and its own tenants. Those
+    tenants' subscriptions appear in Get-AzsUserSubscription with IsDirectTenant False (their
+    DelegatedProviderSubscriptionId is the reseller's subscription), but the provider usage API of the
+    Default Provider Subscription reports only its direct tenants: their rows are not in this command's
+    output, and -SubscriberId with such a subscription writes the service's SubscriberIdIsNotDirectTenant
+    error. Their usage is reported to the delegated provider, which queries it with its own provider
+    subscription (-SubscriptionId, on a connection that has access to it), and to each tenant with
+    Get-AzsTenantUsage.
+
+    Errors. A failure of the service or the network (a refusal such as SubscriberIdIsNotDirectTenant, or a
+    page that still fails after the connection's retries) is a non-terminating error that ends that one
+    query, as in the Azs.* modules: `$rows = Get-AzsSubscriberUsage ... -ErrorAction SilentlyContinue`
+    assigns what was read (nothing for a refused query), -ErrorAction Stop makes it terminating, and with
+    several -SubscriptionId values the others still run. A query that failed part-way has returned a short
+    result: its error's TargetObject carries ContinuationToken, PagesRead and RowsRead; run the same command
+    with -ContinuationToken to read the rest. Invalid arguments stop the command before anything is sent.
 
     .PARAMETER ReportedStartTime
-    Start of the reported-time window (inclusive).
+    Start of the reported-time window (inclusive): a DateTime, a DateTimeOffset or an ISO 8601 string (see
+    Times in the description).
 
     .PARAMETER ReportedEndTime
-    End of the reported-time window (exclusive); not in the future.
+    End of the reported-time window (exclusive); not in the future. Same forms as -ReportedStartTime.
 
     .PARAMETER AggregationGranularity
     Daily (default) or Hourly.
 
     .PARAMETER SubscriberId
-    Only the usage of this tenant subscription (a direct tenant of the provider subscription).
+    Only the usage of this tenant subscription. It must be a direct tenant of the provider subscription
+    (Get-AzsUserSubscription shows IsDirectTenant); a delegated provider's tenant writes the error
+    SubscriberIdIsNotDirectTenant and returns no rows.
 
     .PARAMETER ContinuationToken
     Resume a query from this token (from the target object of an error that ended an earlier query, or from
     -Verbose output); the other parameters must be the same as in that query.
 
     .PARAMETER SubscriptionId
-    The provider subscription(s); default: the Default Provider Subscription of the connection.
+    The provider subscription(s); default: the Default Provider Subscription of the connection. Each is its
+    own query: one that fails writes its error and the others still run.
+
+    .PARAMETER Connection
+    The connection to query (an object Connect-AzsBillingEnvironment returned); default: the current one.
 
     .EXAMPLE
     Get-AzsSubscriberUsage -ReportedStartTime '2026-01-05T00:00:00Z' -ReportedEndTime '2026-01-06T00:00:00Z' -AggregationGranularity Daily
 
     The daily usage of every tenant for 5 January 2026 (UTC).
+
+    .EXAMPLE
+    Get-AzsSubscriberUsage -ReportedStartTime ([datetime]::UtcNow.Date.AddDays(-7)) -ReportedEndTime ([datetime]::UtcNow.Date)
+
+    The last seven whole UTC days, in any time zone.
+
+    .EXAMPLE
+    foreach ($s in Get-AzsUserSubscription | Where-Object IsDirectTenant) {
+        $rows = Get-AzsSubscriberUsage -ReportedStartTime $start -ReportedEndTime $end -SubscriberId $s.SubscriptionId -ErrorAction SilentlyContinue -ErrorVariable failed
+        if ($failed) { Write-Warning "$($s.SubscriptionId): $($failed[0])" }
+        $rows | Export-Csv usage.csv -Append
+    }
+
+    Per-tenant usage into one CSV, as AzureStack-Tools Usagesummary.ps1 does; a tenant whose query fails
+    adds no rows (never the previous tenant's again).
 
     .EXAMPLE
     $start = [datetime]::SpecifyKind([datetime]'2026-01-05', 'Utc')
@@ -54,11 +97,13 @@ function Get-AzsSubscriberUsage {
     [CmdletBinding()]
     [OutputType('AzsBilling.UsageAggregate')]
     param(
+        # [object]: a DateTime, a DateTimeOffset or a string, read by the rule in the help (a [datetime]
+        # parameter would lose a DateTimeOffset's offset and the Kind a string had).
         [Parameter(Mandatory)]
-        [datetime] $ReportedStartTime,
+        [object] $ReportedStartTime,
 
         [Parameter(Mandatory)]
-        [datetime] $ReportedEndTime,
+        [object] $ReportedEndTime,
 
         [ValidateSet('Daily', 'Hourly')]
         [string] $AggregationGranularity = 'Daily',
@@ -67,28 +112,36 @@ function Get-AzsSubscriberUsage {
 
         [string] $ContinuationToken,
 
-        [string[]] $SubscriptionId
+        [string[]] $SubscriptionId,
+
+        [psobject] $Connection
     )
-    $null = Get-AzsBillingClient -Cmdlet $PSCmdlet
+    $resolved = Resolve-AzsBillingConnection -Cmdlet $PSCmdlet -Connection $Connection
     if (-not $SubscriptionId) {
-        if (-not $script:Connection.DefaultProviderSubscriptionId) {
+        if (-not $resolved.Connection.DefaultProviderSubscriptionId) {
             $PSCmdlet.ThrowTerminatingError((New-AzsBillingSimpleError -ErrorId 'NoProviderSubscription' -Category InvalidArgument `
                         -ExceptionType ([System.ArgumentException]) `
                         -Message 'The connection has no Default Provider Subscription (is it an admin endpoint?): give -SubscriptionId.'))
         }
-        $SubscriptionId = @($script:Connection.DefaultProviderSubscriptionId)
+        $SubscriptionId = @($resolved.Connection.DefaultProviderSubscriptionId)
     }
+    if ($ContinuationToken -and @($SubscriptionId).Count -gt 1) {
+        $PSCmdlet.ThrowTerminatingError((New-AzsBillingSimpleError -ErrorId 'InvalidArgument' -Category InvalidArgument `
+                    -ExceptionType ([System.ArgumentException]) `
+                    -Message '-ContinuationToken resumes one query: give the one -SubscriptionId whose query it came from.'))
+    }
+    $window = ConvertTo-AzsQueryWindow -Cmdlet $PSCmdlet -Start $ReportedStartTime -End $ReportedEndTime -Granularity $AggregationGranularity
     foreach ($subscription in $SubscriptionId) {
         $query = [ordered]@{
             api                    = 'provider'
             subscriptionId         = $subscription
-            reportedStartTime      = ConvertTo-AzsQueryTime $ReportedStartTime
-            reportedEndTime        = ConvertTo-AzsQueryTime $ReportedEndTime
+            reportedStartTime      = $window.Start
+            reportedEndTime        = $window.End
             aggregationGranularity = $AggregationGranularity
         }
         if ($SubscriberId) { $query.subscriberId = $SubscriberId }
         if ($ContinuationToken) { $query.continuationToken = $ContinuationToken }
-        Invoke-AzsUsageQuery -Cmdlet $PSCmdlet -Query $query
+        Invoke-AzsUsageQuery -Cmdlet $PSCmdlet -Client $resolved.Client -Query $query
     }
 }
 
@@ -105,14 +158,17 @@ function Get-AzsTenantUsage {
     itself and streams one object per usage aggregate, with the same properties as Get-AzsSubscriberUsage.
     The name does not clash with the Az cmdlets, so both modules can be loaded together.
 
-    Times follow the rules described in Get-AzsSubscriberUsage: UTC, aligned to the hour (Hourly) or midnight
-    (Daily), start inclusive, end exclusive and not in the future; Unspecified DateTimes are taken as local time.
+    Times and errors follow Get-AzsSubscriberUsage (see its help): UTC, aligned to the hour (Hourly) or
+    midnight (Daily), start inclusive, end exclusive and not in the future; a DateTimeOffset, a Utc or Local
+    DateTime and a string with Z or an offset are that instant, while an Unspecified DateTime or a string
+    without a zone is local time. A failure of the service is a non-terminating error whose TargetObject
+    carries the ContinuationToken to resume from.
 
     .PARAMETER ReportedStartTime
-    Start of the reported-time window (inclusive).
+    Start of the reported-time window (inclusive): a DateTime, a DateTimeOffset or an ISO 8601 string.
 
     .PARAMETER ReportedEndTime
-    End of the reported-time window (exclusive); not in the future.
+    End of the reported-time window (exclusive); not in the future. Same forms as -ReportedStartTime.
 
     .PARAMETER AggregationGranularity
     Daily (default) or Hourly.
@@ -123,9 +179,17 @@ function Get-AzsTenantUsage {
     .PARAMETER SubscriptionId
     The tenant subscription; default: the only subscription the connection can see (required when it sees several).
 
+    .PARAMETER Connection
+    The connection to query (an object Connect-AzsBillingEnvironment returned); default: the current one.
+
     .PARAMETER ShowDetails
     Accepted for compatibility with Get-UsageAggregates and ignored: Azure Stack Hub does not support it
     (instance details are always returned).
+
+    .EXAMPLE
+    Get-AzsTenantUsage -ReportedStartTime ([datetime]::UtcNow.Date.AddDays(-2)) -ReportedEndTime ([datetime]::UtcNow.Date)
+
+    The last two whole UTC days of the connected tenant's subscription, in any time zone.
 
     .EXAMPLE
     Get-AzsTenantUsage -ReportedStartTime '2026-01-05T00:00:00Z' -ReportedEndTime '2026-01-07T00:00:00Z'
@@ -143,11 +207,12 @@ function Get-AzsTenantUsage {
     [CmdletBinding()]
     [OutputType('AzsBilling.UsageAggregate')]
     param(
+        # [object]: see Get-AzsSubscriberUsage.
         [Parameter(Mandatory)]
-        [datetime] $ReportedStartTime,
+        [object] $ReportedStartTime,
 
         [Parameter(Mandatory)]
-        [datetime] $ReportedEndTime,
+        [object] $ReportedEndTime,
 
         [ValidateSet('Daily', 'Hourly')]
         [string] $AggregationGranularity = 'Daily',
@@ -156,15 +221,18 @@ function Get-AzsTenantUsage {
 
         [string] $SubscriptionId,
 
-        [bool] $ShowDetails = $true
+        [bool] $ShowDetails = $true,
+
+        [psobject] $Connection
     )
-    $client = Get-AzsBillingClient -Cmdlet $PSCmdlet
+    $resolved = Resolve-AzsBillingConnection -Cmdlet $PSCmdlet -Connection $Connection
+    $client = $resolved.Client
     if ($PSBoundParameters.ContainsKey('ShowDetails')) {
         Write-Verbose '-ShowDetails is ignored: Azure Stack Hub does not support it (instance details are always returned).'
     }
     if (-not $SubscriptionId) {
-        $visible = @($script:Connection.Subscriptions)
-        if ($visible.Count -eq 0 -and $script:Connection.EndpointType -ne 'Admin') {
+        $visible = @($resolved.Connection.Subscriptions)
+        if ($visible.Count -eq 0 -and $resolved.Connection.EndpointType -ne 'Admin') {
             # Connecting looked the subscriptions up but tolerated a failure: ask again now. (On an admin
             # endpoint ARM lists the provider's own subscriptions, never a tenant's, so there is no default.)
             $json = Invoke-AzsBillingNative -Cmdlet $PSCmdlet -Call { [AzsBilling.Native.Api]::ClientSubscriptions($client) }
@@ -178,13 +246,14 @@ function Get-AzsTenantUsage {
         }
         $SubscriptionId = $visible[0]
     }
+    $window = ConvertTo-AzsQueryWindow -Cmdlet $PSCmdlet -Start $ReportedStartTime -End $ReportedEndTime -Granularity $AggregationGranularity
     $query = [ordered]@{
         api                    = 'tenant'
         subscriptionId         = $SubscriptionId
-        reportedStartTime      = ConvertTo-AzsQueryTime $ReportedStartTime
-        reportedEndTime        = ConvertTo-AzsQueryTime $ReportedEndTime
+        reportedStartTime      = $window.Start
+        reportedEndTime        = $window.End
         aggregationGranularity = $AggregationGranularity
     }
     if ($ContinuationToken) { $query.continuationToken = $ContinuationToken }
-    Invoke-AzsUsageQuery -Cmdlet $PSCmdlet -Query $query
+    Invoke-AzsUsageQuery -Cmdlet $PSCmdlet -Client $client -Query $query
 }
