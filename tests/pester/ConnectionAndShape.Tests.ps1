@@ -26,8 +26,15 @@ BeforeAll {
 
     function Connect-Operator {
         param([hashtable] $Extra = @{})
-        Connect-AzsBillingEnvironment -ArmEndpoint $script:Ready.admin_arm -Tenant $script:Ready.tenant_id `
-            -Credential (New-SpCredential $script:Operator.client_id $script:Operator.client_secret) -CaBundlePath $script:Ready.ca_pem @Extra
+        # One hashtable: a parameter given both explicitly and by splatting takes the explicit value.
+        $parameters = @{
+            ArmEndpoint  = $script:Ready.admin_arm
+            Tenant       = $script:Ready.tenant_id
+            Credential   = New-SpCredential $script:Operator.client_id $script:Operator.client_secret
+            CaBundlePath = $script:Ready.ca_pem
+        }
+        foreach ($key in $Extra.Keys) { $parameters[$key] = $Extra[$key] }
+        Connect-AzsBillingEnvironment @parameters
     }
 
     # Everything a user reads of an error: its message, details, recommendation and target.
@@ -87,17 +94,6 @@ Describe 'Connect-AzsBillingEnvironment messages name its parameters' {
         $text = Get-ErrorText $err
         $text | Should -Match '-CertificatePath'
         $text | Should -Not -Match $script:LibraryFields
-    }
-
-    It 'a device code sign-in without -Tenant on Azure AD names -Tenant, and fails the connect' {
-        $err = {
-            Connect-AzsBillingEnvironment -ArmEndpoint $script:Ready.admin_arm -UseDeviceAuthentication -CaBundlePath $script:Ready.ca_pem `
-                -WarningAction SilentlyContinue
-        } | Should -Throw -PassThru
-        $text = Get-ErrorText $err
-        $err.Exception.Message | Should -Match '^-Tenant: '
-        $text | Should -Not -Match $script:LibraryFields
-        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
     }
 
     It 'translates <Field> in a library message to <Parameter> (<Set>)' -ForEach @(
