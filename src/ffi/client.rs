@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::client::Client;
 use crate::credential::DeviceCodePrompt;
-use crate::ffi::error::{AzsbError, AzsbStatus, finish};
+use crate::ffi::error::{AzsbError, AzsbStatus, finish, finish_json, to_json};
 use crate::ffi::strings::to_c;
 
 /// Opaque client handle.
@@ -122,11 +122,8 @@ pub extern "C" fn azsb_client_account(
     ffi_boundary!(error_out, {
         let client = try_ref!(client, "client", error_out);
         check_out!(json_out, "json_out", error_out);
-        finish(client.inner.signed_in_account(), error_out, |account| {
-            let json = serde_json::to_string(&account).unwrap_or_default();
-            // SAFETY: checked non-NULL above.
-            unsafe { *json_out = to_c(json) };
-        })
+        let result = client.inner.signed_in_account().and_then(|a| to_json(&a));
+        finish_json(result, json_out, error_out)
     })
 }
 

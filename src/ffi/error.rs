@@ -114,6 +114,13 @@ pub(crate) fn finish<T>(
     }
 }
 
+/// A result value as JSON text; a value that cannot be serialised is an error, never an empty string.
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> crate::error::Result<String> {
+    serde_json::to_string(value).map_err(|e| {
+        crate::error::Error::UnexpectedResponse(format!("cannot serialise the result ({e})"))
+    })
+}
+
 /// Converts a core result whose value is JSON text: Ok writes it to `*json_out` as a library-owned string,
 /// Err is reported. A NULL `json_out` is reported as such (callers check it before doing any work too).
 pub(crate) fn finish_json(

@@ -17,7 +17,7 @@ use crate::client::Client;
 use crate::credential::Credential;
 use crate::error::{Error, Result};
 use crate::ffi::client::AzsbClient;
-use crate::ffi::error::{AzsbError, AzsbStatus, finish, finish_json, report};
+use crate::ffi::error::{AzsbError, AzsbStatus, finish, finish_json, report, to_json};
 use crate::ffi::strings::{borrow_str, to_c};
 use crate::registration::azure::{
     self, NewRegistration, Registration, RegistrationQuery, RegistrationRef,
@@ -34,11 +34,6 @@ use crate::transport::TransportOptions;
 /// expected type, never the value (a secret in the wrong field stays out of the message).
 fn parse_args<T: DeserializeOwned>(text: &str, what: &'static str) -> Result<T> {
     crate::json_args::from_json(text, what)
-}
-
-fn to_json<T: Serialize>(value: &T) -> Result<String> {
-    serde_json::to_string(value)
-        .map_err(|e| Error::UnexpectedResponse(format!("cannot serialise the result ({e})")))
 }
 
 /// The common shape of the client functions: borrow the client, parse the arguments, run, write JSON.
