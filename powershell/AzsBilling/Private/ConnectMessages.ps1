@@ -64,20 +64,3 @@ function ConvertTo-AzsConnectException {
     [AzsBilling.Native.AzsBillingException]::new($Exception.Status, $Exception.StatusName, $message, $Exception.HttpStatus,
         $Exception.Code, $Exception.RequestId, $Exception.CorrelationId)
 }
-
-function Invoke-AzsConnectNative {
-    # Invoke-AzsBillingNative for Connect-AzsBillingEnvironment: a failure names its parameters.
-    param(
-        [Parameter(Mandatory)] [System.Management.Automation.PSCmdlet] $Cmdlet,
-        [Parameter(Mandatory)] [scriptblock] $Call,
-        [string] $ParameterSet,
-        [hashtable] $Paths = @{}
-    )
-    try {
-        & $Call
-    } catch {
-        $e = Get-AzsBillingException $_.Exception
-        if ($null -eq $e) { throw }
-        $Cmdlet.ThrowTerminatingError((New-AzsBillingErrorRecord -Exception (ConvertTo-AzsConnectException -Exception $e -ParameterSet $ParameterSet -Paths $Paths)))
-    }
-}

@@ -87,12 +87,14 @@ function Invoke-AzsBillingNative {
     # WriteError, so -ErrorAction decides (SilentlyContinue lets `$r = ...` assign, Stop still terminates), and
     # the call returns $script:NativeCallFailed so the caller ends just that query. A refusal of the arguments
     # before anything was sent stays terminating: every later query of the same command would be refused alike.
+    # -Reword maps the library's exception to the one reported (Connect words messages in its parameters).
     param(
         [Parameter(Mandatory)] [System.Management.Automation.PSCmdlet] $Cmdlet,
         [Parameter(Mandatory)] [scriptblock] $Call,
         [hashtable] $Extra = @{},
         [switch] $AllowNotFound,
-        [switch] $NonTerminating
+        [switch] $NonTerminating,
+        [scriptblock] $Reword
     )
     $e = $null
     if ($NonTerminating) {
@@ -113,6 +115,7 @@ function Invoke-AzsBillingNative {
         if ($null -eq $e) { return }
     }
     if ($AllowNotFound -and ($e.Status -eq [AzsBilling.Native.AzsbStatus]::NotFound -or $e.HttpStatus -eq 404)) { return $null }
+    if ($Reword) { $e = & $Reword $e }
     $record = New-AzsBillingErrorRecord -Exception $e -Extra $Extra
     $local = $e.HttpStatus -eq 0 -and $e.Status -in @(
         [AzsBilling.Native.AzsbStatus]::InvalidArgument, [AzsBilling.Native.AzsbStatus]::NullPointer, [AzsBilling.Native.AzsbStatus]::InvalidUtf8)

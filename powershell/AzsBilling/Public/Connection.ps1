@@ -236,14 +236,15 @@ function Connect-AzsBillingEnvironment {
     $cmdlet = $PSCmdlet
     $ui = $Host.UI
     $parameterSet = $PSCmdlet.ParameterSetName
-    $client = Invoke-AzsConnectNative -Cmdlet $PSCmdlet -ParameterSet $parameterSet -Paths $paths -Call {
+    $reword = { param($e) ConvertTo-AzsConnectException -Exception $e -ParameterSet $parameterSet -Paths $paths }
+    $client = Invoke-AzsBillingNative -Cmdlet $PSCmdlet -Reword $reword -Call {
         [AzsBilling.Native.Api]::ClientNew($json, $cmdlet, $ui)
     }
     $json = $null
 
     $connected = $false
     try {
-        $environment = Invoke-AzsConnectNative -Cmdlet $PSCmdlet -ParameterSet $parameterSet -Paths $paths -Call {
+        $environment = Invoke-AzsBillingNative -Cmdlet $PSCmdlet -Reword $reword -Call {
             [AzsBilling.Native.Api]::ClientEnvironment($client)
         } | ConvertFrom-Json
         $isAdmin = ([uri]$environment.resource_manager).Host -like 'adminmanagement.*' -or
@@ -261,7 +262,7 @@ function Connect-AzsBillingEnvironment {
         } catch {
             $e = Get-AzsBillingException $_.Exception
             if ($null -eq $e) { throw }
-            $e = ConvertTo-AzsConnectException -Exception $e -ParameterSet $parameterSet -Paths $paths
+            $e = & $reword $e
             if ($e.Status -in [AzsBilling.Native.AzsbStatus]::Authentication, [AzsBilling.Native.AzsbStatus]::InvalidArgument -or $e.HttpStatus -eq 401) {
                 $PSCmdlet.ThrowTerminatingError((New-AzsBillingErrorRecord -Exception $e))
             }
@@ -276,7 +277,7 @@ function Connect-AzsBillingEnvironment {
         } catch {
             $e = Get-AzsBillingException $_.Exception
             if ($null -eq $e) { throw }
-            Write-Verbose "Could not tell who signed in: $((ConvertTo-AzsConnectException -Exception $e -ParameterSet $parameterSet -Paths $paths).Message)"
+            Write-Verbose "Could not tell who signed in: $((& $reword $e).Message)"
         }
         $tokenTenant = if ($signedIn -and $signedIn.tenant_id) { [string]$signedIn.tenant_id } else { $null }
         if ($signedIn -and $signedIn.account) { $account = [string]$signedIn.account }
