@@ -115,7 +115,16 @@ async fn mint_token(
     State(app): State<Arc<AppState>>,
     Json(body): Json<serde_json::Value>,
 ) -> Response {
-    let claims = body.get("claims").cloned().unwrap_or(body);
+    // `{"directory":"azure","claims":{...}}` signs with the Azure side's key; a bare object is the claims.
+    let (directory, claims) = match body.get("claims") {
+        Some(claims) => (
+            body.get("directory")
+                .cloned()
+                .unwrap_or(serde_json::Value::Null),
+            claims.clone(),
+        ),
+        None => (serde_json::Value::Null, body),
+    };
     if !claims.is_object() {
         return ArmError::bad_request(
             "InvalidClaims",
@@ -123,7 +132,19 @@ async fn mint_token(
         )
         .into_response();
     }
-    match app.identity.sign_claims(&claims) {
+    let identity = match directory.as_str() {
+        None if directory.is_null() => &app.identity,
+        Some("stamp") => &app.identity,
+        Some("azure") => app.azure.identity(),
+        _ => {
+            return ArmError::bad_request(
+                "InvalidDirectory",
+                "'directory' is \"stamp\" (the default) or \"azure\" (the emulated Azure side).",
+            )
+            .into_response();
+        }
+    };
+    match identity.sign_claims(&claims) {
         Ok(token) => Json(serde_json::json!({ "access_token": token })).into_response(),
         Err(e) => ArmError::new(
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -360,6 +360,7 @@ fn azure_ready(azure: &Azure) -> serde_json::Value {
     block["arm"] = settings.arm_url.clone().into();
     block["login_endpoint"] = azure.identity().login_endpoint().into();
     block["tenant_id"] = settings.tenant_id.to_string().into();
+    block["token_issuer"] = azure.identity().tenant_issuer().into();
     block["tenant_domain"] = settings.tenant_domain.clone().into();
     block["subscription_id"] = settings.subscription_id.to_string().into();
     block["audiences"] = settings.audiences.clone().into();
@@ -438,6 +439,7 @@ fn ready_document(
         "identity_system": config.identity_mode,
         "tenant_id": config.tenant_id,
         "tenant_domain": config.tenant_domain,
+        "token_issuer": identity.tenant_issuer(),
         "audiences": audiences,
         "ca_pem": ca_pem.map(|p| p.display().to_string()),
         "region": config.region,

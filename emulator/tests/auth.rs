@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{Stamp, start, usage_query};
+use common::{Stamp, claims_of, start, usage_query};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -73,7 +73,8 @@ async fn wrong_audience_expired_and_foreign_tokens_get_401() {
     let now = chrono::Utc::now().timestamp();
     let expired = stamp
         .mint(json!({
-            "aud": stamp.s("/audiences/admin"), "tid": stamp.s("/tenant_id"), "oid": operator["object_id"],
+            "aud": stamp.s("/audiences/admin"), "iss": stamp.s("/token_issuer"),
+            "tid": stamp.s("/tenant_id"), "oid": operator["object_id"],
             "appid": operator["client_id"], "iat": now - 7200, "nbf": now - 7200, "exp": now - 3600,
         }))
         .await;
@@ -93,7 +94,8 @@ async fn wrong_audience_expired_and_foreign_tokens_get_401() {
     // The same claims, signed by this stamp and still valid, pass.
     let valid = stamp
         .mint(json!({
-            "aud": stamp.s("/audiences/admin"), "tid": stamp.s("/tenant_id"), "oid": operator["object_id"],
+            "aud": stamp.s("/audiences/admin"), "iss": stamp.s("/token_issuer"),
+            "tid": stamp.s("/tenant_id"), "oid": operator["object_id"],
             "appid": operator["client_id"], "iat": now, "nbf": now - 60, "exp": now + 600,
         }))
         .await;
@@ -101,6 +103,156 @@ async fn wrong_audience_expired_and_foreign_tokens_get_401() {
         stamp.get(&admin_url, Some(&valid)).await.status,
         StatusCode::OK
     );
+}
+
+/// `token` with `changes` applied to its claims, signed again by `directory` (so the signature is valid).
+async fn resigned(
+    stamp: &Stamp,
+    directory: &str,
+    token: &str,
+    changes: serde_json::Value,
+) -> String {
+    let mut claims = claims_of(token);
+    for (name, value) in changes.as_object().unwrap() {
+        if value.is_null() {
+            claims.as_object_mut().unwrap().remove(name);
+        } else {
+            claims[name] = value.clone();
+        }
+    }
+    stamp.mint_in(directory, claims).await
+}
+
+/// Azure AD signs every tenant's tokens with the same keys, so a good signature says nothing about the
+/// tenant: ARM (the stamp's admin and tenant endpoints and Azure's) must check `iss` and `tid` itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_from_another_issuer_or_tenant_get_401() {
+    let stamp = start().await;
+    let other_tenant = "3f1c2b7e-9d4a-4c21-8e55-0a6b7c8d9e10";
+    let query = usage_query(DAY1, DAY2, "Daily");
+    let azure_registrations = stamp.azure_url(&format!(
+        "subscriptions/{}/providers/Microsoft.AzureStack/registrations?api-version=2022-06-01",
+        stamp.azure_subscription()
+    ));
+    let cases = [
+        (
+            "stamp",
+            stamp.operator_token().await,
+            stamp.provider_url(&query),
+            stamp.s("/login_endpoint"),
+        ),
+        (
+            "stamp",
+            stamp.tenant_token().await,
+            stamp.tenant_url(&stamp.first_tenant_subscription(), &query),
+            stamp.s("/login_endpoint"),
+        ),
+        (
+            "azure",
+            stamp.azure_token("azure-operator").await,
+            azure_registrations,
+            stamp.s("/azure/login_endpoint"),
+        ),
+    ];
+    for (directory, token, url, login) in cases {
+        // The token as issued passes, and so does the same token signed again: the checks below are
+        // about the claims, not the signature.
+        assert_eq!(
+            stamp.get(&url, Some(&token)).await.status,
+            StatusCode::OK,
+            "{url}"
+        );
+        let same = resigned(&stamp, directory, &token, json!({})).await;
+        assert_eq!(
+            stamp.get(&url, Some(&same)).await.status,
+            StatusCode::OK,
+            "{url}"
+        );
+
+        let iss = claims_of(&token)["iss"].as_str().unwrap().to_string();
+        let home_tenant = claims_of(&token)["tid"].as_str().unwrap().to_string();
+        let wrong_tenant = [
+            // Another tenant of the same directory host, v1 and v2 issuers, with its own tid.
+            json!({ "iss": format!("{login}{other_tenant}/"), "tid": other_tenant }),
+            json!({ "iss": format!("{login}{other_tenant}/v2.0"), "tid": other_tenant }),
+            // The right issuer with another tenant's tid, or none.
+            json!({ "tid": other_tenant }),
+            json!({ "tid": null }),
+        ];
+        for changes in wrong_tenant {
+            let forged = resigned(&stamp, directory, &token, changes.clone()).await;
+            let reply = stamp.get(&url, Some(&forged)).await;
+            assert_unauthorized(&reply, "InvalidAuthenticationTokenTenant");
+            let message = reply.error_message();
+            assert!(
+                message.contains(&format!("{login}{home_tenant}")),
+                "{changes}: {message}"
+            );
+        }
+        let untrusted = [
+            json!({ "iss": "https://sts.windows.net/00000000-0000-0000-0000-000000000000/" }),
+            json!({ "iss": format!("{login}adfs") }),
+            json!({ "iss": iss.replace("https://", "http://") }),
+            json!({ "iss": null }),
+        ];
+        for changes in untrusted {
+            let forged = resigned(&stamp, directory, &token, changes.clone()).await;
+            assert_unauthorized(
+                &stamp.get(&url, Some(&forged)).await,
+                "InvalidAuthenticationToken",
+            );
+        }
+    }
+
+    // A token of the stamp's directory at Azure's ARM, re-signed by Azure's key, is still another tenant.
+    let stamp_token = stamp.operator_token().await;
+    let azure_audience = stamp.ready["azure"]["audiences"][0].clone();
+    let forged = resigned(
+        &stamp,
+        "azure",
+        &stamp_token,
+        json!({ "aud": azure_audience }),
+    )
+    .await;
+    let url = stamp.azure_url(&format!(
+        "subscriptions/{}/providers/Microsoft.AzureStack/registrations?api-version=2022-06-01",
+        stamp.azure_subscription()
+    ));
+    assert_unauthorized(
+        &stamp.get(&url, Some(&forged)).await,
+        "InvalidAuthenticationToken",
+    );
+}
+
+/// An AD FS stamp trusts only its AD FS issuer; an Azure AD-style issuer on the same host is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_adfs_stamp_trusts_only_its_adfs_issuer() {
+    let mut config = common::config();
+    config.identity_mode = azs_emulator::identity::IdentityMode::Adfs;
+    let stamp = common::start_with(config).await;
+    let login = stamp.s("/login_endpoint");
+    let audience = stamp.s("/audiences/admin");
+    let token = stamp
+        .client_secret_token(
+            login.trim_end_matches('/'),
+            &stamp.principal("operator"),
+            &audience,
+        )
+        .await;
+    assert_eq!(claims_of(&token)["iss"], stamp.s("/token_issuer").as_str());
+    let url = stamp.provider_url(&usage_query(DAY1, DAY2, "Daily"));
+    assert_eq!(stamp.get(&url, Some(&token)).await.status, StatusCode::OK);
+    let base = login.trim_end_matches("adfs/");
+    for iss in [
+        format!("{base}{}/", stamp.s("/tenant_id")),
+        format!("{login}"),
+    ] {
+        let forged = resigned(&stamp, "stamp", &token, json!({ "iss": iss })).await;
+        assert_unauthorized(
+            &stamp.get(&url, Some(&forged)).await,
+            "InvalidAuthenticationToken",
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -13,13 +13,9 @@ pub fn authenticate(
     audience: &str,
 ) -> Result<Caller, ArmError> {
     let challenge = |description: &str| {
-        let settings = identity.settings();
-        let authority = match settings.mode {
-            IdentityMode::Aad => format!("{}{}", identity.login_endpoint(), settings.tenant_id),
-            IdentityMode::Adfs => identity.login_endpoint(),
-        };
         format!(
-            "Bearer authorization_uri=\"{authority}\", error=\"invalid_token\", error_description=\"{description}\""
+            "Bearer authorization_uri=\"{}\", error=\"invalid_token\", error_description=\"{description}\"",
+            authority(identity)
         )
     };
     let unauthorized = |code: &'static str, message: String, description: &str| {
@@ -80,6 +76,23 @@ pub fn authenticate(
             format!("The access token is not valid before UTC time '{}'.", utc_text(not_before)),
             "The access token is not yet valid.",
         ),
+        TokenRejection::UntrustedIssuer { issuer } => unauthorized(
+            "InvalidAuthenticationToken",
+            format!(
+                "The access token is from an issuer '{issuer}' that this endpoint does not trust. Get the token from '{}'.",
+                authority(identity)
+            ),
+            "The access token is from an untrusted issuer.",
+        ),
+        TokenRejection::WrongTenant { issuer } => unauthorized(
+            "InvalidAuthenticationTokenTenant",
+            format!(
+                "The access token is from the wrong issuer '{issuer}'. It must match the tenant '{}' associated with this subscription. Please use the authority (URL) '{}' to get the token.",
+                identity.tenant_issuer(),
+                authority(identity)
+            ),
+            "The access token is from the wrong issuer.",
+        ),
         TokenRejection::UnknownPrincipal => ArmError::new(
             StatusCode::FORBIDDEN,
             "AuthorizationFailed",
@@ -113,6 +126,18 @@ pub fn authenticate_any(
             "The endpoint accepts no audience.",
         )
     }))
+}
+
+/// The authority a client should get this endpoint's tokens from.
+fn authority(identity: &Identity) -> String {
+    match identity.settings().mode {
+        IdentityMode::Aad => format!(
+            "{}{}",
+            identity.login_endpoint(),
+            identity.settings().tenant_id
+        ),
+        IdentityMode::Adfs => identity.login_endpoint(),
+    }
 }
 
 fn utc_text(unix: i64) -> String {

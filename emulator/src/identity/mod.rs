@@ -28,6 +28,7 @@ use uuid::Uuid;
 
 pub(crate) use keys::SigningKey;
 pub use principals::{Access, GeneratedPrincipals, Principals, ServicePrincipal, User};
+use routes::Endpoint;
 pub(crate) use token_endpoint::constant_time_eq;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -76,6 +77,10 @@ pub enum TokenRejection {
     Expired { expired_at: i64 },
     #[error("the access token is not valid before {not_before}")]
     NotYetValid { not_before: i64 },
+    #[error("the access token's issuer '{issuer}' is not this directory")]
+    UntrustedIssuer { issuer: String },
+    #[error("the access token is from tenant issuer '{issuer}', not this directory's tenant")]
+    WrongTenant { issuer: String },
     #[error("the access token's principal is unknown")]
     UnknownPrincipal,
 }
@@ -170,6 +175,14 @@ impl Identity {
         }
     }
 
+    /// The issuer ARM names when a token is from the wrong tenant: the v1 issuer (Azure AD) or AD FS's.
+    pub fn tenant_issuer(&self) -> String {
+        match self.settings.mode {
+            IdentityMode::Aad => self.issuer(Endpoint::V1),
+            IdentityMode::Adfs => self.issuer(Endpoint::Adfs),
+        }
+    }
+
     /// The `kid` (and `x5t`) of the token-signing key.
     pub fn signing_key_id(&self) -> &str {
         &self.key.kid
@@ -188,7 +201,8 @@ impl Identity {
     }
 
     /// Verifies signature, audience (exact match with `audience`, ignoring one trailing slash), expiry and
-    /// not-before (5 minutes of clock skew allowed, as ARM does), then resolves the principal (by `oid`).
+    /// not-before (5 minutes of clock skew allowed, as ARM does), issuer and tenant, then resolves the
+    /// principal (by `oid`).
     pub fn verify_access_token(
         &self,
         token: &str,
@@ -250,6 +264,8 @@ impl Identity {
             }
         }
 
+        self.check_issuer_and_tenant(claims)?;
+
         let oid = claims
             .get("oid")
             .and_then(|v| v.as_str())
@@ -275,6 +291,55 @@ impl Identity {
             });
         }
         Err(TokenRejection::UnknownPrincipal)
+    }
+
+    /// A token signed with the right key can still be for another tenant: Azure AD signs every tenant's
+    /// tokens with the same keys, so ARM trusts a token only when `iss` is this directory's issuer (v1
+    /// `{base}{tenant}/`, v2 `{base}{tenant}/v2.0`, AD FS `{base}adfs`) and, in Azure AD, `tid` is this
+    /// directory's tenant. An issuer on this directory's host naming another tenant is `WrongTenant`
+    /// (ARM's `InvalidAuthenticationTokenTenant`); any other issuer is `UntrustedIssuer`.
+    fn check_issuer_and_tenant(
+        &self,
+        claims: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<(), TokenRejection> {
+        let issuer = claims
+            .get("iss")
+            .and_then(|v| v.as_str())
+            .ok_or(TokenRejection::Malformed)?;
+        let accepted = match self.settings.mode {
+            IdentityMode::Aad => vec![self.issuer(Endpoint::V1), self.issuer(Endpoint::V2)],
+            IdentityMode::Adfs => vec![self.issuer(Endpoint::Adfs)],
+        };
+        if !accepted.iter().any(|a| a == issuer) {
+            let other_tenant = issuer
+                .strip_prefix(self.settings.base_url.as_str())
+                .and_then(|rest| {
+                    rest.strip_suffix("/v2.0")
+                        .or_else(|| rest.strip_suffix('/'))
+                })
+                .is_some_and(|tenant| Uuid::parse_str(tenant).is_ok());
+            return Err(if other_tenant && self.settings.mode == IdentityMode::Aad {
+                TokenRejection::WrongTenant {
+                    issuer: issuer.to_string(),
+                }
+            } else {
+                TokenRejection::UntrustedIssuer {
+                    issuer: issuer.to_string(),
+                }
+            });
+        }
+        if self.settings.mode == IdentityMode::Aad {
+            let tid = claims
+                .get("tid")
+                .and_then(|v| v.as_str())
+                .and_then(|s| Uuid::parse_str(s).ok());
+            if tid != Some(self.settings.tenant_id) {
+                return Err(TokenRejection::WrongTenant {
+                    issuer: issuer.to_string(),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Signs arbitrary claims with the provider's key (for the control route that mints test tokens).

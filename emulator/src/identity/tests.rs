@@ -1548,7 +1548,7 @@ async fn identity_verify_rejects_expired_future_tampered_and_unknown_tokens() {
     let now = unix_now();
     let mint = |aud: &str, nbf: i64, exp: i64, oid: &str| {
         identity
-            .sign_claims(&json!({ "aud": aud, "nbf": nbf, "iat": nbf, "exp": exp, "oid": oid, "tid": tenant_id() }))
+            .sign_claims(&json!({ "aud": aud, "nbf": nbf, "iat": nbf, "exp": exp, "oid": oid, "tid": tenant_id(), "iss": identity.tenant_issuer() }))
             .unwrap()
     };
 
@@ -1599,6 +1599,47 @@ async fn identity_verify_rejects_expired_future_tampered_and_unknown_tokens() {
     );
 
     let good = mint(ADMIN, now, now + 3600, &oid);
+    // Signed by this provider, but for another tenant or from another issuer.
+    let with = |changes: serde_json::Value| {
+        let mut claims = decode_claims(&good);
+        for (name, value) in changes.as_object().unwrap() {
+            claims[name] = value.clone();
+        }
+        identity.sign_claims(&claims).unwrap()
+    };
+    let other = "0f0e0d0c-0b0a-4909-8807-060504030201";
+    let base = identity.settings().base_url.clone();
+    for (changes, rejection) in [
+        (json!({ "tid": other }), "WrongTenant"),
+        (
+            json!({ "iss": format!("{base}{other}/"), "tid": other }),
+            "WrongTenant",
+        ),
+        (
+            json!({ "iss": format!("{base}{other}/v2.0") }),
+            "WrongTenant",
+        ),
+        (
+            json!({ "iss": format!("{base}{}/v2.0", tenant_id()) }),
+            "ok",
+        ),
+        (json!({ "iss": format!("{base}adfs") }), "UntrustedIssuer"),
+        (
+            json!({ "iss": "https://sts.windows.net/x/" }),
+            "UntrustedIssuer",
+        ),
+        (json!({ "iss": 7 }), "Malformed"),
+    ] {
+        let got = match identity.verify_access_token(&with(changes.clone()), ADMIN) {
+            Ok(_) => "ok",
+            Err(TokenRejection::WrongTenant { .. }) => "WrongTenant",
+            Err(TokenRejection::UntrustedIssuer { .. }) => "UntrustedIssuer",
+            Err(TokenRejection::Malformed) => "Malformed",
+            Err(other) => panic!("{changes}: {other}"),
+        };
+        assert_eq!(got, rejection, "{changes}");
+    }
+
     let mut parts: Vec<String> = good.split('.').map(String::from).collect();
     let mut claims = decode_claims(&good);
     claims["oid"] = json!(sp("tenant").object_id.to_string());
