@@ -27,13 +27,15 @@ $script:Clients = @{}
 
 $script:QueryTimeFormat = "yyyy'-'MM'-'dd'T'HH':'mm':'ss'.'FFFFFFF'Z'"
 $script:Invariant = [System.Globalization.CultureInfo]::InvariantCulture
+$script:CaBundleFileText = 'a PEM file of the CA certificates to trust'
+
 
 # The commands live in one file per concern, dot-sourced into this module's scope (order: helpers first).
 foreach ($file in @(
         'Private/Errors.ps1'
         'Private/Client.ps1'
         'Private/UsageQuery.ps1'
-        'Private/ConnectMessages.ps1'
+        'Private/ParameterMessages.ps1'
         'Public/Connection.ps1'
         'Public/Usage.ps1'
         'Public/Meters.ps1'

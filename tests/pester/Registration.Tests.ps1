@@ -35,17 +35,28 @@ BeforeAll {
             -Credential (New-TestCredential $operator.client_id $operator.client_secret) -CaBundlePath $Ready.ca_pem
     }
 
-    # Test-only look at Azure through its REST API (the module always goes through the library).
+    # Test-only look at Azure, or with -Stamp at the stamp's admin endpoint, through the REST API (the module
+    # always goes through the library).
     function Invoke-AzureRest {
-        param([string] $Method = 'Get', [string] $Path, [object] $Body, $Ready = $script:Ready)
-        $sp = $Ready.azure.service_principals | Where-Object name -EQ 'azure-operator'
-        $form = @{ grant_type = 'client_credentials'; client_id = $sp.client_id; client_secret = $sp.client_secret; resource = $Ready.azure.audiences[0] }
-        $token = (Invoke-RestMethod -Method Post -Uri "$($Ready.azure.login_endpoint)$($Ready.azure.tenant_id)/oauth2/token" -Body $form -SkipCertificateCheck).access_token
-        $params = @{ Method = $Method; Uri = "$($Ready.azure.arm.TrimEnd('/'))$Path"; Headers = @{ Authorization = "Bearer $token" }; SkipCertificateCheck = $true
+        param([string] $Method = 'Get', [string] $Path, [object] $Body, $Ready = $script:Ready, [switch] $Stamp)
+        $side = if ($Stamp) {
+            @{ Directory = $Ready; Principal = 'operator'; Audience = $Ready.audiences.admin; Arm = $Ready.admin_arm }
+        } else {
+            @{ Directory = $Ready.azure; Principal = 'azure-operator'; Audience = $Ready.azure.audiences[0]; Arm = $Ready.azure.arm }
+        }
+        $sp = $side.Directory.service_principals | Where-Object name -EQ $side.Principal
+        $form = @{ grant_type = 'client_credentials'; client_id = $sp.client_id; client_secret = $sp.client_secret; resource = $side.Audience }
+        $token = (Invoke-RestMethod -Method Post -Uri "$($side.Directory.login_endpoint)$($side.Directory.tenant_id)/oauth2/token" -Body $form -SkipCertificateCheck).access_token
+        $params = @{ Method = $Method; Uri = "$($side.Arm.TrimEnd('/'))$Path"; Headers = @{ Authorization = "Bearer $token" }; SkipCertificateCheck = $true
             SkipHttpErrorCheck = $true; StatusCodeVariable = 'status' }
         if ($null -ne $Body) { $params.Body = ($Body | ConvertTo-Json -Depth 5 -Compress); $params.ContentType = 'application/json' }
         $answer = Invoke-RestMethod @params
         [pscustomobject]@{ Status = $status; Body = $answer }
+    }
+
+    # The HTTP status of the stamp's activation resource: 200 activated, 404 not.
+    function Get-StampActivationStatus($Ready = $script:Ready) {
+        (Invoke-AzureRest -Stamp -Ready $Ready -Path "/subscriptions/$($Ready.default_provider_subscription_id)/resourceGroups/azurestack-activation/providers/Microsoft.AzureBridge.Admin/activations/default?api-version=2016-01-01").Status
     }
 
     function Get-ErrorId([scriptblock] $Script) {
@@ -64,17 +75,24 @@ AfterAll {
 Describe 'Billing model rules, checked before anything is sent' {
     BeforeAll { $script:AzureConnection = Connect-AzureOperator }
 
+    # The messages name this module's parameters, never the library's JSON fields (agreement_number, ...).
     It 'Capacity needs -AgreementNumber' {
-        { Set-AzsRegistration -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -RegistrationName x -BillingModel Capacity } |
-            Should -Throw -ErrorId '*InvalidArgument*'
+        $e = { Set-AzsRegistration -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -RegistrationName x -BillingModel Capacity } |
+            Should -Throw -ErrorId '*InvalidArgument*' -PassThru
+        $e.Exception.Message | Should -BeLike '-AgreementNumber:*'
+        $e.Exception.Message | Should -Not -Match 'agreement_number'
         (Invoke-AzureRest -Path $script:RegistrationPath).Status | Should -Be 404
+        $e = { Get-AzsRegistrationToken -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -BillingModel Capacity -AgreementNumber ' ' } |
+            Should -Throw -PassThru
+        $e.Exception.Message | Should -BeLike '-AgreementNumber:*'
     }
 
     It 'Custom and Ruggedized need -MsAssetTag' {
         foreach ($model in 'Custom', 'Ruggedized') {
             $e = { Set-AzsRegistration -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -RegistrationName x -BillingModel $model } |
                 Should -Throw -PassThru
-            $e.Exception.Message | Should -Match 'MsAssetTag'
+            $e.Exception.Message | Should -Match '^-MsAssetTag: .*give -MsAssetTag$'
+            $e.Exception.Message | Should -Not -Match 'ms_asset_tag'
         }
     }
 
@@ -82,6 +100,8 @@ Describe 'Billing model rules, checked before anything is sent' {
         $e = { Set-AzsRegistration -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -RegistrationName x -BillingModel PayAsYouUse -UsageReportingEnabled:$false } |
             Should -Throw -PassThru
         $e.Exception.Message | Should -Match 'PayAsYouUse'
+        $e.Exception.Message | Should -Match 'leave -UsageReportingEnabled unset'
+        $e.Exception.Message | Should -Not -Match 'usage_reporting_enabled'
     }
 
     It 'the disconnected token accepts only Capacity, Development and Custom' {
@@ -248,10 +268,13 @@ Describe 'Connected flow' {
     }
 
     It 'deactivates and removes the registration, and converges when run again' {
+        Get-StampActivationStatus | Should -Be 200
         $removed = Remove-AzsRegistration -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin `
             -RegistrationName $script:RegistrationName -AzureContext $script:AzureConnection -Confirm:$false
         $removed.RegistrationRemoved | Should -BeTrue
         $removed.ActivationRemoved | Should -BeTrue
+        # The stamp itself, not only the command's word for it.
+        Get-StampActivationStatus | Should -Be 404
         (Invoke-AzureRest -Path $script:RegistrationPath).Status | Should -Be 404
         Get-ErrorId { Get-AzsRegistration -RegistrationName $script:RegistrationName -AzureContext $script:AzureConnection -StampContext $script:StampConnection } |
             Should -Not -BeNullOrEmpty
@@ -316,21 +339,57 @@ Describe 'Disconnected flow' {
         $removed = Unregister-AzsEnvironment -CloudId $script:Pep.cloud_id -AzureContext $script:AzureConnection -Confirm:$false
         $removed.RegistrationName | Should -Be $script:DisconnectedName
         $removed.RegistrationRemoved | Should -BeTrue
-        Get-ErrorId { Unregister-AzsEnvironment -CloudId $script:Pep.cloud_id -AzureContext $script:AzureConnection -Confirm:$false } |
-            Should -BeLike 'AzsBilling.RegistrationNotFound*'
+        # Run again, it converges as Remove-AzsRegistration does: nothing was there, and it says so.
+        $again = Unregister-AzsEnvironment -CloudId $script:Pep.cloud_id -AzureContext $script:AzureConnection -Confirm:$false -ErrorAction Stop
+        $again.PSObject.TypeNames[0] | Should -Be 'AzsBilling.RegistrationRemoval'
+        $again.RegistrationRemoved | Should -BeFalse
+        $again.CloudId | Should -Be $script:Pep.cloud_id
+        $byName = Unregister-AzsEnvironment -RegistrationName $script:DisconnectedName -AzureContext $script:AzureConnection -Confirm:$false -ErrorAction Stop
+        $byName.RegistrationRemoved | Should -BeFalse
+        $byName.RegistrationName | Should -Be $script:DisconnectedName
     }
 
-    It 'unregisters by token too' {
+    It 'unregisters by token too, and converges when run again' {
         $token = Get-Content -Raw (Join-Path $script:Files 'RegistrationToken.txt')
         $null = Register-AzsEnvironment -RegistrationToken $token -RegistrationName $script:DisconnectedName -AzureContext $script:AzureConnection -Confirm:$false
         (Unregister-AzsEnvironment -RegistrationToken $token -AzureContext $script:AzureConnection -Confirm:$false).RegistrationRemoved | Should -BeTrue
+        $again = Unregister-AzsEnvironment -RegistrationToken $token -AzureContext $script:AzureConnection -Confirm:$false -ErrorAction Stop
+        $again.RegistrationRemoved | Should -BeFalse
+        $again.CloudId | Should -Be $script:Pep.cloud_id
+    }
+
+    It 'registers a name that needs URL encoding, finds it and removes it (A5)' {
+        $token = Get-Content -Raw (Join-Path $script:Files 'RegistrationToken.txt')
+        $spaced = 'azurestack test'
+        $registration = Register-AzsEnvironment -RegistrationToken $token -RegistrationName $spaced -AzureContext $script:AzureConnection -Confirm:$false
+        $registration.Name | Should -Be $spaced
+        $rest = Invoke-AzureRest -Path "/subscriptions/$($script:Azure.subscription_id)/resourceGroups/azurestack/providers/Microsoft.AzureStack/registrations/azurestack%20test?api-version=2017-06-01"
+        $rest.Status | Should -Be 200
+        $rest.Body.name | Should -Be $spaced
+        (Get-AzsRegistration -RegistrationName $spaced -AzureContext $script:AzureConnection).Name | Should -Be $spaced
+        # Registering the same stamp again under that name converges (the original left it stuck as 'azurestack%20test').
+        (Register-AzsEnvironment -RegistrationToken $token -RegistrationName $spaced -AzureContext $script:AzureConnection -Confirm:$false).ResourceId |
+            Should -Be $registration.ResourceId
+        (Unregister-AzsEnvironment -RegistrationName $spaced -AzureContext $script:AzureConnection -Confirm:$false).RegistrationRemoved | Should -BeTrue
+        $rest = Invoke-AzureRest -Path "/subscriptions/$($script:Azure.subscription_id)/resourceGroups/azurestack/providers/Microsoft.AzureStack/registrations/azurestack%20test?api-version=2017-06-01"
+        $rest.Status | Should -Be 404
+        # A name ARM refuses is refused here, naming the parameter, before anything is sent.
+        $e = { Register-AzsEnvironment -RegistrationToken $token -RegistrationName 'azurestack%20test' -AzureContext $script:AzureConnection -Confirm:$false } |
+            Should -Throw -PassThru
+        $e.Exception.Message | Should -BeLike "-RegistrationName: *'%'*"
+        $e = { Register-AzsEnvironment -RegistrationToken $token -RegistrationName 'x' -ResourceGroupName 'my group' -AzureContext $script:AzureConnection -Confirm:$false } |
+            Should -Throw -PassThru
+        $e.Exception.Message | Should -BeLike '-ResourceGroupName: *'
     }
 
     It 'removes the activation, and converges when run again' {
         $token = Get-Content -Raw (Join-Path $script:Files 'RegistrationToken.txt')
         $null = Register-AzsEnvironment -RegistrationToken $token -RegistrationName $script:DisconnectedName -AzureContext $script:AzureConnection -Confirm:$false
+        Get-StampActivationStatus | Should -Be 200
         Remove-AzsActivationResource -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -Confirm:$false
+        Get-StampActivationStatus | Should -Be 404
         Remove-AzsActivationResource -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -Confirm:$false
+        Get-StampActivationStatus | Should -Be 404
         $status = Get-AzsRegistration -RegistrationName $script:DisconnectedName -AzureContext $script:AzureConnection -StampContext $script:StampConnection
         $status.Status | Should -Be 'Registered'
         $status.Activated | Should -BeNullOrEmpty
@@ -342,17 +401,90 @@ Describe 'Disconnected flow' {
     }
 }
 
+Describe 'The emulated PEP in a fresh session (-CaBundlePath)' {
+    # The disconnected flow runs PEP steps on a machine with no connection to the stamp: nothing but
+    # -CaBundlePath can make the emulated PEP's certificate trusted there.
+    BeforeAll {
+        # pwsh as a .NET global tool runs inside dotnet, so the process path is not pwsh's.
+        $script:Pwsh = if ($env:AZSB_PWSH) { $env:AZSB_PWSH } else { (Get-Command pwsh -CommandType Application | Select-Object -First 1).Source }
+        function Invoke-FreshPwsh([string] $Script) {
+            $env:AZSB_TEST_MODULE = $script:ModulePath
+            $env:AZSB_TEST_PEP = ($script:Pep | ConvertTo-Json -Compress)
+            $env:AZSB_TEST_CA = $script:Ready.ca_pem
+            try {
+                $output = & $script:Pwsh -NoProfile -NonInteractive -Command "`$ErrorActionPreference = 'Stop'; Import-Module `$env:AZSB_TEST_MODULE; `$pep = `$env:AZSB_TEST_PEP | ConvertFrom-Json; `$cred = [pscredential]::new(`$pep.username, (ConvertTo-SecureString `$pep.password -AsPlainText -Force)); $Script" 2>&1
+                [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = ($output | Out-String) }
+            } finally {
+                Remove-Item Env:AZSB_TEST_MODULE, Env:AZSB_TEST_PEP, Env:AZSB_TEST_CA -ErrorAction SilentlyContinue
+            }
+        }
+    }
+
+    It 'mints a registration token with -CaBundlePath and no connection' {
+        $run = Invoke-FreshPwsh 'Get-AzsRegistrationToken -PrivilegedEndpoint $pep.url -PrivilegedEndpointCredential $cred -BillingModel Development -CaBundlePath $env:AZSB_TEST_CA'
+        $run.ExitCode | Should -Be 0 -Because $run.Output
+        $decoded = [System.Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($run.Output.Trim())) | ConvertFrom-Json
+        $decoded.cloudId | Should -Be $script:Pep.cloud_id
+    }
+
+    It 'without it the emulated PEP is not trusted there' {
+        $run = Invoke-FreshPwsh 'Get-AzsRegistrationToken -PrivilegedEndpoint $pep.url -PrivilegedEndpointCredential $cred -BillingModel Development'
+        $run.ExitCode | Should -Not -Be 0
+        $run.Output | Should -Match 'certificate|TLS'
+    }
+
+    It 'activates and deactivates the stamp with -CaBundlePath' {
+        $token = Get-AzsRegistrationToken -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -BillingModel Development
+        $azure = Connect-AzureOperator
+        $null = Register-AzsEnvironment -RegistrationToken $token -RegistrationName 'fresh-session' -AzureContext $azure -Confirm:$false
+        try {
+            $env:AZSB_TEST_KEY = Get-AzsActivationKey -RegistrationName 'fresh-session' -AzureContext $azure
+            $run = Invoke-FreshPwsh '(New-AzsActivationResource -PrivilegedEndpoint $pep.url -PrivilegedEndpointCredential $cred -ActivationKey $env:AZSB_TEST_KEY -CaBundlePath $env:AZSB_TEST_CA -Confirm:$false).CloudId'
+            $run.ExitCode | Should -Be 0 -Because $run.Output
+            $run.Output.Trim() | Should -Be $script:Pep.cloud_id
+            Get-StampActivationStatus | Should -Be 200
+            $run = Invoke-FreshPwsh 'Remove-AzsActivationResource -PrivilegedEndpoint $pep.url -PrivilegedEndpointCredential $cred -CaBundlePath $env:AZSB_TEST_CA -Confirm:$false'
+            $run.ExitCode | Should -Be 0 -Because $run.Output
+            Get-StampActivationStatus | Should -Be 404
+        } finally {
+            Remove-Item Env:AZSB_TEST_KEY -ErrorAction SilentlyContinue
+            $null = Unregister-AzsEnvironment -RegistrationName 'fresh-session' -AzureContext $azure -Confirm:$false
+        }
+    }
+
+    It 'a missing -CaBundlePath file is refused before the PEP is contacted, naming the parameter' {
+        # An armed fault the next PEP request would consume: it must still be armed afterwards.
+        Set-TestEmulatorFault -Control $script:Ready.control -Rules '503:count=1,target=pep'
+        try {
+            $e = { Get-AzsRegistrationToken -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -BillingModel Development -CaBundlePath ./no-such-ca.pem } |
+                Should -Throw -ErrorId 'AzsBilling.FileNotFound*' -PassThru
+            $e.Exception.Message | Should -BeLike "-CaBundlePath './no-such-ca.pem' is not a file*"
+            $basic = [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes("$($script:Pep.username):$($script:Pep.password)"))
+            $probe = Invoke-WebRequest -Method Post -Uri "$($script:PepUrl)commands/Get-AzureStackStampInformation" -Body '{}' -ContentType 'application/json' `
+                -Headers @{ Authorization = "Basic $basic" } -SkipCertificateCheck -SkipHttpErrorCheck
+            $probe.StatusCode | Should -Be 503 -Because 'nothing reached the PEP, so the fault was still armed'
+        } finally {
+            Clear-TestEmulatorFault -Control $script:Ready.control
+        }
+    }
+
+    It '-CaBundlePath is refused for PowerShell remoting, which trusts the system store' {
+        $e = { Get-AzsRegistrationToken -PrivilegedEndpoint 'AzS-ERCS01' -PrivilegedEndpointCredential $script:CloudAdmin -BillingModel Development -CaBundlePath $script:Ready.ca_pem } |
+            Should -Throw -ErrorId 'AzsBilling.CaBundleNotForRemoting*' -PassThru
+        $e.Exception.Message | Should -Match 'https://'
+    }
+}
+
 Describe 'Stamp version gates' {
     It 'an old stamp (1.1910.0.58) gets no MsAssetTag and refuses Custom' {
         $old = Start-TestEmulator -Arguments @('--seed', '22', '--subscriptions', '1', '--resources-per-subscription', '1', '--days', '1', '--stamp-version', '1.1910.0.58')
         try {
-            # The emulated PEP is trusted with the current connection's CA bundle: connect to that stamp first.
-            $null = Connect-StampOperator -Ready $old.Ready
+            # That stamp's emulated PEP has its own CA: -CaBundlePath trusts it, whatever the current connection.
             $cred = New-TestCredential $old.Ready.pep.username $old.Ready.pep.password
-            $token = Get-AzsRegistrationToken -PrivilegedEndpoint $old.Ready.pep.url -PrivilegedEndpointCredential $cred -BillingModel Development
+            $token = Get-AzsRegistrationToken -PrivilegedEndpoint $old.Ready.pep.url -PrivilegedEndpointCredential $cred -BillingModel Development -CaBundlePath $old.Ready.ca_pem
             $decoded = [System.Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($token)) | ConvertFrom-Json
             $decoded.cloudId | Should -Be $old.Ready.pep.cloud_id
-            $e = { Get-AzsRegistrationToken -PrivilegedEndpoint $old.Ready.pep.url -PrivilegedEndpointCredential $cred -BillingModel Custom -MsAssetTag 'tag-1' } |
+            $e = { Get-AzsRegistrationToken -PrivilegedEndpoint $old.Ready.pep.url -PrivilegedEndpointCredential $cred -BillingModel Custom -MsAssetTag 'tag-1' -CaBundlePath $old.Ready.ca_pem } |
                 Should -Throw -PassThru
             $e.Exception.Message | Should -Match '1\.1912\.0\.19'
         } finally {
@@ -454,9 +586,11 @@ Describe 'The privileged endpoint over PowerShell remoting' {
     }
 
     It 'removes the registration through the session' {
+        Get-StampActivationStatus | Should -Be 200
         $removed = Remove-AzsRegistration -Session $script:Session -RegistrationName $script:RemotingName -AzureContext $script:AzureConnection -Confirm:$false
         $removed.RegistrationRemoved | Should -BeTrue
         $removed.ActivationRemoved | Should -BeTrue
+        Get-StampActivationStatus | Should -Be 404
         $script:Session.State | Should -Be 'Opened'
     }
 

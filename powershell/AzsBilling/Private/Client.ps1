@@ -37,6 +37,24 @@ function Resolve-AzsPath {
     $Cmdlet.GetUnresolvedProviderPathFromPSPath($Path)
 }
 
+function Resolve-AzsInputFile {
+    # The absolute path of the existing file given as -$ParameterName, else a terminating FileNotFound error
+    # that names the parameter and what it should be: checked before anything is sent.
+    param(
+        [System.Management.Automation.PSCmdlet] $Cmdlet,
+        [string] $ParameterName,
+        [string] $Path,
+        [string] $Expected
+    )
+    $resolved = Resolve-AzsPath $Cmdlet $Path
+    if (-not $resolved -or -not (Test-Path -LiteralPath $resolved -PathType Leaf)) {
+        $Cmdlet.ThrowTerminatingError((New-AzsBillingSimpleError -ErrorId 'FileNotFound' -Category ObjectNotFound `
+                    -ExceptionType ([System.IO.FileNotFoundException]) -TargetObject $Path `
+                    -Message "-$ParameterName '$Path' is not a file$(if ($resolved) { " ($resolved)" }): give the path of $Expected."))
+    }
+    $resolved
+}
+
 function ConvertFrom-AzsSecureString {
     param([securestring] $Secure)
     if ($null -eq $Secure) { return $null }

@@ -19,9 +19,13 @@ function Open-AzsPep {
         [string] $PrivilegedEndpoint,
         [pscredential] $PrivilegedEndpointCredential,
         [System.Management.Automation.Runspaces.PSSession] $Session,
-        [object] $Connection
+        [object] $Connection,
+        [string] $CaBundlePath
     )
+    # Checked first, so a wrong path is reported before any connection is tried.
+    $caBundle = if ($CaBundlePath) { Resolve-AzsInputFile $Cmdlet 'CaBundlePath' $CaBundlePath $script:CaBundleFileText }
     if ($Session) {
+        if ($caBundle) { Stop-AzsCaBundleForRemoting $Cmdlet $CaBundlePath $Session.ComputerName }
         return @{ Kind = 'Remoting'; Session = $Session; OwnsSession = $false; Name = $Session.ComputerName }
     }
     if ([string]::IsNullOrWhiteSpace($PrivilegedEndpoint) -or $null -eq $PrivilegedEndpointCredential) {
@@ -36,10 +40,13 @@ function Open-AzsPep {
             username = $PrivilegedEndpointCredential.UserName
             password = $PrivilegedEndpointCredential.GetNetworkCredential().Password
         }
-        # The emulator serves every endpoint from one CA: trust it as the Azure connection does.
-        if ($Connection -and $Connection.CaBundlePath) { $options.ca_bundle = $Connection.CaBundlePath }
+        # -CaBundlePath, else the connection's: the emulator serves every endpoint from one CA, so a session
+        # connected to it already trusts its PEP; a fresh session (the disconnected flow) gives the bundle.
+        if ($caBundle) { $options.ca_bundle = $caBundle }
+        elseif ($Connection -and $Connection.CaBundlePath) { $options.ca_bundle = $Connection.CaBundlePath }
         return @{ Kind = 'Emulated'; Options = ($options | ConvertTo-Json -Compress); Name = $uri.AbsoluteUri }
     }
+    if ($caBundle) { Stop-AzsCaBundleForRemoting $Cmdlet $CaBundlePath $PrivilegedEndpoint }
     Write-Verbose "Opening a session to the privileged endpoint $PrivilegedEndpoint."
     $sessionArguments = @{
         ComputerName = $PrivilegedEndpoint; ConfigurationName = 'PrivilegedEndpoint'; Credential = $PrivilegedEndpointCredential
@@ -60,6 +67,13 @@ function Open-AzsPep {
         $Cmdlet.ThrowTerminatingError($record)
     }
     return @{ Kind = 'Remoting'; Session = $opened; OwnsSession = $true; Name = $PrivilegedEndpoint }
+}
+
+function Stop-AzsCaBundleForRemoting {
+    param([System.Management.Automation.PSCmdlet] $Cmdlet, [string] $CaBundlePath, [string] $ComputerName)
+    $Cmdlet.ThrowTerminatingError((New-AzsBillingSimpleError -ErrorId 'CaBundleNotForRemoting' -Category InvalidArgument `
+                -ExceptionType ([System.ArgumentException]) -TargetObject $CaBundlePath `
+                -Message "-CaBundlePath applies to an https:// privileged endpoint (the emulator's); PowerShell remoting to '$ComputerName' trusts the certificates of the system store. Leave -CaBundlePath out, or give the https:// URL as -PrivilegedEndpoint."))
 }
 
 function Close-AzsPep {
@@ -88,7 +102,7 @@ function Invoke-AzsPepCommand {
     try {
         if ($Pep.Kind -eq 'Emulated') {
             $json = $Parameters | ConvertTo-Json -Compress -Depth 5
-            $answer = Invoke-AzsBillingNative -Cmdlet $Cmdlet -Call { [AzsBilling.Native.RegistrationApi]::PepInvoke($Pep.Options, $Name, $json) }
+            $answer = Invoke-AzsBillingNative -Cmdlet $Cmdlet -Reword ${function:ConvertTo-AzsRegistrationException} -Call { [AzsBilling.Native.RegistrationApi]::PepInvoke($Pep.Options, $Name, $json) }
             return ($answer | ConvertFrom-Json).output
         }
         # JEA endpoints run in NoLanguage mode: the script block may only call the command, splatting $using:.

@@ -31,7 +31,7 @@ function Invoke-AzsRegistrationCall {
         [switch] $AllowNotFound
     )
     $json = if ($null -ne $Arguments) { $Arguments | ConvertTo-Json -Compress -Depth 5 } else { $null }
-    $answer = Invoke-AzsBillingNative -Cmdlet $Cmdlet -AllowNotFound:$AllowNotFound -Call {
+    $answer = Invoke-AzsBillingNative -Cmdlet $Cmdlet -AllowNotFound:$AllowNotFound -Reword ${function:ConvertTo-AzsRegistrationException} -Call {
         if ($null -ne $json) { [AzsBilling.Native.RegistrationApi]::$Method($Client, $json) } else { [AzsBilling.Native.RegistrationApi]::$Method($Client) }
     }
     if ($null -ne $answer) { ConvertFrom-Json -InputObject $answer }
@@ -44,7 +44,7 @@ function Resolve-AzsRegistrationSettings {
         [Parameter(Mandatory)] [System.Collections.IDictionary] $Settings
     )
     $json = $Settings | ConvertTo-Json -Compress
-    $resolved = Invoke-AzsBillingNative -Cmdlet $Cmdlet -Call { [AzsBilling.Native.RegistrationApi]::ResolveSettings($json) } | ConvertFrom-Json
+    $resolved = Invoke-AzsBillingNative -Cmdlet $Cmdlet -Reword ${function:ConvertTo-AzsRegistrationException} -Call { [AzsBilling.Native.RegistrationApi]::ResolveSettings($json) } | ConvertFrom-Json
     foreach ($warning in @($resolved.warnings)) { if ($warning) { $Cmdlet.WriteWarning($warning) } }
     $resolved
 }

@@ -159,16 +159,10 @@ function Connect-AzsBillingEnvironment {
     $paths = @{}
     foreach ($name in 'CaBundlePath', 'CertificatePath', 'PrivateKeyPath') {
         if (-not $PSBoundParameters.ContainsKey($name)) { continue }
-        $given = $PSBoundParameters[$name]
-        $resolved = Resolve-AzsPath $PSCmdlet $given
-        if (-not $resolved -or -not (Test-Path -LiteralPath $resolved -PathType Leaf)) {
-            $PSCmdlet.ThrowTerminatingError((New-AzsBillingSimpleError -ErrorId 'FileNotFound' -Category ObjectNotFound `
-                        -ExceptionType ([System.IO.FileNotFoundException]) -TargetObject $given `
-                        -Message "-$name '$given' is not a file$(if ($resolved) { " ($resolved)" }): give the path of $(switch ($name) {
-                            'CaBundlePath' { 'a PEM file of the CA certificates to trust' }
-                            'CertificatePath' { 'the PEM or .pfx/.p12 certificate of the service principal' }
-                            default { 'the PEM private key of -CertificatePath' } })."))
-        }
+        $resolved = Resolve-AzsInputFile $PSCmdlet $name $PSBoundParameters[$name] $(switch ($name) {
+                'CaBundlePath' { $script:CaBundleFileText }
+                'CertificatePath' { 'the PEM or .pfx/.p12 certificate of the service principal' }
+                default { 'the PEM private key of -CertificatePath' } })
         $paths[$resolved] = "-$name"
     }
 

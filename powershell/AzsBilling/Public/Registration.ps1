@@ -28,10 +28,14 @@ function Set-AzsRegistration {
 
     .PARAMETER PrivilegedEndpoint
     The PEP: an ERCS VM name or IP (PowerShell remoting), or the https:// URL of the emulator's PEP model
-    (trusted with the CA bundle of the Azure connection).
+    (trusted with -CaBundlePath, else the CA bundle of the Azure connection).
 
     .PARAMETER Session
     An open session to the PEP, instead of -PrivilegedEndpoint and -PrivilegedEndpointCredential.
+
+    .PARAMETER CaBundlePath
+    A PEM file of CA certificates to trust for an https:// -PrivilegedEndpoint (the emulator's ready-line
+    ca_pem), for a session with no connection to that stamp. Not for PowerShell remoting.
 
     .PARAMETER RegistrationName
     The name of the registration resource in Azure (unique per stamp; usually azurestack-<CloudId>).
@@ -86,6 +90,7 @@ function Set-AzsRegistration {
         [pscredential] $PrivilegedEndpointCredential,
         [string] $PrivilegedEndpoint,
         [System.Management.Automation.Runspaces.PSSession] $Session,
+        [string] $CaBundlePath,
 
         [Parameter(Mandatory, ParameterSetName = 'Register')]
         [ValidateNotNullOrEmpty()]
@@ -130,7 +135,7 @@ function Set-AzsRegistration {
     }
     $activity = 'Set-AzsRegistration'
     $pep = Open-AzsPep -Cmdlet $PSCmdlet -PrivilegedEndpoint $PrivilegedEndpoint -PrivilegedEndpointCredential $PrivilegedEndpointCredential `
-        -Session $Session -Connection $azure.Connection
+        -Session $Session -Connection $azure.Connection -CaBundlePath $CaBundlePath
     try {
         $stamp = Invoke-AzsPepCommand -Cmdlet $PSCmdlet -Pep $pep -Name 'Get-AzureStackStampInformation' -Activity $activity
         # -Reregister works in the subscription the existing registration is in (the original switched context).
@@ -206,15 +211,23 @@ function Remove-AzsRegistration {
     PEP, then removes the registration's lock and the registration itself and checks that it is gone. The
     resource group and the bridge service principal stay. Running it again after success changes nothing.
 
+    The output's ActivationRemoved is $true once the PEP's Remove-AzureStackActivation has succeeded: the
+    stamp is then not activated, whether or not it was before (the PEP does not say). RegistrationRemoved is
+    $true when a registration resource was found and deleted, $false when there was none.
+
     .PARAMETER PrivilegedEndpointCredential
     The PEP credential (<AzureStackDomain>\CloudAdmin).
 
     .PARAMETER PrivilegedEndpoint
     The PEP: an ERCS VM name or IP (PowerShell remoting), or the https:// URL of the emulator's PEP model
-    (trusted with the CA bundle of the Azure connection).
+    (trusted with -CaBundlePath, else the CA bundle of the Azure connection).
 
     .PARAMETER Session
     An open session to the PEP.
+
+    .PARAMETER CaBundlePath
+    A PEM file of CA certificates to trust for an https:// -PrivilegedEndpoint (the emulator's ready-line
+    ca_pem), for a session with no connection to that stamp. Not for PowerShell remoting.
 
     .PARAMETER RegistrationName
     The registration resource's name.
@@ -234,6 +247,7 @@ function Remove-AzsRegistration {
         [pscredential] $PrivilegedEndpointCredential,
         [string] $PrivilegedEndpoint,
         [System.Management.Automation.Runspaces.PSSession] $Session,
+        [string] $CaBundlePath,
         [Parameter(Mandatory)] [ValidateNotNullOrEmpty()] [string] $RegistrationName,
         [ValidateNotNullOrEmpty()] [string] $ResourceGroupName = 'azurestack',
         [psobject] $AzureContext
@@ -241,7 +255,7 @@ function Remove-AzsRegistration {
     $azure = Resolve-AzsAzureContext -Cmdlet $PSCmdlet -AzureContext $AzureContext
     $activity = 'Remove-AzsRegistration'
     $pep = Open-AzsPep -Cmdlet $PSCmdlet -PrivilegedEndpoint $PrivilegedEndpoint -PrivilegedEndpointCredential $PrivilegedEndpointCredential `
-        -Session $Session -Connection $azure.Connection
+        -Session $Session -Connection $azure.Connection -CaBundlePath $CaBundlePath
     try {
         $stamp = Invoke-AzsPepCommand -Cmdlet $PSCmdlet -Pep $pep -Name 'Get-AzureStackStampInformation' -Activity $activity
         $arguments = [ordered]@{ subscription_id = $azure.SubscriptionId; resource_group = $ResourceGroupName; name = $RegistrationName }
@@ -290,10 +304,14 @@ function Get-AzsRegistrationToken {
 
     .PARAMETER PrivilegedEndpoint
     The PEP: an ERCS VM name or IP (PowerShell remoting), or the https:// URL of the emulator's PEP model
-    (trusted with the CA bundle of the current connection).
+    (trusted with -CaBundlePath, else the CA bundle of the current connection).
 
     .PARAMETER Session
     An open session to the PEP.
+
+    .PARAMETER CaBundlePath
+    A PEM file of CA certificates to trust for an https:// -PrivilegedEndpoint (the emulator's ready-line
+    ca_pem), for a session with no connection to that stamp. Not for PowerShell remoting.
 
     .PARAMETER BillingModel
     Capacity, Development or Custom.
@@ -322,6 +340,7 @@ function Get-AzsRegistrationToken {
         [pscredential] $PrivilegedEndpointCredential,
         [string] $PrivilegedEndpoint,
         [System.Management.Automation.Runspaces.PSSession] $Session,
+        [string] $CaBundlePath,
         [Parameter(Mandatory)]
         [ValidateSet('Capacity', 'Development', 'Custom')]
         [string] $BillingModel,
@@ -341,7 +360,7 @@ function Get-AzsRegistrationToken {
     if ($PSBoundParameters.ContainsKey('MsAssetTag')) { $settings.ms_asset_tag = $MsAssetTag }
     $resolved = Resolve-AzsRegistrationSettings -Cmdlet $PSCmdlet -Settings $settings
     $pep = Open-AzsPep -Cmdlet $PSCmdlet -PrivilegedEndpoint $PrivilegedEndpoint -PrivilegedEndpointCredential $PrivilegedEndpointCredential `
-        -Session $Session -Connection $script:Connection
+        -Session $Session -Connection $script:Connection -CaBundlePath $CaBundlePath
     try {
         $stamp = Invoke-AzsPepCommand -Cmdlet $PSCmdlet -Pep $pep -Name 'Get-AzureStackStampInformation' -Activity 'Get-AzsRegistrationToken'
         $token = New-AzsRegistrationToken -Cmdlet $PSCmdlet -Pep $pep -Settings $resolved -StampInfo $stamp -Activity 'Get-AzsRegistrationToken'
@@ -391,7 +410,7 @@ function Register-AzsEnvironment {
         [string] $ResourceGroupLocation
     )
     $token = $RegistrationToken.Trim()
-    $decoded = Invoke-AzsBillingNative -Cmdlet $PSCmdlet -Call { [AzsBilling.Native.RegistrationApi]::DecodeRegistrationToken($token) } | ConvertFrom-Json
+    $decoded = Invoke-AzsBillingNative -Cmdlet $PSCmdlet -Reword ${function:ConvertTo-AzsRegistrationException} -Call { [AzsBilling.Native.RegistrationApi]::DecodeRegistrationToken($token) } | ConvertFrom-Json
     $azure = Resolve-AzsAzureContext -Cmdlet $PSCmdlet -AzureContext $AzureContext
     $where = if ($ResourceGroupLocation) { $ResourceGroupLocation } else { 'the cloud''s default location' }
     if (-not $PSCmdlet.ShouldProcess("registration '$RegistrationName' in resource group '$ResourceGroupName' ($where) of subscription $($azure.SubscriptionId)",
@@ -417,7 +436,9 @@ function Unregister-AzsEnvironment {
     compared against an undefined variable, so a lookup by token or -CloudId never matched): finds the
     registration by -RegistrationName, else by the cloud id of -RegistrationToken or -CloudId among the
     registrations of the resource group, then removes its lock and the registration and checks it is gone.
-    It does not deactivate the stamp: run Remove-AzsActivationResource first.
+    When no registration matches (it was removed already), nothing is changed and the output says
+    RegistrationRemoved $false, so running it again converges. It does not deactivate the stamp: run
+    Remove-AzsActivationResource first (ActivationRemoved is always $false here).
 
     .PARAMETER AzureContext
     The Azure connection; default: the current connection.
@@ -458,9 +479,21 @@ function Unregister-AzsEnvironment {
     if ($RegistrationToken) { $find.token = $RegistrationToken.Trim() }
     $registration = Invoke-AzsRegistrationCall -Cmdlet $PSCmdlet -Method Find -Client $azure.Client -Arguments $find -AllowNotFound
     if ($null -eq $registration) {
-        $PSCmdlet.ThrowTerminatingError((New-AzsBillingSimpleError -ErrorId 'RegistrationNotFound' -Category ObjectNotFound `
-                    -TargetObject ([pscustomobject]$find) `
-                    -Message "Registration resource not found in Azure with the provided parameters (resource group '$ResourceGroupName', subscription $($azure.SubscriptionId)). Check them against the portal's Region management > Properties."))
+        # Like Remove-AzsRegistration, a second run converges: nothing to remove is reported, not thrown.
+        $tokenCloudId = if ($RegistrationToken) {
+            (Invoke-AzsBillingNative -Cmdlet $PSCmdlet -Reword ${function:ConvertTo-AzsRegistrationException} -Call {
+                [AzsBilling.Native.RegistrationApi]::DecodeRegistrationToken($find.token) } | ConvertFrom-Json).cloud_id
+        }
+        Write-Verbose "No registration resource in resource group '$ResourceGroupName' of subscription $($azure.SubscriptionId) matches$(if ($RegistrationName) { " name '$RegistrationName'" })$(if ($CloudId -or $tokenCloudId) { " cloud id $(if ($CloudId) { $CloudId } else { $tokenCloudId })" }): nothing to remove."
+        return [pscustomobject]@{
+            PSTypeName          = 'AzsBilling.RegistrationRemoval'
+            RegistrationName    = if ($RegistrationName) { $RegistrationName } else { $null }
+            ResourceGroupName   = $ResourceGroupName
+            SubscriptionId      = $azure.SubscriptionId
+            CloudId             = if ($CloudId) { $CloudId } else { $tokenCloudId }
+            ActivationRemoved   = $false
+            RegistrationRemoved = $false
+        }
     }
     $found = ConvertTo-AzsRegistrationObject -Cmdlet $PSCmdlet -Resource $registration
     if (-not $PSCmdlet.ShouldProcess("registration '$($found.Name)' of cloud $($found.CloudId)", 'Remove from Azure')) { return }
@@ -538,10 +571,14 @@ function New-AzsActivationResource {
 
     .PARAMETER PrivilegedEndpoint
     The PEP: an ERCS VM name or IP (PowerShell remoting), or the https:// URL of the emulator's PEP model
-    (trusted with the CA bundle of the current connection).
+    (trusted with -CaBundlePath, else the CA bundle of the current connection).
 
     .PARAMETER Session
     An open session to the PEP.
+
+    .PARAMETER CaBundlePath
+    A PEM file of CA certificates to trust for an https:// -PrivilegedEndpoint (the emulator's ready-line
+    ca_pem), for a session with no connection to that stamp. Not for PowerShell remoting.
 
     .PARAMETER ActivationKey
     The key from Get-AzsActivationKey (or the content of its file).
@@ -555,12 +592,13 @@ function New-AzsActivationResource {
         [pscredential] $PrivilegedEndpointCredential,
         [string] $PrivilegedEndpoint,
         [System.Management.Automation.Runspaces.PSSession] $Session,
+        [string] $CaBundlePath,
         [Parameter(Mandatory)] [ValidateNotNullOrEmpty()] [string] $ActivationKey
     )
     $key = $ActivationKey.Trim()
-    $decoded = Invoke-AzsBillingNative -Cmdlet $PSCmdlet -Call { [AzsBilling.Native.RegistrationApi]::DecodeActivationKey($key) } | ConvertFrom-Json
+    $decoded = Invoke-AzsBillingNative -Cmdlet $PSCmdlet -Reword ${function:ConvertTo-AzsRegistrationException} -Call { [AzsBilling.Native.RegistrationApi]::DecodeActivationKey($key) } | ConvertFrom-Json
     $pep = Open-AzsPep -Cmdlet $PSCmdlet -PrivilegedEndpoint $PrivilegedEndpoint -PrivilegedEndpointCredential $PrivilegedEndpointCredential `
-        -Session $Session -Connection $script:Connection
+        -Session $Session -Connection $script:Connection -CaBundlePath $CaBundlePath
     try {
         $stamp = Invoke-AzsPepCommand -Cmdlet $PSCmdlet -Pep $pep -Name 'Get-AzureStackStampInformation' -Activity 'New-AzsActivationResource'
         if ($decoded.cloud_id -and [string]$decoded.cloud_id -ne [string]$stamp.CloudID) {
@@ -601,10 +639,14 @@ function Remove-AzsActivationResource {
 
     .PARAMETER PrivilegedEndpoint
     The PEP: an ERCS VM name or IP (PowerShell remoting), or the https:// URL of the emulator's PEP model
-    (trusted with the CA bundle of the current connection).
+    (trusted with -CaBundlePath, else the CA bundle of the current connection).
 
     .PARAMETER Session
     An open session to the PEP.
+
+    .PARAMETER CaBundlePath
+    A PEM file of CA certificates to trust for an https:// -PrivilegedEndpoint (the emulator's ready-line
+    ca_pem), for a session with no connection to that stamp. Not for PowerShell remoting.
 
     .EXAMPLE
     Remove-AzsActivationResource -PrivilegedEndpoint AzS-ERCS01 -PrivilegedEndpointCredential $cloudAdmin
@@ -614,10 +656,11 @@ function Remove-AzsActivationResource {
     param(
         [pscredential] $PrivilegedEndpointCredential,
         [string] $PrivilegedEndpoint,
-        [System.Management.Automation.Runspaces.PSSession] $Session
+        [System.Management.Automation.Runspaces.PSSession] $Session,
+        [string] $CaBundlePath
     )
     $pep = Open-AzsPep -Cmdlet $PSCmdlet -PrivilegedEndpoint $PrivilegedEndpoint -PrivilegedEndpointCredential $PrivilegedEndpointCredential `
-        -Session $Session -Connection $script:Connection
+        -Session $Session -Connection $script:Connection -CaBundlePath $CaBundlePath
     try {
         if (-not $PSCmdlet.ShouldProcess($pep.Name, 'Remove the stamp''s activation')) { return }
         $null = Invoke-AzsPepCommand -Cmdlet $PSCmdlet -Pep $pep -Name 'Remove-AzureStackActivation' -Activity 'Remove-AzsActivationResource'
