@@ -179,6 +179,28 @@ Describe 'Usage rows: default table view and CSV shape' {
         }
     }
 
+    It 'the help''s CSV recipe writes ISO 8601 UTC times that read back as the same instants, in any culture' {
+        $sample = @($script:Rows | Select-Object -First 3)
+        $csv = Join-Path $script:StateDir 'usage-times.csv'
+        $culture = [System.Globalization.CultureInfo]::CurrentCulture
+        try {
+            [System.Globalization.CultureInfo]::CurrentCulture = 'de-DE'
+            $sample | Select-Object *, @{ n = 'UsageStartTimeUtc'; e = { $_.UsageStartTime.ToString('o') } },
+            @{ n = 'UsageEndTimeUtc'; e = { $_.UsageEndTime.ToString('o') } } | Export-Csv -Path $csv -NoTypeInformation
+        } finally {
+            [System.Globalization.CultureInfo]::CurrentCulture = $culture
+        }
+        $imported = @(Import-Csv -Path $csv)
+        for ($i = 0; $i -lt $sample.Count; $i++) {
+            $imported[$i].UsageStartTimeUtc | Should -Match 'Z$'
+            [datetimeoffset]::Parse($imported[$i].UsageStartTimeUtc, [cultureinfo]::InvariantCulture).UtcDateTime | Should -Be $sample[$i].UsageStartTime
+            [datetimeoffset]::Parse($imported[$i].UsageEndTimeUtc, [cultureinfo]::InvariantCulture).UtcDateTime | Should -Be $sample[$i].UsageEndTime
+            $sample[$i].UsageStartTime | Should -BeOfType [datetime]
+            $sample[$i].UsageStartTime.Kind | Should -Be 'Utc'
+        }
+        (Get-Help Get-AzsSubscriberUsage -Full | Out-String) | Should -Match "UsageStartTimeUtc'; e = \{ \`$_.UsageStartTime.ToString\('o'\)"
+    }
+
     It 'Export-Csv writes Tags, Tag and AdditionalInfo as compact JSON that Import-Csv gives back' {
         $tagged = @($script:Rows | Where-Object { $_.Tags.Count -gt 0 } | Select-Object -First 5)
         $withInfo = @($script:Rows | Where-Object { $_.AdditionalInfo -is [hashtable] -and $_.AdditionalInfo.Count -gt 0 } | Select-Object -First 5)

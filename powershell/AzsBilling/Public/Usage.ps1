@@ -20,6 +20,12 @@ function Get-AzsSubscriberUsage {
     local times across a daylight saving change gets a warning (it covers 23 or 25 hours for a 24-hour wall
     clock span). The times are checked before any request is sent.
 
+    CSV. Export-Csv writes Tags, Tag and AdditionalInfo as compact JSON. UsageStartTime and UsageEndTime stay
+    [datetime] values (Kind Utc) for scripts, and Export-Csv writes a [datetime] in the current culture
+    without its zone; for ISO 8601 UTC text in the file, add text columns:
+    ... | Select-Object *, @{ n = 'UsageStartTimeUtc'; e = { $_.UsageStartTime.ToString('o') } },
+    @{ n = 'UsageEndTimeUtc'; e = { $_.UsageEndTime.ToString('o') } } | Export-Csv usage.csv
+
     Delegated-provider (reseller) tenants. An operator can sell a delegated offer to a tenant, who then acts
     as a delegated provider (a reseller) with its own provider subscription and its own tenants. Those
     tenants' subscriptions appear in Get-AzsUserSubscription with IsDirectTenant False (their
@@ -162,7 +168,8 @@ function Get-AzsTenantUsage {
     midnight (Daily), start inclusive, end exclusive and not in the future; a DateTimeOffset, a Utc or Local
     DateTime and a string with Z or an offset are that instant, while an Unspecified DateTime or a string
     without a zone is local time. A failure of the service is a non-terminating error whose TargetObject
-    carries the ContinuationToken to resume from.
+    carries the ContinuationToken to resume from. CSV output follows Get-AzsSubscriberUsage too (Tags, Tag
+    and AdditionalInfo as JSON; UsageStartTimeUtc/UsageEndTimeUtc columns for ISO 8601 UTC times).
 
     .PARAMETER ReportedStartTime
     Start of the reported-time window (inclusive): a DateTime, a DateTimeOffset or an ISO 8601 string.
