@@ -7,10 +7,10 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use azs_billing::client::{Client, ClientOptions, EnvironmentSpec};
-use azs_billing::credential::Credential;
-use azs_billing::transport::TransportOptions;
-use azs_billing::usage::{Granularity, UsageApi, UsagePager, UsageQuery};
+use azs_billing::core::client::{Client, ClientOptions, EnvironmentSpec};
+use azs_billing::core::credential::Credential;
+use azs_billing::core::transport::TransportOptions;
+use azs_billing::core::usage::{Granularity, UsageApi, UsagePager, UsageQuery};
 use chrono::{Days, Utc};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -46,9 +46,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             ..TransportOptions::default()
         },
     })?);
-    let provider = azs_billing::subscriptions::default_provider_subscription(&client)?;
+    let provider = azs_billing::core::subscriptions::default_provider_subscription(&client)?;
     let owners: BTreeMap<String, String> =
-        azs_billing::subscriptions::list(&client, &provider, None)?
+        azs_billing::core::subscriptions::list(&client, &provider, None)?
             .into_iter()
             .map(|s| (s.subscription_id, s.owner.unwrap_or_default()))
             .collect();

@@ -27,6 +27,23 @@
 #include <stdbool.h>
 
 /*
+ The version of the library this header belongs to, major part; with the minor and patch parts it is the
+ version `azsb_version()` reports, so a caller can check at run time that it loaded the library it was
+ compiled against.
+ */
+#define AZSB_VERSION_MAJOR 0
+
+/*
+ The library's version, minor part.
+ */
+#define AZSB_VERSION_MINOR 1
+
+/*
+ The library's version, patch part.
+ */
+#define AZSB_VERSION_PATCH 0
+
+/*
  Bumped whenever a function's signature or meaning changes; the PowerShell module refuses a library whose
  ABI version differs from the one it was written for.
  */

@@ -8,14 +8,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use azs_billing::client::{Client, ClientOptions, EnvironmentSpec};
-use azs_billing::cloud::{Environment, IdentitySystem};
-use azs_billing::credential::{
+use azs_billing_core::client::{Client, ClientOptions, EnvironmentSpec};
+use azs_billing_core::cloud::{Environment, IdentitySystem};
+use azs_billing_core::credential::{
     AZURE_POWERSHELL_CLIENT_ID, ClientCertificate, Credential, DeviceCodePrompt,
 };
-use azs_billing::error::Error;
-use azs_billing::secret::Secret;
-use azs_billing::transport::{Auth, Transport};
+use azs_billing_core::error::Error;
+use azs_billing_core::secret::Secret;
+use azs_billing_core::transport::{Auth, Transport};
 use base64::Engine as _;
 use serde_json::Value;
 use support::start;
@@ -413,7 +413,7 @@ fn refusals_before_anything_is_sent() {
             arm_endpoint: Url::parse("https://127.0.0.1:1/").unwrap(),
         },
         credential: Credential::AccessToken(Secret::new("t")),
-        transport: azs_billing::transport::TransportOptions {
+        transport: azs_billing_core::transport::TransportOptions {
             ca_bundle: Some(missing.clone()),
             ..Default::default()
         },

@@ -7,12 +7,12 @@ use std::net::TcpListener;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use azs_billing::client::{Client, ClientOptions, EnvironmentSpec};
-use azs_billing::credential::Credential;
-use azs_billing::error::Error;
-use azs_billing::options::{client_options_from_json, usage_query_from_json};
-use azs_billing::secret::Secret;
-use azs_billing::transport::TransportOptions;
+use azs_billing_core::client::{Client, ClientOptions, EnvironmentSpec};
+use azs_billing_core::credential::Credential;
+use azs_billing_core::error::Error;
+use azs_billing_core::options::{client_options_from_json, usage_query_from_json};
+use azs_billing_core::secret::Secret;
+use azs_billing_core::transport::TransportOptions;
 use url::Url;
 
 /// A plain-HTTP server on loopback that answers every request with `status` and `body`, counting

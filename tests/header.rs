@@ -26,6 +26,38 @@ fn committed_header_is_current() {
 
 /// Every name the header declares (macros, tags, enumerators, typedefs, functions) carries the library's
 /// prefix, so none can collide with a caller's. Parameter names are not declarations and are not checked.
+/// The version macros a C caller compiles against are the version the library reports at run time.
+#[test]
+fn the_version_macros_match_azsb_version() {
+    use azs_billing::ffi::{
+        AZSB_VERSION_MAJOR, AZSB_VERSION_MINOR, AZSB_VERSION_PATCH, azsb_version,
+    };
+    // SAFETY: azsb_version returns a pointer to a static NUL-terminated string.
+    let reported = unsafe { std::ffi::CStr::from_ptr(azsb_version()) }
+        .to_str()
+        .unwrap();
+    assert_eq!(
+        reported,
+        format!("{AZSB_VERSION_MAJOR}.{AZSB_VERSION_MINOR}.{AZSB_VERSION_PATCH}")
+    );
+    assert_eq!(reported, env!("CARGO_PKG_VERSION"));
+    let header = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/include/azs_billing.h"
+    ))
+    .unwrap();
+    for (name, value) in [
+        ("AZSB_VERSION_MAJOR", AZSB_VERSION_MAJOR),
+        ("AZSB_VERSION_MINOR", AZSB_VERSION_MINOR),
+        ("AZSB_VERSION_PATCH", AZSB_VERSION_PATCH),
+    ] {
+        assert!(
+            header.contains(&format!("#define {name} {value}")),
+            "{name} {value} in the header"
+        );
+    }
+}
+
 #[test]
 fn the_header_declares_only_prefixed_names() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/include/azs_billing.h");

@@ -6,19 +6,19 @@ mod support;
 
 use std::sync::Arc;
 
-use azs_billing::client::Client;
-use azs_billing::credential::{AZURE_POWERSHELL_CLIENT_ID, Credential, DeviceCodePrompt};
-use azs_billing::error::Error;
-use azs_billing::registration::azure::{
+use azs_billing_core::client::Client;
+use azs_billing_core::credential::{AZURE_POWERSHELL_CLIENT_ID, Credential, DeviceCodePrompt};
+use azs_billing_core::error::Error;
+use azs_billing_core::registration::azure::{
     self, LOCK_NAME, NewRegistration, RegistrationQuery, RegistrationRef,
 };
-use azs_billing::registration::pep::{PepClient, PepOptions, StampInformation};
-use azs_billing::registration::{
+use azs_billing_core::registration::pep::{PepClient, PepOptions, StampInformation};
+use azs_billing_core::registration::{
     BillingModel, RegistrationSettings, StampVersion, decode_activation_key,
     decode_registration_token, stamp, token_parameters,
 };
-use azs_billing::secret::Secret;
-use azs_billing::transport::Method;
+use azs_billing_core::secret::Secret;
+use azs_billing_core::transport::Method;
 use base64::Engine as _;
 use serde_json::Value;
 use support::Stamp;
@@ -723,8 +723,10 @@ fn version_gates_match_what_each_build_accepts() {
 fn key_pair_gate_matches_the_pep() {
     for (version, nodes) in [("1.2209.0.23", 4), ("1.2209.0.24", 4), ("1.2209.0.24", 1)] {
         let (_stamp, pep) = stamp_of(version, nodes);
-        let gate =
-            azs_billing::registration::version::needs_key_pair(version.parse().unwrap(), nodes);
+        let gate = azs_billing_core::registration::version::needs_key_pair(
+            version.parse().unwrap(),
+            nodes,
+        );
         let result = pep.set_registration_key_pair();
         assert_eq!(
             gate,

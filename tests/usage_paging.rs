@@ -5,9 +5,9 @@ mod support;
 
 use std::sync::Arc;
 
-use azs_billing::client::Client;
-use azs_billing::error::Error;
-use azs_billing::usage::{Granularity, UsageApi, UsagePager, UsageQuery};
+use azs_billing_core::client::Client;
+use azs_billing_core::error::Error;
+use azs_billing_core::usage::{Granularity, UsageApi, UsagePager, UsageQuery};
 use chrono::{DateTime, Utc};
 use support::Stamp;
 
@@ -287,19 +287,19 @@ fn the_default_provider_subscription_is_found_by_its_name_only() {
     let stamp = support::start();
     let operator = operator_client(&stamp);
     assert_eq!(
-        azs_billing::subscriptions::default_provider_subscription(&operator).expect("found"),
+        azs_billing_core::subscriptions::default_provider_subscription(&operator).expect("found"),
         stamp.s("/default_provider_subscription_id")
     );
     // The tenant principal sees exactly one subscription, its own: that is not a provider subscription.
     let tenant = Client::new(stamp.options("tenant_arm", stamp.secret_credential("tenant")))
         .expect("client");
     assert_eq!(
-        azs_billing::subscriptions::visible(&tenant)
+        azs_billing_core::subscriptions::visible(&tenant)
             .expect("visible")
             .len(),
         1
     );
-    match azs_billing::subscriptions::default_provider_subscription(&tenant) {
+    match azs_billing_core::subscriptions::default_provider_subscription(&tenant) {
         Err(Error::NotFound { message, service }) => {
             assert!(
                 message.contains("connect to the admin endpoint as an operator"),

@@ -3,10 +3,10 @@
 use std::ffi::{CString, c_char, c_void};
 use std::sync::Arc;
 
-use crate::client::Client;
-use crate::credential::DeviceCodePrompt;
 use crate::ffi::error::{AzsbError, AzsbStatus, finish, finish_json, to_json};
 use crate::ffi::strings::to_c;
+use azs_billing_core::client::Client;
+use azs_billing_core::credential::DeviceCodePrompt;
 
 /// Opaque client handle.
 pub struct AzsbClient {
@@ -65,14 +65,14 @@ pub extern "C" fn azsb_client_new(
         check_out!(client_out, "client_out", error_out);
         let prompt = device_code_callback.map(|callback| {
             let target = CallbackTarget { callback, userdata };
-            let prompt: crate::credential::DeviceCodeCallback =
+            let prompt: azs_billing_core::credential::DeviceCodeCallback =
                 Arc::new(move |p: &DeviceCodePrompt| {
                     target.call(&p.message);
                 });
             prompt
         });
-        let result =
-            crate::options::client_options_from_json(options, prompt).and_then(Client::new);
+        let result = azs_billing_core::options::client_options_from_json(options, prompt)
+            .and_then(Client::new);
         finish(result, error_out, |client| {
             let handle = Box::new(AzsbClient {
                 inner: Arc::new(client),

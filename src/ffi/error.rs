@@ -2,7 +2,7 @@
 
 use std::ffi::{CString, c_char};
 
-use crate::error::Error;
+use azs_billing_core::error::Error;
 
 /// Result of every fallible call. Numbers are stable: a retired code is never reused.
 #[repr(u32)]
@@ -101,7 +101,7 @@ pub(crate) fn report(error_out: *mut *mut AzsbError, error: AzsbError) -> AzsbSt
 
 /// Converts a core result: Ok passes its value to `on_ok`, Err is reported.
 pub(crate) fn finish<T>(
-    result: crate::error::Result<T>,
+    result: azs_billing_core::error::Result<T>,
     error_out: *mut *mut AzsbError,
     on_ok: impl FnOnce(T),
 ) -> AzsbStatus {
@@ -115,16 +115,18 @@ pub(crate) fn finish<T>(
 }
 
 /// A result value as JSON text; a value that cannot be serialised is an error, never an empty string.
-pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> crate::error::Result<String> {
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> azs_billing_core::error::Result<String> {
     serde_json::to_string(value).map_err(|e| {
-        crate::error::Error::UnexpectedResponse(format!("cannot serialise the result ({e})"))
+        azs_billing_core::error::Error::UnexpectedResponse(format!(
+            "cannot serialise the result ({e})"
+        ))
     })
 }
 
 /// Converts a core result whose value is JSON text: Ok writes it to `*json_out` as a library-owned string,
 /// Err is reported. A NULL `json_out` is reported as such (callers check it before doing any work too).
 pub(crate) fn finish_json(
-    result: crate::error::Result<String>,
+    result: azs_billing_core::error::Result<String>,
     json_out: *mut *mut c_char,
     error_out: *mut *mut AzsbError,
 ) -> AzsbStatus {

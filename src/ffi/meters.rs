@@ -17,8 +17,8 @@ pub extern "C" fn azsb_meter_lookup(
     ffi_boundary!(error_out, {
         let id = try_str!(meter_id, "meter_id", error_out);
         check_out!(meter_json_out, "meter_json_out", error_out);
-        let json =
-            crate::meters::lookup(id).map(|m| to_c(serde_json::to_string(m).unwrap_or_default()));
+        let json = azs_billing_core::meters::lookup(id)
+            .map(|m| to_c(serde_json::to_string(m).unwrap_or_default()));
         // SAFETY: checked non-NULL above.
         unsafe { *meter_json_out = json.unwrap_or(std::ptr::null_mut()) };
         AzsbStatus::Ok
@@ -33,7 +33,7 @@ pub extern "C" fn azsb_meters(
 ) -> AzsbStatus {
     ffi_boundary!(error_out, {
         check_out!(json_out, "json_out", error_out);
-        let json = serde_json::to_string(crate::meters::all()).unwrap_or_default();
+        let json = serde_json::to_string(azs_billing_core::meters::all()).unwrap_or_default();
         // SAFETY: checked non-NULL above.
         unsafe { *json_out = to_c(json) };
         AzsbStatus::Ok
@@ -67,7 +67,7 @@ pub extern "C" fn azsb_user_subscriptions(
             Some(try_str!(filter, "filter", error_out))
         };
         check_out!(json_out, "json_out", error_out);
-        let result = crate::subscriptions::list(&client.inner, provider, filter);
+        let result = azs_billing_core::subscriptions::list(&client.inner, provider, filter);
         finish(result, error_out, |list| {
             // SAFETY: checked non-NULL above.
             unsafe { *json_out = to_c(serde_json::to_string(&list).unwrap_or_default()) };
@@ -87,7 +87,7 @@ pub extern "C" fn azsb_client_subscriptions(
         let client = try_ref!(client, "client", error_out);
         check_out!(json_out, "json_out", error_out);
         finish(
-            crate::subscriptions::visible(&client.inner),
+            azs_billing_core::subscriptions::visible(&client.inner),
             error_out,
             |list| {
                 // SAFETY: checked non-NULL above.
@@ -112,7 +112,7 @@ pub extern "C" fn azsb_default_provider_subscription(
         let client = try_ref!(client, "client", error_out);
         check_out!(subscription_out, "subscription_out", error_out);
         finish(
-            crate::subscriptions::default_provider_subscription(&client.inner),
+            azs_billing_core::subscriptions::default_provider_subscription(&client.inner),
             error_out,
             |id| {
                 // SAFETY: checked non-NULL above.

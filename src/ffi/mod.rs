@@ -31,6 +31,15 @@ pub use registration::*;
 pub use strings::*;
 pub use usage::*;
 
+/// The version of the library this header belongs to, major part; with the minor and patch parts it is the
+/// version `azsb_version()` reports, so a caller can check at run time that it loaded the library it was
+/// compiled against.
+pub const AZSB_VERSION_MAJOR: u32 = 0;
+/// The library's version, minor part.
+pub const AZSB_VERSION_MINOR: u32 = 1;
+/// The library's version, patch part.
+pub const AZSB_VERSION_PATCH: u32 = 0;
+
 /// Bumped whenever a function's signature or meaning changes; the PowerShell module refuses a library whose
 /// ABI version differs from the one it was written for.
 pub const AZSB_ABI_VERSION: u32 = 1;

@@ -13,27 +13,27 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
-use crate::client::Client;
-use crate::credential::Credential;
-use crate::error::{Error, Result};
 use crate::ffi::client::AzsbClient;
 use crate::ffi::error::{AzsbError, AzsbStatus, finish, finish_json, report, to_json};
 use crate::ffi::strings::{borrow_str, to_c};
-use crate::registration::azure::{
+use azs_billing_core::client::Client;
+use azs_billing_core::credential::Credential;
+use azs_billing_core::error::{Error, Result};
+use azs_billing_core::registration::azure::{
     self, NewRegistration, Registration, RegistrationQuery, RegistrationRef,
 };
-use crate::registration::billing::{BillingModel, RegistrationSettings};
-use crate::registration::pep::{PepClient, PepOptions};
-use crate::registration::stamp::Activation;
-use crate::registration::status::{ActivationView, status};
-use crate::registration::{stamp, token, version};
-use crate::secret::Secret;
-use crate::transport::TransportOptions;
+use azs_billing_core::registration::billing::{BillingModel, RegistrationSettings};
+use azs_billing_core::registration::pep::{PepClient, PepOptions};
+use azs_billing_core::registration::stamp::Activation;
+use azs_billing_core::registration::status::{ActivationView, status};
+use azs_billing_core::registration::{stamp, token, version};
+use azs_billing_core::secret::Secret;
+use azs_billing_core::transport::TransportOptions;
 
 /// Reads a JSON argument into `T`; a shape error names the argument, the field's JSON path and the
 /// expected type, never the value (a secret in the wrong field stays out of the message).
 fn parse_args<T: DeserializeOwned>(text: &str, what: &'static str) -> Result<T> {
-    crate::json_args::from_json(text, what)
+    azs_billing_core::json_args::from_json(text, what)
 }
 
 /// The common shape of the client functions: borrow the client, parse the arguments, run, write JSON.
@@ -128,7 +128,7 @@ struct SettingsArgs {
 }
 
 impl SettingsArgs {
-    fn resolve(self) -> Result<crate::registration::ResolvedSettings> {
+    fn resolve(self) -> Result<azs_billing_core::registration::ResolvedSettings> {
         RegistrationSettings {
             billing_model: self.billing_model,
             usage_reporting_enabled: self.usage_reporting_enabled,

@@ -5,7 +5,7 @@ use std::ffi::c_char;
 use crate::ffi::client::AzsbClient;
 use crate::ffi::error::{AzsbError, AzsbStatus, finish};
 use crate::ffi::strings::to_c;
-use crate::usage::UsagePager;
+use azs_billing_core::usage::UsagePager;
 
 /// Opaque usage query handle (one thread at a time).
 pub struct AzsbUsageQuery {
@@ -27,7 +27,7 @@ pub extern "C" fn azsb_usage_open(
         let client = try_ref!(client, "client", error_out);
         let query = try_str!(query_json, "query_json", error_out);
         check_out!(query_out, "query_out", error_out);
-        let result = crate::options::usage_query_from_json(query)
+        let result = azs_billing_core::options::usage_query_from_json(query)
             .and_then(|q| UsagePager::new(client.inner.clone(), q));
         finish(result, error_out, |pager| {
             // SAFETY: checked non-NULL above.
@@ -60,7 +60,7 @@ pub extern "C" fn azsb_usage_next_page(
         let query = try_mut!(query, "query", error_out);
         check_out!(page_json_out, "page_json_out", error_out);
         finish(query.pager.next_page(), error_out, |page| {
-            let json = page.map(|p| to_c(crate::usage::json::records_json(&p.records)));
+            let json = page.map(|p| to_c(azs_billing_core::usage::json::records_json(&p.records)));
             // SAFETY: checked non-NULL above.
             unsafe { *page_json_out = json.unwrap_or(std::ptr::null_mut()) };
         })

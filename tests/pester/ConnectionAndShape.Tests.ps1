@@ -43,7 +43,7 @@ BeforeAll {
         $ErrorRecord.ErrorDetails.RecommendedAction + ($ErrorRecord.TargetObject | Out-String)
     }
 
-    # The options JSON fields of the library (src/options.rs) that a Connect-AzsBillingEnvironment user never typed.
+    # The options JSON fields of the library (core/src/options.rs) that a Connect-AzsBillingEnvironment user never typed.
     $script:LibraryFields = 'ca_bundle|client_secret|client_id|certificate_path|pfx_path|private_key_path|max_retries|read_timeout|connect_timeout|access_token|arm_endpoint|(?<!-)\btenant:'
 
     $script:Day = [datetime]::SpecifyKind([datetime]'2026-01-06', 'Utc')

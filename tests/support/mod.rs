@@ -6,11 +6,11 @@ use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use azs_billing::client::{ClientOptions, EnvironmentSpec};
-use azs_billing::credential::Credential;
-use azs_billing::retry::RetryPolicy;
-use azs_billing::secret::Secret;
-use azs_billing::transport::TransportOptions;
+use azs_billing_core::client::{ClientOptions, EnvironmentSpec};
+use azs_billing_core::credential::Credential;
+use azs_billing_core::retry::RetryPolicy;
+use azs_billing_core::secret::Secret;
+use azs_billing_core::transport::TransportOptions;
 use azs_emulator::EmulatorConfig;
 use chrono::NaiveDate;
 use serde_json::Value;

@@ -65,7 +65,7 @@ mod tests {
 
     const EXAMPLES: &str = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/specs/azsadmin/resource-manager/azurebridge/Microsoft.AzureBridge.Admin/preview/2016-01-01/examples/Activation"
+        "/../tests/fixtures/specs/azsadmin/resource-manager/azurebridge/Microsoft.AzureBridge.Admin/preview/2016-01-01/examples/Activation"
     );
 
     fn example(name: &str) -> serde_json::Value {

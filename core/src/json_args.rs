@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::error::{Error, Result, quoted};
 
 /// Parses `text` as JSON into `T`. `what` names the argument (`options_json`, `query`).
-pub(crate) fn from_json<T: DeserializeOwned>(text: &str, what: &'static str) -> Result<T> {
+pub fn from_json<T: DeserializeOwned>(text: &str, what: &'static str) -> Result<T> {
     from_value(parse(text, what)?, what, "")
 }
 

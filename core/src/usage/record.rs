@@ -465,7 +465,7 @@ mod tests {
 
     fn fixture(path: &str) -> Value {
         let file = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/specs")
+            .join("../tests/fixtures/specs")
             .join(path);
         let text = std::fs::read_to_string(&file).expect("fixture");
         serde_json::from_str(&text).expect("fixture JSON")

@@ -906,7 +906,7 @@ mod tests {
 
     const SPECS: &str = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/specs/azurestack/resource-manager/Microsoft.AzureStack"
+        "/../tests/fixtures/specs/azurestack/resource-manager/Microsoft.AzureStack"
     );
 
     fn responses(path: &str) -> Vec<(String, Value)> {

@@ -274,7 +274,7 @@ mod tests {
 
     fn example(name: &str) -> Value {
         let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!(
-            "tests/fixtures/specs/azsadmin/resource-manager/subscriptions/Microsoft.Subscriptions.Admin/preview/2015-11-01/examples/Subscriptions/{name}"
+            "../tests/fixtures/specs/azsadmin/resource-manager/subscriptions/Microsoft.Subscriptions.Admin/preview/2015-11-01/examples/Subscriptions/{name}"
         ));
         serde_json::from_str(&std::fs::read_to_string(file).expect("fixture")).expect("JSON")
     }

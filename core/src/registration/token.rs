@@ -237,7 +237,7 @@ mod tests {
 
     const SPECS: &str = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/specs/azurestack/resource-manager/Microsoft.AzureStack"
+        "/../tests/fixtures/specs/azurestack/resource-manager/Microsoft.AzureStack"
     );
 
     fn example(path: &str) -> Value {
