@@ -25,7 +25,7 @@ pub enum Cloud {
 /// Everything needed to sign in and call one Resource Manager endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Environment {
-    /// e.g. "AzureCloud", "AzureStack-Admin-<tenant>", or a custom name.
+    /// e.g. "AzureCloud", `"AzureStack-Admin-<tenant>"`, or a custom name.
     pub name: String,
     /// Resource Manager base URL, with a trailing slash.
     pub resource_manager: Url,
@@ -197,7 +197,7 @@ impl Environment {
     /// An environment from a `metadata/endpoints` document of either shape, read from `arm`.
     ///
     /// Array shape: the element whose `resourceManager` is `arm` (public Azure lists every cloud), else the
-    /// first; its `name`, or "AzureStack-<host>". Object shape: named "AzureStack-<host>".
+    /// first; its `name`, or `"AzureStack-<host>"`. Object shape: named `"AzureStack-<host>"`.
     pub fn from_metadata(arm: &Url, document: &serde_json::Value) -> Result<Environment> {
         let arm = with_trailing_slash(arm.clone());
         let fail = |what: &str| {

@@ -243,10 +243,7 @@ async fn an_adfs_stamp_trusts_only_its_adfs_issuer() {
     let url = stamp.provider_url(&usage_query(DAY1, DAY2, "Daily"));
     assert_eq!(stamp.get(&url, Some(&token)).await.status, StatusCode::OK);
     let base = login.trim_end_matches("adfs/");
-    for iss in [
-        format!("{base}{}/", stamp.s("/tenant_id")),
-        format!("{login}"),
-    ] {
+    for iss in [format!("{base}{}/", stamp.s("/tenant_id")), login.clone()] {
         let forged = resigned(&stamp, "stamp", &token, json!({ "iss": iss })).await;
         assert_unauthorized(
             &stamp.get(&url, Some(&forged)).await,

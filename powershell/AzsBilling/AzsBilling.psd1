@@ -44,8 +44,10 @@
 
     PrivateData          = @{
         PSData = @{
-            Tags       = @('AzureStack', 'AzureStackHub', 'Usage', 'Billing', 'Registration', 'CSP', 'PSEdition_Core', 'Linux', 'Windows', 'macOS')
-            LicenseUri = 'https://opensource.org/licenses/MIT'
+            Tags         = @('AzureStack', 'AzureStackHub', 'Usage', 'Billing', 'Registration', 'CSP', 'PSEdition_Core', 'Linux', 'Windows', 'macOS')
+            LicenseUri   = 'https://github.com/azs-billing/azs-billing/blob/main/LICENSE'
+            ProjectUri   = 'https://github.com/azs-billing/azs-billing'
+            ReleaseNotes = 'https://github.com/azs-billing/azs-billing/blob/main/CHANGELOG.md'
         }
     }
 }

@@ -473,7 +473,7 @@ pub extern "C" fn azsb_azure_registration_remove(
 }
 
 /// The activation key of a registration (POST getactivationkey). In: {subscription_id, resource_group?
-/// ("azurestack"), name}. Out: {"activation_key": "<JWS>"}; the key is a secret for the stamp's
+/// ("azurestack"), name}. Out: `{"activation_key": "<JWS>"}`; the key is a secret for the stamp's
 /// New-AzureStackActivation.
 #[unsafe(no_mangle)]
 pub extern "C" fn azsb_azure_activation_key(
@@ -669,8 +669,8 @@ pub extern "C" fn azsb_stamp_activation_get(
 
 /// Runs one command on the emulated privileged endpoint. `options_json`: {url, username, password,
 /// ca_bundle?}; `command`: a command name (Get-AzureStackStampInformation, New-RegistrationToken, ...);
-/// `parameters_json`: a JSON object of PowerShell parameters, or NULL for none. Out: {"output": <what the
-/// command returned>}. A command that fails on the endpoint is AZSB_STATUS_PEP_ERROR with the PowerShell
+/// `parameters_json`: a JSON object of PowerShell parameters, or NULL for none. Out: `{"output": <what the
+/// command returned>}`. A command that fails on the endpoint is AZSB_STATUS_PEP_ERROR with the PowerShell
 /// exception type (ParameterBindingException, RuntimeException, CommandNotFoundException, ...) as the
 /// error's code; a refused credential is AZSB_STATUS_AUTHENTICATION. No state is kept between calls.
 #[unsafe(no_mangle)]

@@ -106,6 +106,14 @@ Describe 'Module' {
         $manifest.CompatiblePSEditions | Should -Be @('Core')
         $manifest.FormatsToProcess | Should -Contain 'AzsBilling.Format.ps1xml'
         { Test-ModuleManifest -Path $script:ModulePath -ErrorAction Stop } | Should -Not -Throw
+        # What a gallery page shows: the project, its license and its release notes, each a file in the repository.
+        $repo = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
+        $manifest.PrivateData.PSData.ProjectUri | Should -Match '^https://'
+        foreach ($uri in $manifest.PrivateData.PSData.LicenseUri, $manifest.PrivateData.PSData.ReleaseNotes) {
+            $uri | Should -Match '/blob/main/(LICENSE|CHANGELOG\.md)$'
+            Join-Path $repo ($uri -replace '^.*/blob/main/', '') | Should -Exist
+        }
+        Get-Content -Raw (Join-Path $repo 'LICENSE') | Should -Match '^MIT License'
     }
 
     It 'loads the native library from runtimes/RID/native under the module folder' {
