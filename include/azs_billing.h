@@ -221,7 +221,8 @@ const char *azsb_error_correlation_id(const struct azsb_error *error);
 void azsb_error_free(struct azsb_error *error);
 
 /*
- A static, human-readable name for a status ("AZSB_STATUS_SERVICE"); never NULL, do not free.
+ A static, human-readable name for a status ("AZSB_STATUS_SERVICE"), the enumerator's name in this
+ header; "AZSB_STATUS_UNKNOWN" for a number that is not a status. Never NULL, do not free.
  */
 const char *azsb_status_name(uint32_t status);
 

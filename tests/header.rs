@@ -58,6 +58,35 @@ fn the_version_macros_match_azsb_version() {
     }
 }
 
+/// azsb_status_name derives each name from the enum: it must be the header's enumerator of that value, and
+/// every enumerator of the header must have its name.
+#[test]
+fn every_status_name_is_the_header_enumerator() {
+    let header = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/include/azs_billing.h"
+    ))
+    .unwrap();
+    let mut enumerators = Vec::new();
+    for line in header.lines() {
+        let line = line.trim().trim_end_matches(',');
+        if let Some((name, value)) = line.split_once(" = ") {
+            if name.starts_with("AZSB_STATUS_") {
+                enumerators.push((name.to_string(), value.parse::<u32>().unwrap()));
+            }
+        }
+    }
+    assert!(enumerators.len() >= 12, "{enumerators:?}");
+    for (name, value) in &enumerators {
+        // SAFETY: azsb_status_name returns a static NUL-terminated string.
+        let given = unsafe { std::ffi::CStr::from_ptr(azs_billing::ffi::azsb_status_name(*value)) };
+        assert_eq!(given.to_str().unwrap(), name);
+    }
+    // SAFETY: as above.
+    let unknown = unsafe { std::ffi::CStr::from_ptr(azs_billing::ffi::azsb_status_name(6999)) };
+    assert_eq!(unknown.to_str().unwrap(), "AZSB_STATUS_UNKNOWN");
+}
+
 #[test]
 fn the_header_declares_only_prefixed_names() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/include/azs_billing.h");

@@ -5,8 +5,13 @@ use std::ffi::{CString, c_char};
 use azs_billing_core::error::Error;
 
 /// Result of every fallible call. Numbers are stable: a retired code is never reused.
+// The enum is the one list of statuses: azsb_status_name derives each name from its variant, and the
+// PowerShell shim's copy is checked against azsb_status_name by a Pester test.
 #[repr(u32)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, strum::FromRepr, strum::EnumIter, strum::IntoStaticStr,
+)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum AzsbStatus {
     Ok = 0,
     /// An argument failed local validation (nothing was sent); the message names it.
@@ -115,7 +120,9 @@ pub(crate) fn finish<T>(
 }
 
 /// A result value as JSON text; a value that cannot be serialised is an error, never an empty string.
-pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> azs_billing_core::error::Result<String> {
+pub(crate) fn to_json<T: serde::Serialize + ?Sized>(
+    value: &T,
+) -> azs_billing_core::error::Result<String> {
     serde_json::to_string(value).map_err(|e| {
         azs_billing_core::error::Error::UnexpectedResponse(format!(
             "cannot serialise the result ({e})"
@@ -194,23 +201,23 @@ pub extern "C" fn azsb_error_free(error: *mut AzsbError) {
     drop(unsafe { Box::from_raw(error) });
 }
 
-/// A static, human-readable name for a status ("AZSB_STATUS_SERVICE"); never NULL, do not free.
+/// A static, human-readable name for a status ("AZSB_STATUS_SERVICE"), the enumerator's name in this
+/// header; "AZSB_STATUS_UNKNOWN" for a number that is not a status. Never NULL, do not free.
 #[unsafe(no_mangle)]
 pub extern "C" fn azsb_status_name(status: u32) -> *const c_char {
-    let name: &'static std::ffi::CStr = match status {
-        0 => c"AZSB_STATUS_OK",
-        7001 => c"AZSB_STATUS_INVALID_ARGUMENT",
-        7002 => c"AZSB_STATUS_NULL_POINTER",
-        7003 => c"AZSB_STATUS_INVALID_UTF8",
-        7010 => c"AZSB_STATUS_SERVICE",
-        7011 => c"AZSB_STATUS_AUTHENTICATION",
-        7012 => c"AZSB_STATUS_TRANSPORT",
-        7013 => c"AZSB_STATUS_UNEXPECTED_RESPONSE",
-        7014 => c"AZSB_STATUS_FILE",
-        7015 => c"AZSB_STATUS_NOT_FOUND",
-        7016 => c"AZSB_STATUS_PEP_ERROR",
-        7099 => c"AZSB_STATUS_PANIC",
-        _ => c"AZSB_STATUS_UNKNOWN",
-    };
-    name.as_ptr()
+    static NAMES: std::sync::OnceLock<Vec<(u32, CString)>> = std::sync::OnceLock::new();
+    let names = NAMES.get_or_init(|| {
+        <AzsbStatus as strum::IntoEnumIterator>::iter()
+            .map(|s| {
+                (
+                    s as u32,
+                    c_string(&format!("AZSB_STATUS_{}", <&str>::from(s))),
+                )
+            })
+            .collect()
+    });
+    names
+        .iter()
+        .find(|(code, _)| *code == status)
+        .map_or(c"AZSB_STATUS_UNKNOWN".as_ptr(), |(_, name)| name.as_ptr())
 }

@@ -3,7 +3,7 @@
 use std::ffi::c_char;
 
 use crate::ffi::client::AzsbClient;
-use crate::ffi::error::{AzsbError, AzsbStatus, finish};
+use crate::ffi::error::{AzsbError, AzsbStatus, finish, finish_json, to_json};
 use crate::ffi::strings::to_c;
 
 /// Looks a meter id up in any spelling (case, hyphens): `*meter_json_out` receives
@@ -18,10 +18,12 @@ pub extern "C" fn azsb_meter_lookup(
         let id = try_str!(meter_id, "meter_id", error_out);
         check_out!(meter_json_out, "meter_json_out", error_out);
         let json = azs_billing_core::meters::lookup(id)
-            .map(|m| to_c(serde_json::to_string(m).unwrap_or_default()));
-        // SAFETY: checked non-NULL above.
-        unsafe { *meter_json_out = json.unwrap_or(std::ptr::null_mut()) };
-        AzsbStatus::Ok
+            .map(to_json)
+            .transpose();
+        finish(json, error_out, |json| {
+            // SAFETY: checked non-NULL above.
+            unsafe { *meter_json_out = json.map_or(std::ptr::null_mut(), to_c) };
+        })
     })
 }
 
@@ -33,10 +35,11 @@ pub extern "C" fn azsb_meters(
 ) -> AzsbStatus {
     ffi_boundary!(error_out, {
         check_out!(json_out, "json_out", error_out);
-        let json = serde_json::to_string(azs_billing_core::meters::all()).unwrap_or_default();
-        // SAFETY: checked non-NULL above.
-        unsafe { *json_out = to_c(json) };
-        AzsbStatus::Ok
+        finish_json(
+            to_json(azs_billing_core::meters::all()),
+            json_out,
+            error_out,
+        )
     })
 }
 
@@ -67,11 +70,9 @@ pub extern "C" fn azsb_user_subscriptions(
             Some(try_str!(filter, "filter", error_out))
         };
         check_out!(json_out, "json_out", error_out);
-        let result = azs_billing_core::subscriptions::list(&client.inner, provider, filter);
-        finish(result, error_out, |list| {
-            // SAFETY: checked non-NULL above.
-            unsafe { *json_out = to_c(serde_json::to_string(&list).unwrap_or_default()) };
-        })
+        let result = azs_billing_core::subscriptions::list(&client.inner, provider, filter)
+            .and_then(|list| to_json(&list));
+        finish_json(result, json_out, error_out)
     })
 }
 
@@ -86,14 +87,9 @@ pub extern "C" fn azsb_client_subscriptions(
     ffi_boundary!(error_out, {
         let client = try_ref!(client, "client", error_out);
         check_out!(json_out, "json_out", error_out);
-        finish(
-            azs_billing_core::subscriptions::visible(&client.inner),
-            error_out,
-            |list| {
-                // SAFETY: checked non-NULL above.
-                unsafe { *json_out = to_c(serde_json::to_string(&list).unwrap_or_default()) };
-            },
-        )
+        let result =
+            azs_billing_core::subscriptions::visible(&client.inner).and_then(|list| to_json(&list));
+        finish_json(result, json_out, error_out)
     })
 }
 

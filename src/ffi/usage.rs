@@ -59,10 +59,13 @@ pub extern "C" fn azsb_usage_next_page(
     ffi_boundary!(error_out, {
         let query = try_mut!(query, "query", error_out);
         check_out!(page_json_out, "page_json_out", error_out);
-        finish(query.pager.next_page(), error_out, |page| {
-            let json = page.map(|p| to_c(azs_billing_core::usage::json::records_json(&p.records)));
+        let page = query.pager.next_page().and_then(|page| {
+            page.map(|p| azs_billing_core::usage::json::records_json(&p.records))
+                .transpose()
+        });
+        finish(page, error_out, |json| {
             // SAFETY: checked non-NULL above.
-            unsafe { *page_json_out = json.unwrap_or(std::ptr::null_mut()) };
+            unsafe { *page_json_out = json.map_or(std::ptr::null_mut(), to_c) };
         })
     })
 }

@@ -116,6 +116,23 @@ Describe 'Module' {
         Get-Content -Raw (Join-Path $repo 'LICENSE') | Should -Match '^MIT License'
     }
 
+    It 'keeps the shim''s status list equal to the library''s' {
+        # Every number the library names is in the shim's AzsbStatus under the same name, and the other way round.
+        $library = @{}
+        foreach ($code in 0..9999) {
+            $name = [AzsBilling.Native.Api]::StatusName($code)
+            if ($name -ne 'AZSB_STATUS_UNKNOWN') { $library[[uint32]$code] = $name }
+        }
+        $library.Count | Should -BeGreaterThan 10
+        $shim = @{}
+        foreach ($value in [enum]::GetValues([AzsBilling.Native.AzsbStatus])) {
+            $screaming = ([regex]::Replace([string]$value, '(?<=[a-z0-9])(?=[A-Z])', '_')).ToUpperInvariant()
+            $shim[[uint32]$value] = "AZSB_STATUS_$screaming"
+        }
+        ($shim.Keys | Sort-Object) | Should -Be ($library.Keys | Sort-Object)
+        foreach ($code in $library.Keys) { $shim[$code] | Should -Be $library[$code] }
+    }
+
     It 'loads the native library from runtimes/RID/native under the module folder' {
         $rid = [AzsBilling.Native.NativeLoader]::RuntimeIdentifier
         $expected = Join-Path (Split-Path $script:ModulePath) "runtimes/$rid/native/$([AzsBilling.Native.NativeLoader]::LibraryFileName)"

@@ -2,6 +2,7 @@
 //! unit and category, and the parsed instanceData, with the raw instanceData string kept. Serialised
 //! straight from borrowed fields: this runs once per row on every page.
 
+use crate::error::{Error, Result};
 use crate::usage::record::UsageRecord;
 
 #[derive(serde::Serialize)]
@@ -13,8 +14,9 @@ struct RecordJson<'a> {
     meter_category: Option<&'a str>,
 }
 
-/// A JSON array of records.
-pub fn records_json(records: &[UsageRecord]) -> String {
+/// A JSON array of records. Records hold only strings, numbers and JSON values, so this does not fail in
+/// practice; if it ever did, the page is an error, never an empty array (that would be a silent short result).
+pub fn records_json(records: &[UsageRecord]) -> Result<String> {
     let rows: Vec<RecordJson<'_>> = records
         .iter()
         .map(|record| RecordJson {
@@ -24,7 +26,8 @@ pub fn records_json(records: &[UsageRecord]) -> String {
             meter_category: record.meter.map(|m| m.category.as_str()),
         })
         .collect();
-    serde_json::to_string(&rows).unwrap_or_else(|_| "[]".to_string())
+    serde_json::to_string(&rows)
+        .map_err(|e| Error::UnexpectedResponse(format!("cannot serialise a usage page ({e})")))
 }
 
 #[cfg(test)]
@@ -44,7 +47,8 @@ mod tests {
             }
         });
         let record = UsageRecord::from_json(&row).expect("a record");
-        let json: serde_json::Value = serde_json::from_str(&records_json(&[record])).expect("JSON");
+        let json: serde_json::Value =
+            serde_json::from_str(&records_json(&[record]).unwrap()).expect("JSON");
         let first = &json[0];
         assert_eq!(first["meter_name"], "Static IP Address Usage");
         assert_eq!(first["unit"], "IP addresses");
@@ -52,6 +56,6 @@ mod tests {
         assert_eq!(first["subscription_id"], "s");
         assert_eq!(first["quantity"], 1.0);
         assert_eq!(first["instance"]["resource"]["resource_name"], "ip1");
-        assert_eq!(records_json(&[]), "[]");
+        assert_eq!(records_json(&[]).unwrap(), "[]");
     }
 }

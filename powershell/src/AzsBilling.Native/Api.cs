@@ -30,6 +30,14 @@ namespace AzsBilling.Native
             }
         }
 
+        /// <summary>The library's name of a status number ("AZSB_STATUS_SERVICE"; "AZSB_STATUS_UNKNOWN" for a
+        /// number that is not one): what AzsbStatus here must agree with.</summary>
+        public static string StatusName(uint status)
+        {
+            NativeLoader.EnsureLoaded();
+            return Marshal.PtrToStringUTF8(NativeMethods.azsb_status_name(status)) ?? "";
+        }
+
         /// <summary>
         /// Creates a client from options JSON (see azsb_client_new). The device code sign-in message, when a
         /// device code credential needs one, is written as a warning of <paramref name="cmdlet"/> while that
@@ -216,7 +224,7 @@ namespace AzsBilling.Native
             }
             try
             {
-                string statusName = Marshal.PtrToStringUTF8(NativeMethods.azsb_status_name((uint)status)) ?? status.ToString();
+                string statusName = StatusName((uint)status);
                 if (error == IntPtr.Zero)
                 {
                     throw new AzsBillingException(status, statusName, $"The azs_billing library failed with {statusName}.", 0, null, null, null);
