@@ -13,10 +13,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use chrono::Utc;
 
-use crate::arm::error::ArmError;
-use crate::arm::query::QueryParams;
 use crate::arm::usage::{self, UsageApi};
 use crate::faults::{FaultPlan, FaultRule};
+use crate::http::{ArmError, QueryParams};
 use crate::state::AppState;
 
 pub fn router(app: Arc<AppState>) -> axum::Router {

@@ -9,10 +9,13 @@ pub mod config;
 pub mod control;
 pub mod dataset;
 pub mod faults;
+pub mod http;
 pub mod identity;
 pub mod pep;
 pub mod server;
+pub mod stamp_version;
 pub mod state;
+mod sync;
 pub mod tls;
 
 pub use config::{EmulatorConfig, Ports, TlsMode};

@@ -1,6 +1,6 @@
 //! What every listener shares for one run.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
 use crate::azure::Azure;
 use crate::config::EmulatorConfig;
@@ -40,10 +40,4 @@ pub struct AppState {
     pub pep: Arc<Pep>,
     /// The ready document, also served at `/_emulator/status`.
     pub ready: serde_json::Value,
-}
-
-/// Locks state whose every change is a single insert, remove or assignment: a panic while it was held left
-/// it consistent, so a poisoned lock is still usable.
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }

@@ -3,7 +3,7 @@
 use axum::http::{HeaderMap, StatusCode, header};
 use chrono::{DateTime, Utc};
 
-use crate::arm::error::ArmError;
+use super::error::ArmError;
 use crate::identity::{Caller, Identity, IdentityMode, TokenRejection};
 
 /// Authenticates the request for an endpoint whose audience is `audience`.

@@ -1,6 +1,6 @@
 //! Request bodies as ARM reads them: JSON objects, with ARM's answer when they are not.
 
-use crate::arm::error::ArmError;
+use super::error::ArmError;
 
 /// The body as a JSON object; an empty body is an empty object when `empty_ok`.
 pub fn json_object(
