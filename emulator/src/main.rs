@@ -223,7 +223,7 @@ fn config_from(args: &Args) -> anyhow::Result<EmulatorConfig> {
 
 async fn run(config: EmulatorConfig, ready_file: Option<PathBuf>) -> anyhow::Result<()> {
     let emulator = azs_emulator::start(config).await?;
-    let line = serde_json::to_string(emulator.ready())?;
+    let line = serde_json::to_string(emulator.ready_document())?;
     if let Some(path) = ready_file {
         std::fs::write(&path, format!("{line}\n"))
             .with_context(|| format!("writing {}", path.display()))?;

@@ -56,6 +56,14 @@ impl serde::Serialize for StampVersion {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for StampVersion {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<StampVersion, D::Error> {
+        // Owned: a document read through `serde_json::Value` has no borrowed strings to lend.
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

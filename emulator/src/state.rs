@@ -5,27 +5,11 @@ use std::sync::Arc;
 use crate::azure::Azure;
 use crate::config::EmulatorConfig;
 use crate::dataset::Dataset;
+use crate::endpoints::{Audiences, BaseUrls};
 use crate::faults::FaultController;
 use crate::identity::Identity;
 use crate::pep::Pep;
-
-/// Public base URLs of the listeners, each with a trailing slash.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct BaseUrls {
-    pub admin_arm: String,
-    pub tenant_arm: String,
-    pub identity: String,
-    pub azure_arm: String,
-    pub azure_login: String,
-    pub pep: String,
-}
-
-/// The token audience of each Resource Manager endpoint.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Audiences {
-    pub admin: String,
-    pub tenant: String,
-}
+use crate::ready::ReadyDocument;
 
 pub struct AppState {
     pub config: EmulatorConfig,
@@ -39,5 +23,5 @@ pub struct AppState {
     /// The privileged endpoint model.
     pub pep: Arc<Pep>,
     /// The ready document, also served at `/_emulator/status`.
-    pub ready: serde_json::Value,
+    pub ready: ReadyDocument,
 }
