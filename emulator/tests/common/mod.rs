@@ -10,6 +10,12 @@ use serde_json::Value;
 
 pub const USAGE_API: &str = "2015-06-01-preview";
 
+/// The specification examples the tests replay: the repository's one copy, which the library's tests
+/// read too.
+pub fn spec_fixtures() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/specs")
+}
+
 pub struct Stamp {
     pub emulator: RunningEmulator,
     /// The ready document as JSON, for tests that index it.
