@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::faults::FaultPlan;
 use crate::identity::IdentityMode;
-use crate::pep::StampVersion;
+use crate::stamp_version::StampVersion;
 
 #[derive(Debug, Clone)]
 pub enum TlsMode {

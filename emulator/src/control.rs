@@ -13,10 +13,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use chrono::Utc;
 
-use crate::arm::error::ArmError;
-use crate::arm::query::QueryParams;
 use crate::arm::usage::{self, UsageApi};
 use crate::faults::{FaultPlan, FaultRule};
+use crate::http::{ArmError, QueryParams};
+use crate::ready::ReadyDocument;
 use crate::state::AppState;
 
 pub fn router(app: Arc<AppState>) -> axum::Router {
@@ -57,7 +57,7 @@ async fn revoke_refresh_tokens(State(app): State<Arc<AppState>>) -> Json<serde_j
     Json(serde_json::json!({ "revoked": { "stamp": stamp, "azure": azure } }))
 }
 
-async fn status(State(app): State<Arc<AppState>>) -> Json<serde_json::Value> {
+async fn status(State(app): State<Arc<AppState>>) -> Json<ReadyDocument> {
     Json(app.ready.clone())
 }
 

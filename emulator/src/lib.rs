@@ -8,12 +8,18 @@ pub mod azure;
 pub mod config;
 pub mod control;
 pub mod dataset;
+pub mod endpoints;
 pub mod faults;
+pub mod http;
 pub mod identity;
 pub mod pep;
+pub mod ready;
 pub mod server;
+pub mod stamp_version;
 pub mod state;
+mod sync;
 pub mod tls;
 
 pub use config::{EmulatorConfig, Ports, TlsMode};
+pub use ready::ReadyDocument;
 pub use server::{RunningEmulator, start};

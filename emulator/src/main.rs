@@ -223,7 +223,10 @@ fn config_from(args: &Args) -> anyhow::Result<EmulatorConfig> {
 
 async fn run(config: EmulatorConfig, ready_file: Option<PathBuf>) -> anyhow::Result<()> {
     let emulator = azs_emulator::start(config).await?;
-    let line = serde_json::to_string(emulator.ready())?;
+    // Listening before the ready line goes out: a client may send SIGTERM as soon as it has read it, and
+    // a signal that arrives before the handler takes the default action, which skips the clean shutdown.
+    let stop = StopSignals::listen()?;
+    let line = serde_json::to_string(emulator.ready_document())?;
     if let Some(path) = ready_file {
         std::fs::write(&path, format!("{line}\n"))
             .with_context(|| format!("writing {}", path.display()))?;
@@ -234,22 +237,49 @@ async fn run(config: EmulatorConfig, ready_file: Option<PathBuf>) -> anyhow::Res
         writeln!(stdout, "{line}")?;
         stdout.flush()?;
     }
-    wait_for_signal().await?;
+    stop.wait().await?;
     emulator.shutdown().await;
     Ok(())
 }
 
-async fn wait_for_signal() -> anyhow::Result<()> {
-    #[cfg(unix)]
-    {
+/// SIGINT or SIGTERM, listened for from `listen` on.
+#[cfg(unix)]
+struct StopSignals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+#[cfg(unix)]
+impl StopSignals {
+    fn listen() -> anyhow::Result<StopSignals> {
         use tokio::signal::unix::{SignalKind, signal};
-        let mut terminate = signal(SignalKind::terminate())?;
-        tokio::select! {
-            result = tokio::signal::ctrl_c() => result?,
-            _ = terminate.recv() => {}
-        }
+        Ok(StopSignals {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+        })
     }
-    #[cfg(not(unix))]
-    tokio::signal::ctrl_c().await?;
-    Ok(())
+
+    async fn wait(mut self) -> anyhow::Result<()> {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+        Ok(())
+    }
+}
+
+/// Ctrl+C, the one stop signal elsewhere.
+#[cfg(not(unix))]
+struct StopSignals;
+
+#[cfg(not(unix))]
+impl StopSignals {
+    fn listen() -> anyhow::Result<StopSignals> {
+        Ok(StopSignals)
+    }
+
+    async fn wait(self) -> anyhow::Result<()> {
+        tokio::signal::ctrl_c().await?;
+        Ok(())
+    }
 }

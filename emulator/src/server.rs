@@ -9,29 +9,36 @@ use std::time::Duration;
 
 use anyhow::Context;
 use axum_server::Handle;
-use uuid::Uuid;
 
 use crate::arm::{self, ArmContext, Endpoint};
 use crate::azure::{Azure, AzureSettings};
 use crate::config::{EmulatorConfig, TlsMode};
 use crate::control;
 use crate::dataset::{Dataset, DatasetConfig};
+use crate::endpoints::{Audiences, BaseUrls};
 use crate::faults::{self, FaultController, FaultLayerState, Listener};
 use crate::identity::principals::random_secret;
-use crate::identity::{Identity, IdentityMode, IdentitySettings, Principals};
+use crate::identity::{Identity, IdentitySettings, Principals};
 use crate::pep::{Pep, PepSettings};
-use crate::state::{AppState, Audiences, BaseUrls};
+use crate::ready::{CertificateFiles, ReadyDocument, Run};
+use crate::state::AppState;
 
 /// A started emulator. Dropping it does not stop the servers; call `shutdown`.
 pub struct RunningEmulator {
     state: Arc<AppState>,
+    ready_json: serde_json::Value,
     handle: Handle<SocketAddr>,
     servers: Vec<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
 impl RunningEmulator {
-    /// The ready document printed at start.
+    /// The ready document printed at start, as the JSON clients index.
     pub fn ready(&self) -> &serde_json::Value {
+        &self.ready_json
+    }
+
+    /// The ready document printed at start.
+    pub fn ready_document(&self) -> &ReadyDocument {
         &self.state.ready
     }
 
@@ -149,7 +156,7 @@ pub async fn start(config: EmulatorConfig) -> anyhow::Result<RunningEmulator> {
         }
     };
 
-    let audiences = audiences(&config);
+    let audiences = Audiences::of(&config);
     let identity = Arc::new(Identity::new(
         IdentitySettings {
             mode: config.identity_mode,
@@ -191,17 +198,19 @@ pub async fn start(config: EmulatorConfig) -> anyhow::Result<RunningEmulator> {
         azure.clone(),
     ));
 
-    let mut ready = ready_document(
-        &config,
-        &urls,
-        &audiences,
-        &identity,
-        &dataset,
-        tls.as_ref().and_then(|t| t.ca_pem_path.as_deref()),
-        certificate_files.as_ref(),
-    );
-    ready["azure"] = azure_ready(&azure);
-    ready["pep"] = pep_ready(&pep, &urls);
+    let ready = ReadyDocument::new(&Run {
+        config: &config,
+        urls: &urls,
+        audiences: &audiences,
+        identity: &identity,
+        dataset: &dataset,
+        azure: &azure,
+        pep: &pep,
+        ca_pem: tls.as_ref().and_then(|t| t.ca_pem_path.as_deref()),
+        certificate_files: certificate_files.as_ref(),
+    });
+    // Rendered once: callers index the JSON, and the document does not change during a run.
+    let ready_json = serde_json::to_value(&ready).context("rendering the ready document")?;
     let faults = Arc::new(FaultController::new(config.faults.clone()));
     let state = Arc::new(AppState {
         config,
@@ -285,43 +294,10 @@ pub async fn start(config: EmulatorConfig) -> anyhow::Result<RunningEmulator> {
     }
     Ok(RunningEmulator {
         state,
+        ready_json,
         handle,
         servers,
     })
-}
-
-fn audiences(config: &EmulatorConfig) -> Audiences {
-    let app_id = |what: &str| Uuid::new_v5(&config.tenant_id, what.as_bytes());
-    match config.identity_mode {
-        IdentityMode::Aad => Audiences {
-            admin: format!(
-                "https://adminmanagement.{}/{}",
-                config.tenant_domain,
-                app_id("admin-arm")
-            ),
-            tenant: format!(
-                "https://management.{}/{}",
-                config.tenant_domain,
-                app_id("tenant-arm")
-            ),
-        },
-        IdentityMode::Adfs => Audiences {
-            admin: format!(
-                "https://adminmanagement.adfs.azurestack.local/{}",
-                app_id("admin-arm")
-            ),
-            tenant: format!(
-                "https://management.adfs.azurestack.local/{}",
-                app_id("tenant-arm")
-            ),
-        },
-    }
-}
-
-/// Where the generated certificate service principal's certificate and key were written.
-struct CertificateFiles {
-    certificate: std::path::PathBuf,
-    private_key: std::path::PathBuf,
 }
 
 fn write_certificate(
@@ -351,110 +327,4 @@ fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         .with_context(|| format!("writing {}", path.display()))?;
     file.write_all(bytes)
         .with_context(|| format!("writing {}", path.display()))
-}
-
-/// The `azure` block of the ready document: where the emulated Azure is and who may sign in to it.
-fn azure_ready(azure: &Azure) -> serde_json::Value {
-    let settings = azure.settings();
-    let mut block = principals_ready(azure.identity(), None);
-    block["arm"] = settings.arm_url.clone().into();
-    block["login_endpoint"] = azure.identity().login_endpoint().into();
-    block["tenant_id"] = settings.tenant_id.to_string().into();
-    block["token_issuer"] = azure.identity().tenant_issuer().into();
-    block["tenant_domain"] = settings.tenant_domain.clone().into();
-    block["subscription_id"] = settings.subscription_id.to_string().into();
-    block["audiences"] = settings.audiences.clone().into();
-    block["environment"] = crate::azure::ENVIRONMENT.into();
-    block
-}
-
-/// The `pep` block of the ready document.
-fn pep_ready(pep: &Pep, urls: &BaseUrls) -> serde_json::Value {
-    let settings = pep.settings();
-    serde_json::json!({
-        "url": urls.pep,
-        "username": crate::pep::USERNAME,
-        "password": settings.password,
-        "stamp_version": settings.stamp.version,
-        "cloud_id": settings.stamp.cloud_id,
-        "deployment_id": settings.stamp.deployment_id,
-        "number_of_nodes": settings.stamp.number_of_nodes,
-    })
-}
-
-/// `service_principals` and `users` of an identity provider, credentials included (the ready document is
-/// how clients learn them).
-fn principals_ready(
-    identity: &Identity,
-    certificate_files: Option<&CertificateFiles>,
-) -> serde_json::Value {
-    let principals = identity.principals();
-    let service_principals: Vec<_> = principals
-        .service_principals
-        .iter()
-        .map(|sp| {
-            let mut entry = serde_json::json!({
-                "name": sp.name,
-                "client_id": sp.client_id,
-                "object_id": sp.object_id,
-                "client_secret": sp.client_secret,
-                "access": sp.access,
-            });
-            if sp.certificate_pem.is_some()
-                && let Some(files) = certificate_files
-            {
-                entry["certificate_path"] = files.certificate.display().to_string().into();
-                entry["private_key_path"] = files.private_key.display().to_string().into();
-            }
-            entry
-        })
-        .collect();
-    let users: Vec<_> = principals
-        .users
-        .iter()
-        .map(|u| serde_json::json!({ "upn": u.upn, "object_id": u.object_id, "password": u.password, "access": u.access }))
-        .collect();
-    serde_json::json!({ "service_principals": service_principals, "users": users })
-}
-
-fn ready_document(
-    config: &EmulatorConfig,
-    urls: &BaseUrls,
-    audiences: &Audiences,
-    identity: &Identity,
-    dataset: &Dataset,
-    ca_pem: Option<&Path>,
-    certificate_files: Option<&CertificateFiles>,
-) -> serde_json::Value {
-    let principals = principals_ready(identity, certificate_files);
-    let subscriptions = dataset.subscriptions();
-    serde_json::json!({
-        "event": "ready",
-        "emulator_version": env!("CARGO_PKG_VERSION"),
-        "pid": std::process::id(),
-        "admin_arm": urls.admin_arm,
-        "tenant_arm": urls.tenant_arm,
-        "identity": urls.identity,
-        "login_endpoint": identity.login_endpoint(),
-        "identity_system": config.identity_mode,
-        "tenant_id": config.tenant_id,
-        "tenant_domain": config.tenant_domain,
-        "token_issuer": identity.tenant_issuer(),
-        "audiences": audiences,
-        "ca_pem": ca_pem.map(|p| p.display().to_string()),
-        "region": config.region,
-        "default_provider_subscription_id": config.default_provider_subscription_id,
-        "service_principals": principals["service_principals"],
-        "users": principals["users"],
-        "page_size": config.page_size,
-        "dataset": {
-            "seed": config.seed,
-            "subscriptions": config.subscriptions,
-            "resources_per_subscription": config.resources_per_subscription,
-            "days": config.days,
-            "start_date": config.effective_start_date().to_string(),
-            "first_tenant_subscription_id": subscriptions.first().map(|s| s.id),
-        },
-        "control": format!("{}_emulator/", urls.admin_arm),
-    })
 }

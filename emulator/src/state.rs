@@ -1,31 +1,15 @@
 //! What every listener shares for one run.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
 use crate::azure::Azure;
 use crate::config::EmulatorConfig;
 use crate::dataset::Dataset;
+use crate::endpoints::{Audiences, BaseUrls};
 use crate::faults::FaultController;
 use crate::identity::Identity;
 use crate::pep::Pep;
-
-/// Public base URLs of the listeners, each with a trailing slash.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct BaseUrls {
-    pub admin_arm: String,
-    pub tenant_arm: String,
-    pub identity: String,
-    pub azure_arm: String,
-    pub azure_login: String,
-    pub pep: String,
-}
-
-/// The token audience of each Resource Manager endpoint.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Audiences {
-    pub admin: String,
-    pub tenant: String,
-}
+use crate::ready::ReadyDocument;
 
 pub struct AppState {
     pub config: EmulatorConfig,
@@ -39,11 +23,5 @@ pub struct AppState {
     /// The privileged endpoint model.
     pub pep: Arc<Pep>,
     /// The ready document, also served at `/_emulator/status`.
-    pub ready: serde_json::Value,
-}
-
-/// Locks state whose every change is a single insert, remove or assignment: a panic while it was held left
-/// it consistent, so a poisoned lock is still usable.
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
+    pub ready: ReadyDocument,
 }

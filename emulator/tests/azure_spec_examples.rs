@@ -6,20 +6,16 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::{Reply, Stamp, start};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/specs")
-}
-
 /// The example files of `kind` (Registration, CustomerSubscription, Activation, Operation) below `root`.
 fn examples(root: &str, kind: &str) -> Vec<(String, Value)> {
     let mut found = Vec::new();
-    let mut pending = vec![fixtures().join(root)];
+    let mut pending = vec![common::spec_fixtures().join(root)];
     while let Some(dir) = pending.pop() {
         for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
             let path = entry.unwrap().path();
@@ -31,7 +27,11 @@ fn examples(root: &str, kind: &str) -> Vec<(String, Value)> {
                 .is_some_and(|p| p == kind)
             {
                 let text = std::fs::read_to_string(&path).unwrap();
-                let name = path.strip_prefix(fixtures()).unwrap().display().to_string();
+                let name = path
+                    .strip_prefix(common::spec_fixtures())
+                    .unwrap()
+                    .display()
+                    .to_string();
                 found.push((name, serde_json::from_str(&text).unwrap()));
             }
         }

@@ -5,10 +5,13 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use azs_emulator::ReadyDocument;
 use serde_json::Value;
 
 struct Running {
     child: Child,
+    /// The ready line as printed.
+    line: String,
     ready: Value,
     _dir: tempfile::TempDir,
 }
@@ -65,6 +68,7 @@ fn spawn_in(dir: tempfile::TempDir, state_dir: &std::path::Path, extra: &[&str])
     );
     Running {
         child,
+        line,
         ready,
         _dir: dir,
     }
@@ -174,6 +178,25 @@ fn https_run_prints_a_ready_line_and_serves_both_metadata_shapes() {
             .unwrap()
             .starts_with("AzureStack-User-")
     );
+    terminate(running);
+}
+
+/// The line is the typed document the server and the tests share, byte for byte: no field only one side
+/// knows, none renamed, keys in the order the line has always had. The control route serves the same one.
+#[test]
+fn the_ready_line_is_the_typed_document() {
+    let running = spawn(&["--http"]);
+    let line = running.line.trim_end();
+    let document: ReadyDocument = serde_json::from_str(line)
+        .unwrap_or_else(|e| panic!("the ready line reads as a ReadyDocument ({e}): {line}"));
+    assert_eq!(serde_json::to_string(&document).unwrap(), line);
+    let status: ReadyDocument = client(&running.ready)
+        .get(format!("{}status", document.control))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(status, document);
     terminate(running);
 }
 

@@ -9,9 +9,9 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 fn example(path: &str) -> Value {
-    let full = format!("{}/tests/fixtures/specs/{path}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}")))
-        .unwrap()
+    let full = common::spec_fixtures().join(path);
+    let text = std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{}: {e}", full.display()));
+    serde_json::from_str(&text).unwrap()
 }
 
 fn keys(v: &Value) -> BTreeSet<String> {

@@ -8,10 +8,9 @@
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use crate::arm::body::json_object;
-use crate::arm::error::ArmError;
-use crate::arm::query::QueryParams;
-use crate::arm::{require_method, supported_api_version};
+use crate::http::{
+    ArmError, QueryParams, body::json_object, require_method, supported_api_version,
+};
 use crate::pep::Activation;
 use crate::state::AppState;
 

@@ -2,27 +2,24 @@
 //! paths, authentication, and the usage-related resource providers.
 
 pub mod activations;
-pub mod auth;
-pub mod body;
-pub mod error;
 pub mod metadata;
-pub mod query;
 pub mod subscriptions;
 pub mod usage;
 
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use uuid::Uuid;
 
+use crate::http::{
+    ArmError, ArmPath, QueryParams, auth, require_api_version, require_method, respond,
+    subscription_entry, subscription_format, subscription_not_found,
+};
 use crate::identity::Caller;
 use crate::state::AppState;
-use error::ArmError;
 pub use metadata::Endpoint;
-use query::QueryParams;
 use usage::UsageApi;
 
 /// Per-listener routing context.
@@ -41,39 +38,6 @@ pub async fn dispatch(
     body: bytes::Bytes,
 ) -> Response {
     respond(route(&ctx, &method, &uri, &headers, &body), &uri, &headers)
-}
-
-/// An ARM answer: the response or the error, with the request and correlation ids ARM always sends.
-pub(crate) fn respond(
-    result: Result<Response, ArmError>,
-    uri: &Uri,
-    headers: &HeaderMap,
-) -> Response {
-    let request_id = Uuid::new_v4().to_string();
-    let correlation_id = headers
-        .get("x-ms-correlation-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-        .unwrap_or_else(|| request_id.clone());
-    let mut response = match result {
-        Ok(response) => response,
-        Err(error) => {
-            tracing::info!(status = %error.status, code = error.code, path = uri.path(), "request refused");
-            error.into_response()
-        }
-    };
-    let out = response.headers_mut();
-    for (name, value) in [
-        ("x-ms-request-id", request_id),
-        ("x-ms-correlation-request-id", correlation_id),
-    ] {
-        if let Ok(value) = HeaderValue::from_str(&value) {
-            out.insert(name, value);
-        }
-    }
-    out.entry("x-ms-ratelimit-remaining-subscription-reads")
-        .or_insert(HeaderValue::from_static("11999"));
-    response
 }
 
 fn route(
@@ -201,13 +165,9 @@ fn route(
                     let found = app.dataset.subscription_index(id).map(|i| {
                         subscriptions::definition(&provider, &app.dataset.subscriptions()[i])
                     });
-                    found.map(|d| axum::Json(d).into_response()).ok_or_else(|| {
-                        ArmError::new(
-                            StatusCode::NOT_FOUND,
-                            "SubscriptionNotFound",
-                            format!("The subscription '{id}' could not be found."),
-                        )
-                    })
+                    found
+                        .map(|d| axum::Json(d).into_response())
+                        .ok_or_else(|| subscription_not_found(id))
                 }
             }
         }
@@ -297,125 +257,6 @@ fn endpoint_name(endpoint: Endpoint) -> &'static str {
         Endpoint::Admin => "admin",
         Endpoint::Tenant => "tenant",
     }
-}
-
-pub(crate) fn require_method(method: &Method, expected: &Method) -> Result<(), ArmError> {
-    if method == expected {
-        return Ok(());
-    }
-    Err(ArmError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "MethodNotAllowed",
-        format!("The requested resource does not support http method '{method}'."),
-    ))
-}
-
-/// Path segments after the leading slash, with `.` and `..` resolved as a URL client would.
-pub(crate) fn normalized_segments(path: &str) -> Vec<&str> {
-    let mut out: Vec<&str> = Vec::new();
-    for segment in path.strip_prefix('/').unwrap_or(path).split('/') {
-        match segment {
-            "." => {}
-            ".." => {
-                out.pop();
-            }
-            s => out.push(s),
-        }
-    }
-    if out.last() == Some(&"") {
-        out.pop();
-    }
-    out
-}
-
-/// A request path as routes match it: its segments percent-decoded (ARM decodes them, so a name sent as
-/// `azurestack%20test` is the resource `azurestack test`), and lower-cased (ARM matches case-insensitively).
-/// Segments are split before decoding: an encoded '/' (`%2F`) stays inside its segment.
-pub(crate) struct ArmPath {
-    segments: Vec<String>,
-    lowercase: Vec<String>,
-}
-
-impl ArmPath {
-    pub fn parse(path: &str) -> ArmPath {
-        let segments: Vec<String> = normalized_segments(path)
-            .into_iter()
-            .map(|s| {
-                percent_encoding::percent_decode_str(s)
-                    .decode_utf8_lossy()
-                    .into_owned()
-            })
-            .collect();
-        let lowercase = segments.iter().map(|s| s.to_ascii_lowercase()).collect();
-        ArmPath {
-            segments,
-            lowercase,
-        }
-    }
-
-    /// The decoded segments in the caller's spelling.
-    pub fn segments(&self) -> Vec<&str> {
-        self.segments.iter().map(String::as_str).collect()
-    }
-
-    pub fn lower(&self) -> Vec<&str> {
-        self.lowercase.iter().map(String::as_str).collect()
-    }
-}
-
-/// ARM's answer to a request without `api-version`.
-pub(crate) fn require_api_version(params: &QueryParams) -> Result<&str, ArmError> {
-    params.get_non_empty("api-version").ok_or_else(|| {
-        ArmError::bad_request(
-            "MissingApiVersionParameter",
-            "The api-version query parameter (?api-version=) is required for all requests.",
-        )
-    })
-}
-
-/// The request's api-version when `resource_type` (`Namespace/type`) has it among `supported`, else ARM's
-/// error naming the supported ones.
-pub(crate) fn supported_api_version<'a>(
-    params: &'a QueryParams,
-    supported: &[&str],
-    resource_type: &str,
-) -> Result<&'a str, ArmError> {
-    let version = require_api_version(params)?;
-    if supported.iter().any(|v| v.eq_ignore_ascii_case(version)) {
-        return Ok(version);
-    }
-    let (namespace, kind) = resource_type.split_once('/').unwrap_or((resource_type, ""));
-    Err(ArmError::bad_request(
-        "NoRegisteredProviderFound",
-        format!(
-            "No registered resource provider found for API version '{version}' for type '{kind}' of namespace \
-             '{namespace}'. The supported api-versions are '{}'.",
-            supported.join(", ")
-        ),
-    ))
-}
-
-pub(crate) fn subscription_format(segment: &str) -> Result<Uuid, ArmError> {
-    if segment.trim().is_empty() {
-        return Err(ArmError::bad_request(
-            "SubscriptionIdMissingInRequest",
-            "The subscription id is missing in the request. Put the subscription GUID after /subscriptions/.",
-        ));
-    }
-    Uuid::parse_str(segment).map_err(|_| {
-        ArmError::bad_request(
-            "InvalidSubscriptionId",
-            format!("The provided subscription identifier '{segment}' is malformed or invalid."),
-        )
-    })
-}
-
-pub(crate) fn subscription_not_found(segment: &str) -> ArmError {
-    ArmError::new(
-        StatusCode::NOT_FOUND,
-        "SubscriptionNotFound",
-        format!("The subscription '{segment}' could not be found."),
-    )
 }
 
 /// The admin endpoint answers for the Default Provider Subscription only, to callers with a role on it.
@@ -561,24 +402,6 @@ fn visible_subscriptions(
     }
 }
 
-/// A subscription as ARM's `GET /subscriptions` lists it.
-pub(crate) fn subscription_entry(
-    id: &str,
-    name: &str,
-    state: &str,
-    tenant_id: Uuid,
-    location_placement: &str,
-) -> serde_json::Value {
-    serde_json::json!({
-        "id": format!("/subscriptions/{id}"),
-        "subscriptionId": id,
-        "displayName": name,
-        "state": state,
-        "tenantId": tenant_id,
-        "subscriptionPolicies": { "locationPlacementId": location_placement, "quotaId": "Default", "spendingLimit": "Off" },
-    })
-}
-
 /// The operations of the admin commerce provider, as its specification lists them.
 fn commerce_admin_operations() -> serde_json::Value {
     serde_json::json!({ "value": [
@@ -589,29 +412,4 @@ fn commerce_admin_operations() -> serde_json::Value {
             "provider": "Microsoft Commerce Service", "resource": "Operation", "operation": "List Operations",
             "description": "Lists the supported operations." } },
     ]})
-}
-
-#[cfg(test)]
-mod tests {
-    use super::normalized_segments;
-
-    #[test]
-    fn dot_segments_resolve() {
-        assert_eq!(
-            normalized_segments(
-                "/subscriptions/s/providers/Microsoft.Commerce.Admin/locations/../subscriberUsageAggregates"
-            ),
-            [
-                "subscriptions",
-                "s",
-                "providers",
-                "Microsoft.Commerce.Admin",
-                "subscriberUsageAggregates"
-            ]
-        );
-        assert_eq!(
-            normalized_segments("/subscriptions//providers/"),
-            ["subscriptions", "", "providers"]
-        );
-    }
 }

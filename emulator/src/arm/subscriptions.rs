@@ -1,8 +1,8 @@
 //! `Microsoft.Subscriptions.Admin/subscriptions` (api-version 2015-11-01): the operator's list of tenant
 //! subscriptions with their owners, so usage can be tied to people.
 
-use crate::arm::error::ArmError;
 use crate::dataset::{Subscription, SubscriptionState};
+use crate::http::ArmError;
 
 pub const API_VERSION: &str = "2015-11-01";
 

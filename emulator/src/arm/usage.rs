@@ -6,10 +6,12 @@ use base64::Engine;
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Timelike, Utc};
 use sha2::Digest;
 
-use crate::arm::error::ArmError;
-use crate::arm::query::{QueryParams, raw_query_without};
 use crate::dataset::{
     Cursor, Dataset, Granularity, SubscriptionScope, UsageQuery, UsageRow, format_quantity,
+};
+use crate::http::{
+    ArmError,
+    query::{QueryParams, raw_query_without},
 };
 
 pub const API_VERSION: &str = "2015-06-01-preview";

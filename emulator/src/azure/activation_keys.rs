@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::Azure;
 use super::state::Registration;
-use crate::arm::error::ArmError;
+use crate::http::ArmError;
 
 /// `expires` of a key that does not expire, as Azure writes it.
 pub const NEVER: &str = "9999-12-30T23:59:59.9999999Z";

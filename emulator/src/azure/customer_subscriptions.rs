@@ -12,9 +12,11 @@ use super::errors::{AZURESTACK_API_VERSIONS, supported_api_version};
 use super::routes::{AzureRequest, json};
 use super::scope::{Scope, registration_id};
 use super::state::{CustomerSubscription, Registration};
-use crate::arm::body::{json_object, member};
-use crate::arm::error::ArmError;
-use crate::arm::require_method;
+use crate::http::{
+    ArmError,
+    body::{json_object, member},
+    require_method,
+};
 
 const RESOURCE_TYPE: &str = "Microsoft.AzureStack/registrations/customerSubscriptions";
 

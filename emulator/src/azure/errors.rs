@@ -2,8 +2,8 @@
 
 use axum::http::StatusCode;
 
-use crate::arm::error::ArmError;
-pub(crate) use crate::arm::supported_api_version;
+use crate::http::ArmError;
+pub(crate) use crate::http::supported_api_version;
 
 /// Api-versions of `Microsoft.AzureStack` (registrations, customer subscriptions, operations).
 pub const AZURESTACK_API_VERSIONS: &[&str] = &[

@@ -8,9 +8,11 @@ use super::errors::{Operation, scope_locked};
 use super::routes::{AzureRequest, json};
 use super::scope::Scope;
 use super::state::{AzureState, Lock, LockLevel};
-use crate::arm::body::{json_object, member};
-use crate::arm::error::ArmError;
-use crate::arm::{require_api_version, require_method};
+use crate::http::{
+    ArmError,
+    body::{json_object, member},
+    require_api_version, require_method,
+};
 
 /// Locks arrived with this api-version of Microsoft.Authorization.
 const FIRST_API_VERSION: &str = "2016-09-01";

@@ -111,6 +111,6 @@ impl Azure {
     }
 
     fn lock_state(&self) -> std::sync::MutexGuard<'_, AzureState> {
-        crate::state::lock(&self.state)
+        crate::sync::lock(&self.state)
     }
 }

@@ -8,9 +8,11 @@ use super::routes::{AzureRequest, json};
 use super::scope::Scope;
 use super::state::ResourceGroup;
 use super::subscription::{LOCATIONS, location_name};
-use crate::arm::body::{json_object, member};
-use crate::arm::error::ArmError;
-use crate::arm::{require_api_version, require_method};
+use crate::http::{
+    ArmError,
+    body::{json_object, member},
+    require_api_version, require_method,
+};
 
 fn resource(subscription: uuid::Uuid, group: &ResourceGroup) -> serde_json::Value {
     let mut value = serde_json::json!({

@@ -9,9 +9,11 @@ use uuid::Uuid;
 use super::routes::{AzureRequest, json};
 use super::scope::Scope;
 use super::state::RoleAssignment;
-use crate::arm::body::{json_object, member};
-use crate::arm::error::ArmError;
-use crate::arm::{require_api_version, require_method};
+use crate::http::{
+    ArmError,
+    body::{json_object, member},
+    require_api_version, require_method,
+};
 
 /// The built-in "Azure Stack Registration Owner" role the bridge service principal gets on a registration.
 pub const REGISTRATION_OWNER: Uuid = Uuid::from_u128(0x6f12a6df_dd06_4f3e_bcb1_ce8be600526a);

@@ -9,9 +9,10 @@ use axum::response::{IntoResponse, Response};
 
 use super::Azure;
 use super::scope::Scope;
-use crate::arm::error::ArmError;
-use crate::arm::query::QueryParams;
-use crate::arm::{ArmPath, auth, require_method, subscription_format, subscription_not_found};
+use crate::http::{
+    ArmError, ArmPath, QueryParams, auth, require_method, subscription_format,
+    subscription_not_found,
+};
 use crate::identity::Caller;
 
 /// One authenticated request to the Azure ARM listener.
@@ -30,7 +31,7 @@ pub async fn dispatch(
     headers: HeaderMap,
     body: bytes::Bytes,
 ) -> Response {
-    crate::arm::respond(
+    crate::http::respond(
         route(&azure, &method, &uri, &headers, &body),
         &uri,
         &headers,

@@ -102,7 +102,7 @@ impl AzureState {
 
 impl AzureState {
     /// Refuses a scope that does not exist: its resource group, then the registration.
-    pub fn require(&self, scope: &Scope) -> Result<(), crate::arm::error::ArmError> {
+    pub fn require(&self, scope: &Scope) -> Result<(), crate::http::ArmError> {
         if let Some(rg) = scope.resource_group()
             && !self.resource_groups.contains_key(&rg.to_ascii_lowercase())
         {

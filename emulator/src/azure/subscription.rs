@@ -7,9 +7,9 @@ use axum::response::Response;
 use super::Azure;
 use super::errors::{AZURESTACK_API_VERSIONS, supported_api_version};
 use super::routes::{AzureRequest, json};
-use crate::arm::error::ArmError;
-use crate::arm::metadata::Discovery;
-use crate::arm::{require_api_version, require_method, subscription_entry};
+use crate::http::{
+    ArmError, discovery::Discovery, require_api_version, require_method, subscription_entry,
+};
 
 /// Public Azure regions the subscription offers (name, display name, geography).
 pub const LOCATIONS: &[(&str, &str, &str)] = &[

@@ -31,7 +31,7 @@ pub use principals::{Access, GeneratedPrincipals, Principals, ServicePrincipal, 
 use routes::Endpoint;
 pub(crate) use token_endpoint::constant_time_eq;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum IdentityMode {
     Aad,

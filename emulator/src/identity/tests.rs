@@ -96,35 +96,148 @@ impl Reply {
     /// Asserts an OAuth error: status, `error`, and (Azure AD) the AADSTS code.
     #[track_caller]
     fn assert_error(&self, status: StatusCode, error: &str, code: Option<u32>) {
-        assert_eq!(self.status, status, "{}", self.text);
+        self.assert_error_in("", status, error, code);
+    }
+
+    /// `assert_error` for the case `what` of a table, which each failure names.
+    #[track_caller]
+    fn assert_error_in(&self, what: &str, status: StatusCode, error: &str, code: Option<u32>) {
+        assert_eq!(self.status, status, "{what}: {}", self.text);
         let body = self.json();
-        assert_eq!(body["error"], error, "{}", self.text);
+        assert_eq!(body["error"], error, "{what}: {}", self.text);
         let description = body["error_description"].as_str().unwrap();
         if let Some(code) = code {
-            assert_eq!(body["error_codes"], json!([code]), "{}", self.text);
+            assert_eq!(body["error_codes"], json!([code]), "{what}: {}", self.text);
             assert!(
                 description.starts_with(&format!("AADSTS{code}: ")),
-                "{description}"
+                "{what}: {description}"
             );
             for field in ["timestamp", "trace_id", "correlation_id"] {
-                assert!(body[field].is_string(), "{field} missing: {}", self.text);
+                assert!(
+                    body[field].is_string(),
+                    "{what}: {field} missing: {}",
+                    self.text
+                );
             }
         }
         for name in ["operator", "tenant"] {
             assert!(
                 !self.text.contains(secret(name)),
-                "a secret leaked: {}",
+                "{what}: a secret leaked: {}",
                 self.text
             );
         }
         for user in &generated().principals.users {
             assert!(
                 !self.text.contains(user.password.as_deref().unwrap()),
-                "a password leaked"
+                "{what}: a password leaked"
             );
         }
     }
 }
+
+/// A form body, written as a typical request with one field changed, added or left out.
+#[derive(Clone)]
+struct Form(Vec<(&'static str, String)>);
+
+impl Form {
+    fn new(pairs: &[(&'static str, &str)]) -> Form {
+        Form(pairs.iter().map(|(k, v)| (*k, v.to_string())).collect())
+    }
+
+    /// `name` set to `value`: replaced in place, or added at the end.
+    fn with(mut self, name: &'static str, value: impl Into<String>) -> Form {
+        let value = value.into();
+        match self.0.iter_mut().find(|(n, _)| *n == name) {
+            Some(pair) => pair.1 = value,
+            None => self.0.push((name, value)),
+        }
+        self
+    }
+
+    fn without(mut self, name: &str) -> Form {
+        self.0.retain(|(n, _)| *n != name);
+        self
+    }
+
+    fn pairs(&self) -> Vec<(&str, &str)> {
+        self.0.iter().map(|(k, v)| (*k, v.as_str())).collect()
+    }
+}
+
+/// The operator's client-credentials request on the v1 endpoint (`resource`).
+fn operator_credentials() -> Form {
+    Form::new(&[
+        ("grant_type", "client_credentials"),
+        ("client_id", &sp("operator").client_id.to_string()),
+        ("client_secret", secret("operator")),
+        ("resource", ADMIN),
+    ])
+}
+
+/// A token request the provider must refuse, and how.
+struct Refusal {
+    what: &'static str,
+    path: String,
+    form: Form,
+    status: StatusCode,
+    error: &'static str,
+    code: Option<u32>,
+    /// Text `error_description` has to contain.
+    mentions: Option<String>,
+    /// Text the answer must not echo (a credential the caller sent).
+    hides: Option<String>,
+}
+
+fn refusal(
+    what: &'static str,
+    path: &str,
+    form: Form,
+    (status, error, code): (StatusCode, &'static str, u32),
+) -> Refusal {
+    Refusal {
+        what,
+        path: path.to_string(),
+        form,
+        status,
+        error,
+        code: Some(code),
+        mentions: None,
+        hides: None,
+    }
+}
+
+impl Refusal {
+    fn mentions(mut self, text: impl Into<String>) -> Refusal {
+        self.mentions = Some(text.into());
+        self
+    }
+
+    fn hides(mut self, text: impl Into<String>) -> Refusal {
+        self.hides = Some(text.into());
+        self
+    }
+}
+
+async fn assert_refusals(router: &Router, cases: Vec<Refusal>) {
+    for case in cases {
+        let what = case.what;
+        let reply = post(router, &case.path, &case.form.pairs()).await;
+        reply.assert_error_in(what, case.status, case.error, case.code);
+        if let Some(text) = &case.mentions {
+            let description = reply.str("error_description");
+            assert!(description.contains(text), "{what}: {description}");
+        }
+        if let Some(text) = &case.hides {
+            assert!(!reply.text.contains(text), "{what}: echoed {text}");
+        }
+    }
+}
+
+const INVALID_REQUEST: (StatusCode, &str, u32) =
+    (StatusCode::BAD_REQUEST, "invalid_request", 900144);
+const INVALID_RESOURCE: (StatusCode, &str, u32) =
+    (StatusCode::BAD_REQUEST, "invalid_resource", 500011);
 
 async fn send(router: &Router, request: Request<Body>) -> Reply {
     let response = router.clone().oneshot(request).await.unwrap();
@@ -224,25 +337,25 @@ fn assertion_claims(aud: &str) -> Value {
     })
 }
 
+/// The certificate principal's client-credentials request with `assertion`, for `target` (`resource` or
+/// `scope`).
+fn assertion_form(assertion: &str, (name, value): (&'static str, &str)) -> Form {
+    Form::new(&[
+        ("grant_type", "client_credentials"),
+        ("client_id", &cert_client_id()),
+        ("client_assertion_type", JWT_BEARER),
+        ("client_assertion", assertion),
+    ])
+    .with(name, value)
+}
+
 async fn assertion_token(
     router: &Router,
     path: &str,
     assertion: &str,
-    target: (&str, &str),
+    target: (&'static str, &str),
 ) -> Reply {
-    let client_id = cert_client_id();
-    post(
-        router,
-        path,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", &client_id),
-            ("client_assertion_type", JWT_BEARER),
-            ("client_assertion", assertion),
-            target,
-        ],
-    )
-    .await
+    post(router, path, &assertion_form(assertion, target).pairs()).await
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -403,18 +516,15 @@ async fn identity_paths_are_case_insensitive_and_methods_checked() {
     )
     .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
-    let reply = get(&router, &v1_token_path()).await;
-    assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(
-        get(&router, "/nothing/here/at/all").await.status,
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(get(&router, "/").await.status, StatusCode::NOT_FOUND);
-    assert_eq!(get(&router, "/devicelogin").await.status, StatusCode::OK);
-    assert_eq!(
-        get(&router, "/common/oauth2/v2.0/logout").await.status,
-        StatusCode::OK
-    );
+    for (path, status) in [
+        (v1_token_path(), StatusCode::METHOD_NOT_ALLOWED),
+        ("/nothing/here/at/all".to_string(), StatusCode::NOT_FOUND),
+        ("/".to_string(), StatusCode::NOT_FOUND),
+        ("/devicelogin".to_string(), StatusCode::OK),
+        ("/common/oauth2/v2.0/logout".to_string(), StatusCode::OK),
+    ] {
+        assert_eq!(get(&router, &path).await.status, status, "GET {path}");
+    }
     get(
         &router,
         &format!("/{DOMAIN}/oauth2/authorize?client_id={POWERSHELL}"),
@@ -464,161 +574,103 @@ async fn identity_client_secret_basic_authorization_header() {
 async fn identity_oauth_errors_have_azure_ad_shape_and_codes() {
     let router = provider(IdentityMode::Aad).router();
     let operator = sp("operator").client_id.to_string();
-    let cert_sp = cert_client_id();
     let v1 = v1_token_path();
     let v2 = v2_token_path();
-
-    let reply = post(
-        &router,
-        &v1,
-        &[("client_id", &operator), ("resource", ADMIN)],
-    )
-    .await;
-    reply.assert_error(StatusCode::BAD_REQUEST, "invalid_request", Some(900144));
-    assert!(reply.str("error_description").contains("'grant_type'"));
-
-    let reply = post(
-        &router,
-        &v1,
-        &[("grant_type", "client_credentials"), ("resource", ADMIN)],
-    )
-    .await;
-    reply.assert_error(StatusCode::BAD_REQUEST, "invalid_request", Some(900144));
-    assert!(reply.str("error_description").contains("'client_id'"));
-
-    let reply = post(
-        &router,
-        &v1,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", &operator),
-            ("client_secret", secret("operator")),
-        ],
-    )
-    .await;
-    reply.assert_error(StatusCode::BAD_REQUEST, "invalid_request", Some(900144));
-    assert!(reply.str("error_description").contains("'resource'"));
-
     let unknown = Uuid::new_v4().to_string();
-    let reply = post(
-        &router,
-        &v1,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", &unknown),
-            ("client_secret", secret("operator")),
-            ("resource", ADMIN),
-        ],
-    )
-    .await;
-    reply.assert_error(StatusCode::BAD_REQUEST, "unauthorized_client", Some(700016));
-    assert!(reply.str("error_description").contains(&unknown));
-
     let wrong = format!("{}x", secret("operator"));
-    let reply = post(
+    // The v2 endpoint names a scope instead of a resource.
+    let v2_credentials = || operator_credentials().without("resource");
+    let unauthorized = |code| (StatusCode::UNAUTHORIZED, "invalid_client", code);
+    assert_refusals(
         &router,
-        &v1,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", &operator),
-            ("client_secret", &wrong),
-            ("resource", ADMIN),
+        vec![
+            refusal(
+                "no grant_type",
+                &v1,
+                operator_credentials()
+                    .without("grant_type")
+                    .without("client_secret"),
+                INVALID_REQUEST,
+            )
+            .mentions("'grant_type'"),
+            refusal(
+                "no client_id",
+                &v1,
+                operator_credentials()
+                    .without("client_id")
+                    .without("client_secret"),
+                INVALID_REQUEST,
+            )
+            .mentions("'client_id'"),
+            refusal(
+                "no resource",
+                &v1,
+                operator_credentials().without("resource"),
+                INVALID_REQUEST,
+            )
+            .mentions("'resource'"),
+            refusal(
+                "unknown client",
+                &v1,
+                operator_credentials().with("client_id", &unknown),
+                (StatusCode::BAD_REQUEST, "unauthorized_client", 700016),
+            )
+            .mentions(&unknown),
+            refusal(
+                "wrong secret",
+                &v1,
+                operator_credentials().with("client_secret", &wrong),
+                unauthorized(7000215),
+            )
+            .hides(&wrong),
+            refusal(
+                "a secret for the certificate principal, which has none",
+                &v1,
+                operator_credentials()
+                    .with("client_id", cert_client_id())
+                    .with("client_secret", "guess"),
+                unauthorized(7000218),
+            )
+            .hides("guess"),
+            refusal(
+                "no credential at all",
+                &v1,
+                operator_credentials().without("client_secret"),
+                unauthorized(7000218),
+            ),
+            refusal(
+                "a resource the provider does not issue for",
+                &v1,
+                operator_credentials().with("resource", "https://graph.windows.net/"),
+                INVALID_RESOURCE,
+            )
+            .mentions("https://graph.windows.net/"),
+            refusal(
+                "a scope other than .default",
+                &v2,
+                v2_credentials().with("scope", format!("{ADMIN}/user_impersonation")),
+                (StatusCode::BAD_REQUEST, "invalid_scope", 1002012),
+            ),
+            refusal(
+                "the .default scope of an unknown resource",
+                &v2,
+                v2_credentials().with("scope", "https://unknown.example/.default"),
+                INVALID_RESOURCE,
+            ),
+            refusal("no scope", &v2, v2_credentials(), INVALID_REQUEST).mentions("'scope'"),
+            refusal(
+                "the authorization code grant",
+                &v1,
+                Form::new(&[
+                    ("grant_type", "authorization_code"),
+                    ("client_id", &operator),
+                    ("code", "abc"),
+                ]),
+                (StatusCode::BAD_REQUEST, "unsupported_grant_type", 70003),
+            ),
         ],
     )
     .await;
-    reply.assert_error(StatusCode::UNAUTHORIZED, "invalid_client", Some(7000215));
-    assert!(!reply.text.contains(&wrong));
-
-    // The certificate principal has no secret.
-    let reply = post(
-        &router,
-        &v1,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", &cert_sp),
-            ("client_secret", "guess"),
-            ("resource", ADMIN),
-        ],
-    )
-    .await;
-    reply.assert_error(StatusCode::UNAUTHORIZED, "invalid_client", Some(7000218));
-    assert!(!reply.text.contains("guess"));
-
-    // No credential at all.
-    let reply = post(
-        &router,
-        &v1,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", &operator),
-            ("resource", ADMIN),
-        ],
-    )
-    .await;
-    reply.assert_error(StatusCode::UNAUTHORIZED, "invalid_client", Some(7000218));
-
-    let reply = secret_token_v1(&router, "operator", "https://graph.windows.net/").await;
-    reply.assert_error(StatusCode::BAD_REQUEST, "invalid_resource", Some(500011));
-    assert!(
-        reply
-            .str("error_description")
-            .contains("https://graph.windows.net/")
-    );
-
-    let reply = post(
-        &router,
-        &v2,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", &operator),
-            ("client_secret", secret("operator")),
-            ("scope", &format!("{ADMIN}/user_impersonation")),
-        ],
-    )
-    .await;
-    reply.assert_error(StatusCode::BAD_REQUEST, "invalid_scope", Some(1002012));
-
-    let reply = post(
-        &router,
-        &v2,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", &operator),
-            ("client_secret", secret("operator")),
-            ("scope", "https://unknown.example/.default"),
-        ],
-    )
-    .await;
-    reply.assert_error(StatusCode::BAD_REQUEST, "invalid_resource", Some(500011));
-
-    let reply = post(
-        &router,
-        &v2,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", &operator),
-            ("client_secret", secret("operator")),
-        ],
-    )
-    .await;
-    reply.assert_error(StatusCode::BAD_REQUEST, "invalid_request", Some(900144));
-    assert!(reply.str("error_description").contains("'scope'"));
-
-    let reply = post(
-        &router,
-        &v1,
-        &[
-            ("grant_type", "authorization_code"),
-            ("client_id", &operator),
-            ("code", "abc"),
-        ],
-    )
-    .await;
-    reply.assert_error(
-        StatusCode::BAD_REQUEST,
-        "unsupported_grant_type",
-        Some(70003),
-    );
 
     // A JSON body is refused.
     let request = Request::builder()
@@ -686,151 +738,121 @@ async fn identity_client_assertion_failures() {
     let key = &generated().private_key_pem;
     let aud = format!("{BASE}{}/oauth2/token", tenant_id());
     let path = v1_token_path();
+    // The valid assertion's claims with `changes` applied; a null removes the claim.
+    let signed_with = |changes: Value| {
+        let mut claims = assertion_claims(&aud);
+        for (name, value) in changes.as_object().unwrap() {
+            match value {
+                Value::Null => {
+                    claims.as_object_mut().unwrap().remove(name);
+                }
+                value => claims[name] = value.clone(),
+            }
+        }
+        assertion(rs256_header(), claims, key)
+    };
+    let now = unix_now();
+    let mut other_thumbprint = rs256_header();
+    other_thumbprint.x5t = Some(keys::x5t_sha1(&stranger().certificate_der));
+
+    // (what, assertion, AADSTS code of the 401 invalid_client, text of its description)
+    let refused: Vec<(&str, String, u32, Option<&str>)> = vec![
+        (
+            "signed by another key, but claiming the registered certificate's thumbprint",
+            assertion(
+                rs256_header(),
+                assertion_claims(&aud),
+                &stranger().private_key_pem,
+            ),
+            700027,
+            None,
+        ),
+        (
+            "the right key but the thumbprint of another certificate",
+            assertion(other_thumbprint, assertion_claims(&aud), key),
+            700027,
+            Some("key was not found"),
+        ),
+        (
+            "no thumbprint at all",
+            assertion(
+                jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256),
+                assertion_claims(&aud),
+                key,
+            ),
+            700027,
+            None,
+        ),
+        (
+            "expired",
+            signed_with(json!({ "nbf": now - 7200, "exp": now - 3600 })),
+            700024,
+            None,
+        ),
+        (
+            "not yet valid",
+            signed_with(json!({ "nbf": now + 3600, "exp": now + 7200 })),
+            700024,
+            None,
+        ),
+        (
+            "wrong audience",
+            signed_with(json!({ "aud": "https://login.microsoftonline.com/common/oauth2/token" })),
+            50013,
+            Some("audience"),
+        ),
+        (
+            "iss/sub not the client id",
+            signed_with(json!({ "sub": Uuid::new_v4().to_string() })),
+            700023,
+            None,
+        ),
+        ("no jti", signed_with(json!({ "jti": null })), 50027, None),
+        ("garbage", "not-a-jwt".to_string(), 50027, None),
+    ];
     let target = ("resource", ADMIN);
-
-    // Signed by another key, but claiming the registered certificate's thumbprint.
-    let signed = assertion(
-        rs256_header(),
-        assertion_claims(&aud),
-        &stranger().private_key_pem,
-    );
-    let reply = assertion_token(&router, &path, &signed, target).await;
-    reply.assert_error(StatusCode::UNAUTHORIZED, "invalid_client", Some(700027));
-    assert!(!reply.text.contains(&signed));
-
-    // The right key but the thumbprint of another certificate.
-    let mut header = rs256_header();
-    header.x5t = Some(keys::x5t_sha1(&stranger().certificate_der));
-    let reply = assertion_token(
-        &router,
-        &path,
-        &assertion(header, assertion_claims(&aud), key),
-        target,
-    )
-    .await;
-    reply.assert_error(StatusCode::UNAUTHORIZED, "invalid_client", Some(700027));
-    assert!(reply.str("error_description").contains("key was not found"));
-
-    // No thumbprint at all.
-    let header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
-    let reply = assertion_token(
-        &router,
-        &path,
-        &assertion(header, assertion_claims(&aud), key),
-        target,
-    )
-    .await;
-    reply.assert_error(StatusCode::UNAUTHORIZED, "invalid_client", Some(700027));
-
-    // Expired.
-    let mut claims = assertion_claims(&aud);
-    claims["nbf"] = json!(unix_now() - 7200);
-    claims["exp"] = json!(unix_now() - 3600);
-    let reply = assertion_token(
-        &router,
-        &path,
-        &assertion(rs256_header(), claims, key),
-        target,
-    )
-    .await;
-    reply.assert_error(StatusCode::UNAUTHORIZED, "invalid_client", Some(700024));
-
-    // Not yet valid.
-    let mut claims = assertion_claims(&aud);
-    claims["nbf"] = json!(unix_now() + 3600);
-    claims["exp"] = json!(unix_now() + 7200);
-    let reply = assertion_token(
-        &router,
-        &path,
-        &assertion(rs256_header(), claims, key),
-        target,
-    )
-    .await;
-    reply.assert_error(StatusCode::UNAUTHORIZED, "invalid_client", Some(700024));
+    let mut cases: Vec<Refusal> = refused
+        .into_iter()
+        .map(|(what, signed, code, mentions)| {
+            let case = refusal(
+                what,
+                &path,
+                assertion_form(&signed, target),
+                (StatusCode::UNAUTHORIZED, "invalid_client", code),
+            )
+            .hides(&signed);
+            match mentions {
+                Some(text) => case.mentions(text),
+                None => case,
+            }
+        })
+        .collect();
+    let signed = signed_with(json!({}));
+    cases.extend([
+        refusal(
+            "a principal without a certificate",
+            &path,
+            assertion_form(&signed, target).with("client_id", sp("operator").client_id.to_string()),
+            (StatusCode::UNAUTHORIZED, "invalid_client", 700027),
+        ),
+        refusal(
+            "no assertion type",
+            &path,
+            assertion_form(&signed, target).without("client_assertion_type"),
+            INVALID_REQUEST,
+        ),
+    ]);
+    assert_refusals(&router, cases).await;
 
     // Within the 5 minutes of skew: accepted.
-    let mut claims = assertion_claims(&aud);
-    claims["nbf"] = json!(unix_now() + 120);
     let reply = assertion_token(
         &router,
         &path,
-        &assertion(rs256_header(), claims, key),
+        &signed_with(json!({ "nbf": now + 120 })),
         target,
     )
     .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
-
-    // Wrong audience.
-    let claims = assertion_claims("https://login.microsoftonline.com/common/oauth2/token");
-    let reply = assertion_token(
-        &router,
-        &path,
-        &assertion(rs256_header(), claims, key),
-        target,
-    )
-    .await;
-    reply.assert_error(StatusCode::UNAUTHORIZED, "invalid_client", Some(50013));
-    assert!(reply.str("error_description").contains("audience"));
-
-    // iss/sub not the client id.
-    let mut claims = assertion_claims(&aud);
-    claims["sub"] = json!(Uuid::new_v4().to_string());
-    let reply = assertion_token(
-        &router,
-        &path,
-        &assertion(rs256_header(), claims, key),
-        target,
-    )
-    .await;
-    reply.assert_error(StatusCode::UNAUTHORIZED, "invalid_client", Some(700023));
-
-    // No jti.
-    let mut claims = assertion_claims(&aud);
-    claims.as_object_mut().unwrap().remove("jti");
-    let reply = assertion_token(
-        &router,
-        &path,
-        &assertion(rs256_header(), claims, key),
-        target,
-    )
-    .await;
-    reply.assert_error(StatusCode::UNAUTHORIZED, "invalid_client", Some(50027));
-
-    // Garbage.
-    let reply = assertion_token(&router, &path, "not-a-jwt", target).await;
-    reply.assert_error(StatusCode::UNAUTHORIZED, "invalid_client", Some(50027));
-
-    // A principal without a certificate.
-    let operator = sp("operator").client_id.to_string();
-    let signed = assertion(rs256_header(), assertion_claims(&aud), key);
-    let reply = post(
-        &router,
-        &path,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", &operator),
-            ("client_assertion_type", JWT_BEARER),
-            ("client_assertion", &signed),
-            target,
-        ],
-    )
-    .await;
-    reply.assert_error(StatusCode::UNAUTHORIZED, "invalid_client", Some(700027));
-
-    // Missing assertion type.
-    let client_id = cert_client_id();
-    let reply = post(
-        &router,
-        &path,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", &client_id),
-            ("client_assertion", &signed),
-            target,
-        ],
-    )
-    .await;
-    reply.assert_error(StatusCode::BAD_REQUEST, "invalid_request", Some(900144));
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -1088,48 +1110,41 @@ async fn identity_password_grant() {
     assert_eq!(caller.name, tenant_user.upn);
     assert!(!caller.access.admin);
 
-    let reply = post(
+    let attempt = Form::new(&[
+        ("grant_type", "password"),
+        ("client_id", POWERSHELL),
+        ("resource", TENANT),
+        ("username", &upn),
+        ("password", "x"),
+    ]);
+    let invalid_grant = |code| (StatusCode::BAD_REQUEST, "invalid_grant", code);
+    assert_refusals(
         &router,
-        &v1_token_path(),
-        &[
-            ("grant_type", "password"),
-            ("client_id", POWERSHELL),
-            ("resource", TENANT),
-            ("username", &upn),
-            ("password", "Wrong-password-1"),
+        vec![
+            refusal(
+                "wrong password",
+                &v1_token_path(),
+                attempt.clone().with("password", "Wrong-password-1"),
+                invalid_grant(50126),
+            )
+            .hides("Wrong-password-1"),
+            refusal(
+                "unknown user",
+                &v1_token_path(),
+                attempt
+                    .clone()
+                    .with("username", "nobody@contoso.onmicrosoft.com"),
+                invalid_grant(50034),
+            ),
+            refusal(
+                "unknown client",
+                &v1_token_path(),
+                attempt.with("client_id", "powershell"),
+                (StatusCode::BAD_REQUEST, "unauthorized_client", 700016),
+            ),
         ],
     )
     .await;
-    reply.assert_error(StatusCode::BAD_REQUEST, "invalid_grant", Some(50126));
-    assert!(!reply.text.contains("Wrong-password-1"));
-
-    let reply = post(
-        &router,
-        &v1_token_path(),
-        &[
-            ("grant_type", "password"),
-            ("client_id", POWERSHELL),
-            ("resource", TENANT),
-            ("username", "nobody@contoso.onmicrosoft.com"),
-            ("password", "x"),
-        ],
-    )
-    .await;
-    reply.assert_error(StatusCode::BAD_REQUEST, "invalid_grant", Some(50034));
-
-    let reply = post(
-        &router,
-        &v1_token_path(),
-        &[
-            ("grant_type", "password"),
-            ("client_id", "powershell"),
-            ("resource", TENANT),
-            ("username", &upn),
-            ("password", "x"),
-        ],
-    )
-    .await;
-    reply.assert_error(StatusCode::BAD_REQUEST, "unauthorized_client", Some(700016));
 }
 
 #[tokio::test]
@@ -1552,52 +1567,6 @@ async fn identity_verify_rejects_expired_future_tampered_and_unknown_tokens() {
             .unwrap()
     };
 
-    let expired = mint(ADMIN, now - 7200, now - 3600, &oid);
-    assert_eq!(
-        identity.verify_access_token(&expired, ADMIN).unwrap_err(),
-        TokenRejection::Expired {
-            expired_at: now - 3600
-        }
-    );
-    let future = mint(ADMIN, now + 3600, now + 7200, &oid);
-    assert_eq!(
-        identity.verify_access_token(&future, ADMIN).unwrap_err(),
-        TokenRejection::NotYetValid {
-            not_before: now + 3600
-        }
-    );
-    // Within the 5 minutes of skew.
-    assert!(
-        identity
-            .verify_access_token(&mint(ADMIN, now - 3600, now - 120, &oid), ADMIN)
-            .is_ok()
-    );
-    assert!(
-        identity
-            .verify_access_token(&mint(ADMIN, now + 120, now + 3600, &oid), ADMIN)
-            .is_ok()
-    );
-    // Audience "as configured" with a trailing slash vs without.
-    assert!(
-        identity
-            .verify_access_token(
-                &mint(
-                    "https://management.local.azurestack.external",
-                    now,
-                    now + 60,
-                    &oid
-                ),
-                TENANT
-            )
-            .is_ok()
-    );
-
-    let unknown = mint(ADMIN, now, now + 3600, &Uuid::new_v4().to_string());
-    assert_eq!(
-        identity.verify_access_token(&unknown, ADMIN).unwrap_err(),
-        TokenRejection::UnknownPrincipal
-    );
-
     let good = mint(ADMIN, now, now + 3600, &oid);
     // Signed by this provider, but for another tenant or from another issuer.
     let with = |changes: serde_json::Value| {
@@ -1640,43 +1609,100 @@ async fn identity_verify_rejects_expired_future_tampered_and_unknown_tokens() {
         assert_eq!(got, rejection, "{changes}");
     }
 
+    // Tokens whose signature does not hold.
     let mut parts: Vec<String> = good.split('.').map(String::from).collect();
     let mut claims = decode_claims(&good);
     claims["oid"] = json!(sp("tenant").object_id.to_string());
     parts[1] = URL_SAFE_NO_PAD.encode(claims.to_string());
     let tampered = parts.join(".");
-    assert_eq!(
-        identity.verify_access_token(&tampered, ADMIN).unwrap_err(),
-        TokenRejection::InvalidSignature
-    );
-
-    // Signed by someone else's key (same kid claimed).
     let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
     header.kid = Some(identity.signing_key_id().to_string());
     let forged = assertion(header, decode_claims(&good), &stranger().private_key_pem);
-    assert_eq!(
-        identity.verify_access_token(&forged, ADMIN).unwrap_err(),
-        TokenRejection::InvalidSignature
-    );
-
-    assert_eq!(
-        identity.verify_access_token("garbage", ADMIN).unwrap_err(),
-        TokenRejection::Malformed
-    );
-    assert_eq!(
-        identity.verify_access_token("", ADMIN).unwrap_err(),
-        TokenRejection::Malformed
-    );
-
-    // A token from another provider instance (another key) is refused.
-    let other = provider(IdentityMode::Aad);
-    let foreign = other
+    let foreign = provider(IdentityMode::Aad)
         .sign_claims(&json!({ "aud": ADMIN, "nbf": now, "exp": now + 60, "oid": oid }))
         .unwrap();
-    assert_eq!(
-        identity.verify_access_token(&foreign, ADMIN).unwrap_err(),
-        TokenRejection::InvalidSignature
-    );
+
+    let cases: Vec<(&str, String, &str, Result<(), TokenRejection>)> = vec![
+        (
+            "expired",
+            mint(ADMIN, now - 7200, now - 3600, &oid),
+            ADMIN,
+            Err(TokenRejection::Expired {
+                expired_at: now - 3600,
+            }),
+        ),
+        (
+            "not yet valid",
+            mint(ADMIN, now + 3600, now + 7200, &oid),
+            ADMIN,
+            Err(TokenRejection::NotYetValid {
+                not_before: now + 3600,
+            }),
+        ),
+        (
+            "expired within the 5 minutes of skew",
+            mint(ADMIN, now - 3600, now - 120, &oid),
+            ADMIN,
+            Ok(()),
+        ),
+        (
+            "not yet valid within the 5 minutes of skew",
+            mint(ADMIN, now + 120, now + 3600, &oid),
+            ADMIN,
+            Ok(()),
+        ),
+        (
+            "the audience without the trailing slash it is configured with",
+            mint(
+                "https://management.local.azurestack.external",
+                now,
+                now + 60,
+                &oid,
+            ),
+            TENANT,
+            Ok(()),
+        ),
+        (
+            "an unknown principal",
+            mint(ADMIN, now, now + 3600, &Uuid::new_v4().to_string()),
+            ADMIN,
+            Err(TokenRejection::UnknownPrincipal),
+        ),
+        (
+            "claims changed after signing",
+            tampered,
+            ADMIN,
+            Err(TokenRejection::InvalidSignature),
+        ),
+        (
+            "signed by someone else's key, claiming this provider's kid",
+            forged,
+            ADMIN,
+            Err(TokenRejection::InvalidSignature),
+        ),
+        (
+            "signed by another provider instance (another key)",
+            foreign,
+            ADMIN,
+            Err(TokenRejection::InvalidSignature),
+        ),
+        (
+            "not a JWT",
+            "garbage".to_string(),
+            ADMIN,
+            Err(TokenRejection::Malformed),
+        ),
+        (
+            "empty",
+            String::new(),
+            ADMIN,
+            Err(TokenRejection::Malformed),
+        ),
+    ];
+    for (what, token, audience, expected) in cases {
+        let got = identity.verify_access_token(&token, audience).map(|_| ());
+        assert_eq!(got, expected, "{what}");
+    }
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -1789,31 +1815,27 @@ fn identity_principals_load_from_file() {
 
     // Errors name the file and the field.
     let bad = dir.path().join("bad.json");
-    std::fs::write(
-        &bad,
-        r#"{"service_principals":[{"name":"x","client_id":"not-a-guid"}]}"#,
-    )
-    .unwrap();
-    let e = format!("{:#}", Principals::load(&bad).unwrap_err());
-    assert!(e.contains("bad.json"), "{e}");
-    std::fs::write(&bad, r#"{"service_principals":[{"name":"x","client_id":"8b5c3c1e-2f2a-4d61-9d6e-3a1f0b7c9e21","client_secrt":"y"}]}"#).unwrap();
-    let e = format!("{:#}", Principals::load(&bad).unwrap_err());
-    assert!(e.contains("bad.json") && e.contains("client_secrt"), "{e}");
-    std::fs::write(
-        &bad,
-        r#"{"service_principals":[{"name":"x","client_id":"8b5c3c1e-2f2a-4d61-9d6e-3a1f0b7c9e21","certificate_path":"missing.pem"}]}"#,
-    )
-    .unwrap();
-    let e = format!("{:#}", Principals::load(&bad).unwrap_err());
-    assert!(
-        e.contains("bad.json") && e.contains("certificate_path") && e.contains("missing.pem"),
-        "{e}"
-    );
-    std::fs::write(
-        &bad,
-        r#"{"service_principals":[{"name":"x","client_id":"8b5c3c1e-2f2a-4d61-9d6e-3a1f0b7c9e21","certificate_pem":"nope"}]}"#,
-    )
-    .unwrap();
-    let e = format!("{:#}", Principals::load(&bad).unwrap_err());
-    assert!(e.contains("bad.json") && e.contains("certificate"), "{e}");
+    let principal = |fields: &str| format!(r#"{{"service_principals":[{{"name":"x",{fields}}}]}}"#);
+    let known_id = r#""client_id":"8b5c3c1e-2f2a-4d61-9d6e-3a1f0b7c9e21""#;
+    for (content, named) in [
+        (principal(r#""client_id":"not-a-guid""#), vec!["bad.json"]),
+        (
+            principal(&format!(r#"{known_id},"client_secrt":"y""#)),
+            vec!["bad.json", "client_secrt"],
+        ),
+        (
+            principal(&format!(r#"{known_id},"certificate_path":"missing.pem""#)),
+            vec!["bad.json", "certificate_path", "missing.pem"],
+        ),
+        (
+            principal(&format!(r#"{known_id},"certificate_pem":"nope""#)),
+            vec!["bad.json", "certificate"],
+        ),
+    ] {
+        std::fs::write(&bad, &content).unwrap();
+        let e = format!("{:#}", Principals::load(&bad).unwrap_err());
+        for text in named {
+            assert!(e.contains(text), "{content}: {e}");
+        }
+    }
 }

@@ -6,9 +6,9 @@ use uuid::Uuid;
 
 use super::params::{Bound, Param, bind};
 use super::protocol::PepError;
-use super::version::StampVersion;
 use super::{BridgeServicePrincipal, Pep};
 use crate::identity::IdentityMode;
+use crate::stamp_version::StampVersion;
 
 type Handler = fn(&Pep, &Bound) -> Result<Value, PepError>;
 

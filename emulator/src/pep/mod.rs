@@ -5,15 +5,14 @@
 //!
 //! Layout: `protocol` authenticates, parses and answers; `params` binds parameters the way PowerShell does;
 //! `commands` holds the stamp information, bridge service principal and key pair commands;
-//! `registration_token` mints tokens; `activation` verifies keys and keeps the activation; `version` orders
-//! build numbers.
+//! `registration_token` mints tokens; `activation` verifies keys and keeps the activation. Build numbers, which
+//! gate commands and parameters, are `crate::stamp_version`'s.
 
 mod activation;
 mod commands;
 mod params;
 mod protocol;
 mod registration_token;
-mod version;
 
 use std::sync::{Arc, Mutex};
 
@@ -22,8 +21,8 @@ use uuid::Uuid;
 use crate::azure::Azure;
 use crate::config::StampConfig;
 use crate::identity::IdentityMode;
+pub use crate::stamp_version::{InvalidStampVersion, StampVersion};
 pub use activation::Activation;
-pub use version::{InvalidStampVersion, StampVersion};
 
 /// The PEP user name of the emulated stamp (its domain is `AZURESTACK`).
 pub const USERNAME: &str = "AZURESTACK\\CloudAdmin";
@@ -105,6 +104,6 @@ impl Pep {
     }
 
     fn lock_state(&self) -> std::sync::MutexGuard<'_, PepState> {
-        crate::state::lock(&self.state)
+        crate::sync::lock(&self.state)
     }
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::protocol::PepError;
-use super::version::StampVersion;
+use crate::stamp_version::StampVersion;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::Pep;
 use super::params::{Bound, Param, validate_set};
 use super::protocol::PepError;
-use super::version::StampVersion;
+use crate::stamp_version::StampVersion;
 
 pub const PARAMS: &[Param] = &[
     Param::text("BillingModel").mandatory(),

@@ -2,7 +2,7 @@
 //! for tokens and requests.
 #![allow(dead_code)]
 
-use azs_emulator::{EmulatorConfig, RunningEmulator};
+use azs_emulator::{EmulatorConfig, ReadyDocument, RunningEmulator};
 use chrono::NaiveDate;
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
@@ -10,9 +10,19 @@ use serde_json::Value;
 
 pub const USAGE_API: &str = "2015-06-01-preview";
 
+/// The specification examples the tests replay: the repository's one copy, which the library's tests
+/// read too.
+pub fn spec_fixtures() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/specs")
+}
+
 pub struct Stamp {
     pub emulator: RunningEmulator,
+    /// The ready document as JSON, for tests that index it.
     pub ready: Value,
+    /// The same document, typed: read back from the JSON, so a field the server writes under another name
+    /// than the tests read fails here.
+    pub document: ReadyDocument,
     pub http: reqwest::Client,
     _state_dir: tempfile::TempDir,
 }
@@ -37,14 +47,17 @@ pub async fn start_with(mut config: EmulatorConfig) -> Stamp {
     config.state_dir = state_dir.path().to_path_buf();
     let emulator = azs_emulator::start(config).await.expect("emulator starts");
     let ready = emulator.ready().clone();
+    let document: ReadyDocument =
+        serde_json::from_value(ready.clone()).expect("the ready document reads back typed");
     let mut builder = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
-    if let Some(ca) = ready["ca_pem"].as_str() {
+    if let Some(ca) = &document.ca_pem {
         let pem = std::fs::read(ca).expect("CA file");
         builder = builder.tls_certs_only([reqwest::Certificate::from_pem(&pem).expect("CA PEM")]);
     }
     Stamp {
         emulator,
         ready,
+        document,
         http: builder.build().expect("client"),
         _state_dir: state_dir,
     }
@@ -95,11 +108,15 @@ impl Stamp {
     }
 
     pub fn provider_subscription(&self) -> String {
-        self.s("/default_provider_subscription_id")
+        self.document.default_provider_subscription_id.to_string()
     }
 
     pub fn first_tenant_subscription(&self) -> String {
-        self.s("/dataset/first_tenant_subscription_id")
+        self.document
+            .dataset
+            .first_tenant_subscription_id
+            .expect("the data set has a tenant subscription")
+            .to_string()
     }
 
     pub fn dataset(&self) -> &azs_emulator::dataset::Dataset {
@@ -108,7 +125,10 @@ impl Stamp {
 
     /// A token for a service principal of the ready document (client secret, v1 endpoint).
     pub async fn token(&self, principal: &str, audience: &str) -> String {
-        let login = format!("{}{}", self.s("/login_endpoint"), self.s("/tenant_id"));
+        let login = format!(
+            "{}{}",
+            self.document.login_endpoint, self.document.tenant_id
+        );
         self.client_secret_token(&login, &self.principal(principal), audience)
             .await
     }
@@ -137,11 +157,11 @@ impl Stamp {
     }
 
     pub async fn operator_token(&self) -> String {
-        self.token("operator", &self.s("/audiences/admin")).await
+        self.token("operator", &self.document.audiences.admin).await
     }
 
     pub async fn tenant_token(&self) -> String {
-        self.token("tenant", &self.s("/audiences/tenant")).await
+        self.token("tenant", &self.document.audiences.tenant).await
     }
 
     /// Mints a token with arbitrary claims through the control route, signed with the stamp's key.
@@ -154,7 +174,7 @@ impl Stamp {
         let reply = self
             .send(
                 self.http
-                    .post(format!("{}_emulator/tokens", self.s("/admin_arm")))
+                    .post(format!("{}tokens", self.document.control))
                     .json(&serde_json::json!({ "directory": directory, "claims": claims })),
             )
             .await;
@@ -186,7 +206,7 @@ impl Stamp {
     pub fn provider_url(&self, query: &str) -> String {
         format!(
             "{}subscriptions/{}/providers/Microsoft.Commerce.Admin/subscriberUsageAggregates?{query}",
-            self.s("/admin_arm"),
+            self.document.admin_arm,
             self.provider_subscription()
         )
     }
@@ -195,7 +215,7 @@ impl Stamp {
     pub fn tenant_url(&self, subscription: &str, query: &str) -> String {
         format!(
             "{}subscriptions/{subscription}/providers/Microsoft.Commerce/usageAggregates?{query}",
-            self.s("/tenant_arm")
+            self.document.tenant_arm
         )
     }
 
@@ -236,11 +256,11 @@ pub const AZURESTACK_API: &str = "2017-06-01";
 impl Stamp {
     /// A URL on the emulated Azure Resource Manager (`path` without the leading slash).
     pub fn azure_url(&self, path: &str) -> String {
-        format!("{}{path}", self.s("/azure/arm"))
+        format!("{}{path}", self.document.azure.arm)
     }
 
     pub fn azure_subscription(&self) -> String {
-        self.s("/azure/subscription_id")
+        self.document.azure.subscription_id.to_string()
     }
 
     /// `subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.AzureStack/registrations/{name}`.
@@ -258,11 +278,8 @@ impl Stamp {
             .and_then(|sps| sps.iter().find(|sp| sp["name"] == principal))
             .unwrap_or_else(|| panic!("no Azure service principal {principal}"))
             .clone();
-        let login = format!(
-            "{}{}",
-            self.s("/azure/login_endpoint"),
-            self.s("/azure/tenant_id")
-        );
+        let azure = &self.document.azure;
+        let login = format!("{}{}", azure.login_endpoint, azure.tenant_id);
         self.client_secret_token(&login, &sp, "https://management.azure.com/")
             .await
     }
@@ -284,15 +301,15 @@ impl Stamp {
 
     /// Runs a PEP command with the ready document's credentials.
     pub async fn pep(&self, command: &str, parameters: Value) -> Reply {
-        self.pep_as(command, parameters, &self.s("/pep/password"))
+        self.pep_as(command, parameters, &self.document.pep.password)
             .await
     }
 
     pub async fn pep_as(&self, command: &str, parameters: Value, password: &str) -> Reply {
         self.send(
             self.http
-                .post(format!("{}commands/{command}", self.s("/pep/url")))
-                .basic_auth(self.s("/pep/username"), Some(password))
+                .post(format!("{}commands/{command}", self.document.pep.url))
+                .basic_auth(&self.document.pep.username, Some(password))
                 .json(&parameters),
         )
         .await
