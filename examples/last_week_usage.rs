@@ -9,7 +9,6 @@ use std::sync::Arc;
 
 use azs_billing::core::client::{Client, ClientOptions, EnvironmentSpec};
 use azs_billing::core::credential::Credential;
-use azs_billing::core::transport::TransportOptions;
 use azs_billing::core::usage::{Granularity, UsageApi, UsagePager, UsageQuery};
 use chrono::{Days, Utc};
 
@@ -29,11 +28,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .and_then(|sps| sps.iter().find(|sp| sp["name"] == "operator"))
         .ok_or("the ready document has no operator service principal")?;
 
-    let client = Arc::new(Client::new(ClientOptions {
-        environment: EnvironmentSpec::Discover {
+    let mut options = ClientOptions::new(
+        EnvironmentSpec::Discover {
             arm_endpoint: text("/admin_arm").parse()?,
         },
-        credential: Credential::ClientSecret {
+        Credential::ClientSecret {
             tenant: text("/tenant_id"),
             client_id: operator["client_id"].as_str().unwrap_or_default().into(),
             secret: operator["client_secret"]
@@ -41,11 +40,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .unwrap_or_default()
                 .into(),
         },
-        transport: TransportOptions {
-            ca_bundle: Some(text("/ca_pem").into()),
-            ..TransportOptions::default()
-        },
-    })?);
+    );
+    options.transport.ca_bundle = Some(text("/ca_pem").into());
+    let client = Arc::new(Client::new(options)?);
     let provider = azs_billing::core::subscriptions::default_provider_subscription(&client)?;
     let owners: BTreeMap<String, String> =
         azs_billing::core::subscriptions::list(&client, &provider, None)?

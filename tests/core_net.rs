@@ -278,11 +278,11 @@ fn a_token_for_the_wrong_audience_is_renewed_once_then_reported() {
         &stamp.s("/audiences/tenant"),
     )
     .unwrap();
-    let options = ClientOptions {
-        environment: EnvironmentSpec::Custom(environment),
-        credential: stamp.secret_credential("operator"),
-        transport: stamp.transport_options(),
-    };
+    let options = ClientOptions::new(
+        EnvironmentSpec::Custom(environment),
+        stamp.secret_credential("operator"),
+    )
+    .with_transport(stamp.transport_options());
     let client = Client::new(options).expect("client");
     let err = client
         .get_json(&client.arm_url(OPERATIONS).unwrap())
@@ -394,13 +394,12 @@ fn adfs_stamp() {
 fn refusals_before_anything_is_sent() {
     // Plain http to a host that is not loopback (TEST-NET-1: nothing would answer).
     let started = Instant::now();
-    let options = ClientOptions {
-        environment: EnvironmentSpec::Discover {
+    let options = ClientOptions::new(
+        EnvironmentSpec::Discover {
             arm_endpoint: Url::parse("http://192.0.2.10/").unwrap(),
         },
-        credential: Credential::AccessToken(Secret::new("t")),
-        transport: Default::default(),
-    };
+        Credential::AccessToken(Secret::new("t")),
+    );
     let err = Client::new(options).expect_err("refused");
     assert!(matches!(err, Error::InvalidArgument { .. }), "{err:?}");
     assert!(err.to_string().contains("allow_http"), "{err}");
@@ -408,16 +407,13 @@ fn refusals_before_anything_is_sent() {
 
     // A missing extra CA bundle.
     let missing = std::env::temp_dir().join("azs-billing-no-such-ca.pem");
-    let options = ClientOptions {
-        environment: EnvironmentSpec::Discover {
+    let mut options = ClientOptions::new(
+        EnvironmentSpec::Discover {
             arm_endpoint: Url::parse("https://127.0.0.1:1/").unwrap(),
         },
-        credential: Credential::AccessToken(Secret::new("t")),
-        transport: azs_billing_core::transport::TransportOptions {
-            ca_bundle: Some(missing.clone()),
-            ..Default::default()
-        },
-    };
+        Credential::AccessToken(Secret::new("t")),
+    );
+    options.transport.ca_bundle = Some(missing.clone());
     let Err(Error::File { path, message }) = Client::new(options) else {
         panic!("a missing CA bundle is a file error")
     };

@@ -76,13 +76,13 @@ fn quick_transport() -> TransportOptions {
 }
 
 fn discover(arm: &Url, credential: Credential) -> ClientOptions {
-    ClientOptions {
-        environment: EnvironmentSpec::Discover {
+    ClientOptions::new(
+        EnvironmentSpec::Discover {
             arm_endpoint: arm.clone(),
         },
         credential,
-        transport: quick_transport(),
-    }
+    )
+    .with_transport(quick_transport())
 }
 
 fn secret_credential(tenant: &str, secret: &str) -> Credential {

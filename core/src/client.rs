@@ -19,11 +19,34 @@ pub enum EnvironmentSpec {
     Custom(Environment),
 }
 
+/// What a [`Client`] is made from. Non-exhaustive, so fields can be added: build it with
+/// [`ClientOptions::new`] and set `transport` as needed.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ClientOptions {
+    /// Which cloud or endpoint to talk to.
     pub environment: EnvironmentSpec,
+    /// How to sign in.
     pub credential: Credential,
+    /// Trust, timeouts and retries.
     pub transport: TransportOptions,
+}
+
+impl ClientOptions {
+    /// Options for `environment` and `credential`, with the default transport.
+    pub fn new(environment: EnvironmentSpec, credential: Credential) -> ClientOptions {
+        ClientOptions {
+            environment,
+            credential,
+            transport: TransportOptions::default(),
+        }
+    }
+
+    /// The same options with `transport`.
+    pub fn with_transport(mut self, transport: TransportOptions) -> ClientOptions {
+        self.transport = transport;
+        self
+    }
 }
 
 pub struct Client {

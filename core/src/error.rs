@@ -2,6 +2,7 @@
 
 /// What a service answered when it refused a request.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct ServiceError {
     /// HTTP status.
     pub status: u16,
@@ -15,7 +16,9 @@ pub struct ServiceError {
     pub correlation_id: Option<String>,
 }
 
+/// Every failure of the library. Non-exhaustive: match the variants you handle and keep a `_` arm.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// Bad input, found before any request was sent. `what` names the argument.
     #[error("{what}: {message}")]

@@ -4,8 +4,11 @@
 
 use std::time::Duration;
 
+/// How a request is retried. Non-exhaustive, so fields can be added: start from `RetryPolicy::default()`
+/// and set the fields you need.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
 pub struct RetryPolicy {
     /// Retries after the first attempt.
     pub max_retries: u32,

@@ -16,8 +16,11 @@ use zeroize::Zeroize;
 use crate::error::{Error, Result, ServiceError};
 use crate::retry::{self, RetryPolicy};
 
+/// How the client reaches the endpoints: trust, timeouts, retries. Non-exhaustive, so fields can be added:
+/// start from `TransportOptions::default()` and set the fields you need.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
 pub struct TransportOptions {
     /// PEM file of extra CA certificates to trust besides the OS store (stamps often use an internal CA).
     pub ca_bundle: Option<PathBuf>,

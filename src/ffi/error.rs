@@ -82,6 +82,8 @@ impl From<&Error> for AzsbError {
             Error::File { .. } => AzsbStatus::File,
             Error::NotFound { .. } => AzsbStatus::NotFound,
             Error::Pep(_) => AzsbStatus::PepError,
+            // The core's error is non-exhaustive; a new kind gets its own status here when it is added.
+            _ => AzsbStatus::UnexpectedResponse,
         };
         let mut out = AzsbError::new(status, error.to_string());
         if let Some(service) = error.service_error() {

@@ -132,29 +132,28 @@ impl Stamp {
 
     /// Transport options trusting the emulator's CA, with short retry waits.
     pub fn transport_options(&self) -> TransportOptions {
-        TransportOptions {
-            ca_bundle: Some(self.ca()),
-            connect_timeout: Duration::from_secs(5),
-            read_timeout: Duration::from_secs(20),
-            retry: RetryPolicy {
-                max_retries: 4,
-                initial_delay: Duration::from_millis(10),
-                max_delay: Duration::from_millis(200),
-                max_total: Duration::from_secs(10),
-            },
-            ..TransportOptions::default()
-        }
+        let mut retry = RetryPolicy::default();
+        retry.max_retries = 4;
+        retry.initial_delay = Duration::from_millis(10);
+        retry.max_delay = Duration::from_millis(200);
+        retry.max_total = Duration::from_secs(10);
+        let mut transport = TransportOptions::default();
+        transport.ca_bundle = Some(self.ca());
+        transport.connect_timeout = Duration::from_secs(5);
+        transport.read_timeout = Duration::from_secs(20);
+        transport.retry = retry;
+        transport
     }
 
     /// Options discovering the admin (or tenant) endpoint.
     pub fn options(&self, endpoint: &str, credential: Credential) -> ClientOptions {
-        ClientOptions {
-            environment: EnvironmentSpec::Discover {
+        ClientOptions::new(
+            EnvironmentSpec::Discover {
                 arm_endpoint: self.url(&format!("/{endpoint}")),
             },
             credential,
-            transport: self.transport_options(),
-        }
+        )
+        .with_transport(self.transport_options())
     }
 
     /// A plain reqwest client for the control routes, trusting the emulator's CA only.
@@ -202,13 +201,13 @@ impl Stamp {
 
     /// Options discovering the emulated Azure Resource Manager.
     pub fn azure_options(&self, credential: Credential) -> ClientOptions {
-        ClientOptions {
-            environment: EnvironmentSpec::Discover {
+        ClientOptions::new(
+            EnvironmentSpec::Discover {
                 arm_endpoint: self.url("/azure/arm"),
             },
             credential,
-            transport: self.transport_options(),
-        }
+        )
+        .with_transport(self.transport_options())
     }
 
     /// The emulated PEP's options as the C ABI and `PepClient` take them.
