@@ -15,7 +15,11 @@ use chrono::{Days, Utc};
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let state_dir =
         std::env::temp_dir().join(format!("azs-billing-example-{}", std::process::id()));
-    let (ready, stop) = start_emulator(state_dir.clone())?;
+    // The emulator runs on its own thread and runtime (the library's client is blocking).
+    let mut config = azs_emulator::EmulatorConfig::with_seed(1);
+    config.state_dir = state_dir.clone();
+    let emulator = azs_emulator::EmbeddedEmulator::start(config, 1)?;
+    let ready = emulator.ready().clone();
     let text = |pointer: &str| {
         ready
             .pointer(pointer)
@@ -94,36 +98,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let owner = owners.get(subscription).map(String::as_str).unwrap_or("");
         println!("{subscription:<38} {owner:<42} {name:<36} {quantity:>14.3} {unit}");
     }
-    let _ = stop.send(());
+    drop(emulator);
     let _ = std::fs::remove_dir_all(state_dir);
     Ok(())
-}
-
-/// Runs the emulator on its own thread and runtime (the library's client is blocking).
-fn start_emulator(
-    state_dir: std::path::PathBuf,
-) -> Result<(serde_json::Value, std::sync::mpsc::Sender<()>), Box<dyn std::error::Error>> {
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-    let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
-    std::thread::spawn(move || {
-        let runtime = match tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-        {
-            Ok(runtime) => runtime,
-            Err(e) => return drop(ready_tx.send(Err(e.to_string()))),
-        };
-        let mut config = azs_emulator::EmulatorConfig::with_seed(1);
-        config.state_dir = state_dir;
-        match runtime.block_on(azs_emulator::start(config)) {
-            Ok(emulator) => {
-                let _ = ready_tx.send(Ok(emulator.ready().clone()));
-                let _ = stop_rx.recv();
-            }
-            Err(e) => drop(ready_tx.send(Err(format!("{e:#}")))),
-        }
-    });
-    let ready = ready_rx.recv()??;
-    Ok((ready, stop_tx))
 }

@@ -124,6 +124,19 @@ impl EmulatorConfig {
         }
     }
 
+    /// The standard test data set every test suite of the project uses: seed 7, 6 subscriptions of 8
+    /// resources, 7 days from 2026-01-05, device codes approved after 200 ms. Tests assert exact totals
+    /// of it, so it changes only with them.
+    pub fn standard_test_set() -> EmulatorConfig {
+        let mut config = EmulatorConfig::with_seed(7);
+        config.subscriptions = 6;
+        config.resources_per_subscription = 8;
+        config.days = 7;
+        config.start_date = NaiveDate::from_ymd_opt(2026, 1, 5);
+        config.device_code_approval_delay = Duration::from_millis(200);
+        config
+    }
+
     /// The first usage day: the configured one, or `days` days before today (UTC).
     pub fn effective_start_date(&self) -> NaiveDate {
         self.start_date

@@ -8,6 +8,7 @@ pub mod azure;
 pub mod config;
 pub mod control;
 pub mod dataset;
+pub mod embedded;
 pub mod endpoints;
 pub mod faults;
 pub mod http;
@@ -21,5 +22,6 @@ mod sync;
 pub mod tls;
 
 pub use config::{EmulatorConfig, Ports, TlsMode};
+pub use embedded::EmbeddedEmulator;
 pub use ready::ReadyDocument;
 pub use server::{RunningEmulator, start};

@@ -3,7 +3,6 @@
 #![allow(dead_code)]
 
 use std::path::PathBuf;
-use std::sync::mpsc;
 use std::time::Duration;
 
 use azs_billing_core::client::{ClientOptions, EnvironmentSpec};
@@ -11,28 +10,20 @@ use azs_billing_core::credential::Credential;
 use azs_billing_core::retry::RetryPolicy;
 use azs_billing_core::secret::Secret;
 use azs_billing_core::transport::TransportOptions;
-use azs_emulator::EmulatorConfig;
-use chrono::NaiveDate;
+use azs_emulator::{EmbeddedEmulator, EmulatorConfig};
 use serde_json::Value;
 use url::Url;
 
-/// The standard test data set: seed 7, 6 subscriptions of 8 resources, 7 days from 2026-01-05, device
-/// codes approved after 200 ms.
+/// The standard test data set (`EmulatorConfig::standard_test_set`), shared with the emulator's tests.
 pub fn config() -> EmulatorConfig {
-    let mut config = EmulatorConfig::with_seed(7);
-    config.subscriptions = 6;
-    config.resources_per_subscription = 8;
-    config.days = 7;
-    config.start_date = NaiveDate::from_ymd_opt(2026, 1, 5);
-    config.device_code_approval_delay = Duration::from_millis(200);
-    config
+    EmulatorConfig::standard_test_set()
 }
 
+/// An emulator on its own thread (the library's client is blocking) with a temporary state directory.
 pub struct Stamp {
     /// The emulator's ready document.
     pub ready: Value,
-    stop: Option<mpsc::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _emulator: EmbeddedEmulator,
     _state_dir: tempfile::TempDir,
 }
 
@@ -43,45 +34,12 @@ pub fn start() -> Stamp {
 pub fn start_with(mut config: EmulatorConfig) -> Stamp {
     let state_dir = tempfile::tempdir().expect("temp dir");
     config.state_dir = state_dir.path().to_path_buf();
-    let (ready_tx, ready_rx) = mpsc::channel();
-    let (stop_tx, stop_rx) = mpsc::channel::<()>();
-    let thread = std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("tokio runtime");
-        let emulator = match runtime.block_on(azs_emulator::start(config)) {
-            Ok(emulator) => emulator,
-            Err(e) => {
-                let _ = ready_tx.send(Err(format!("{e:#}")));
-                return;
-            }
-        };
-        let _ = ready_tx.send(Ok(emulator.ready().clone()));
-        // Serve until the test drops its Stamp (or panics, which drops the sender too).
-        let _ = stop_rx.recv();
-        drop(emulator);
-        runtime.shutdown_timeout(Duration::from_millis(200));
-    });
-    let ready = ready_rx
-        .recv()
-        .expect("the emulator thread answers")
-        .unwrap_or_else(|e| panic!("the emulator did not start: {e}"));
+    let emulator = EmbeddedEmulator::start(config, 2)
+        .unwrap_or_else(|e| panic!("the emulator did not start: {e:#}"));
     Stamp {
-        ready,
-        stop: Some(stop_tx),
-        thread: Some(thread),
+        ready: emulator.ready().clone(),
+        _emulator: emulator,
         _state_dir: state_dir,
-    }
-}
-
-impl Drop for Stamp {
-    fn drop(&mut self) {
-        drop(self.stop.take());
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 

@@ -3,7 +3,6 @@
 #![allow(dead_code)]
 
 use azs_emulator::{EmulatorConfig, ReadyDocument, RunningEmulator};
-use chrono::NaiveDate;
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use serde_json::Value;
@@ -27,15 +26,9 @@ pub struct Stamp {
     _state_dir: tempfile::TempDir,
 }
 
-/// The standard test data set: seed 7, 6 subscriptions of 8 resources, 7 days from 2026-01-05.
+/// The standard test data set (`EmulatorConfig::standard_test_set`), shared with the library's tests.
 pub fn config() -> EmulatorConfig {
-    let mut config = EmulatorConfig::with_seed(7);
-    config.subscriptions = 6;
-    config.resources_per_subscription = 8;
-    config.days = 7;
-    config.start_date = NaiveDate::from_ymd_opt(2026, 1, 5);
-    config.device_code_approval_delay = std::time::Duration::from_millis(200);
-    config
+    EmulatorConfig::standard_test_set()
 }
 
 pub async fn start() -> Stamp {
