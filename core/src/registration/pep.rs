@@ -174,10 +174,12 @@ impl PepClient {
             "privileged endpoint {}: running {command}",
             self.url.host_str().unwrap_or_default()
         );
-        log::trace!(
-            "{command} parameters: {}",
-            parameters.keys().cloned().collect::<Vec<_>>().join(", ")
-        );
+        if !parameters.is_empty() {
+            log::trace!(
+                "{command} parameters: {}",
+                parameters.keys().cloned().collect::<Vec<_>>().join(", ")
+            );
+        }
         let started = std::time::Instant::now();
         let response = match self
             .transport
