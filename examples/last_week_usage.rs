@@ -2,7 +2,8 @@
 //! service principal sign-in, the stamp's CA), and print last week's usage per subscription and meter, with
 //! meter names and units.
 //!
-//! `cargo run --example last_week_usage`
+//! `cargo run --example last_week_usage`; with the library's log on stderr (each page, each retry):
+//! `RUST_LOG=azs_billing_core=debug cargo run --example last_week_usage`
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -13,6 +14,8 @@ use azs_billing::core::usage::{Granularity, UsageApi, UsagePager, UsageQuery};
 use chrono::{Days, Utc};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // The core logs through the `log` facade; any logger shows it, selected by RUST_LOG.
+    env_logger::init();
     let state_dir =
         std::env::temp_dir().join(format!("azs-billing-example-{}", std::process::id()));
     // The emulator runs on its own thread and runtime (the library's client is blocking).

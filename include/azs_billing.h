@@ -114,6 +114,45 @@ typedef uint32_t azsb_status;
 #endif // __cplusplus
 
 /*
+ A log record's severity; the numbers are stable (1 = most severe). A callback set at a level receives
+ that level and the more severe ones.
+ */
+enum azsb_log_level
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /*
+   Not used by the library today: failures are returned as errors.
+   */
+  AZSB_LOG_LEVEL_ERROR = 1,
+  /*
+   Not used by the library today.
+   */
+  AZSB_LOG_LEVEL_WARN = 2,
+  /*
+   What an operator watching a run wants: each retry (cause and delay) and giving up, each
+   registration step and privileged endpoint command.
+   */
+  AZSB_LOG_LEVEL_INFO = 3,
+  /*
+   Token requests and renewals (grant, endpoint, expiry), each usage page (rows, latency).
+   */
+  AZSB_LOG_LEVEL_DEBUG = 4,
+  /*
+   Every HTTP attempt (status, size, time), token cache hits, device code polls.
+   */
+  AZSB_LOG_LEVEL_TRACE = 5,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum azsb_log_level azsb_log_level;
+#else
+typedef uint32_t azsb_log_level;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/*
  Opaque client handle.
  */
 typedef struct azsb_client azsb_client;
@@ -134,6 +173,35 @@ typedef struct azsb_usage_query azsb_usage_query;
  is valid for the duration of the call only.
  */
 typedef void (*azsb_device_code_callback)(void *userdata, const char *message);
+
+/*
+ One log record. Every pointer is valid only during the callback: copy what you keep.
+ */
+typedef struct azsb_log_params {
+  azsb_log_level level;
+  /*
+   The module that logged, such as "azs_billing_core::retry": NUL-terminated UTF-8.
+   */
+  const char *target;
+  /*
+   Bytes in `target`, without the NUL.
+   */
+  size_t target_len;
+  /*
+   The message: NUL-terminated UTF-8 (a NUL inside it is replaced by U+FFFD). Never holds a secret
+   (client secret, password, key, token) nor a URL's query.
+   */
+  const char *message;
+  /*
+   Bytes in `message`, without the NUL.
+   */
+  size_t message_len;
+} azsb_log_params;
+
+/*
+ Receives one log record; see `azsb_set_log_callback` for the threads it runs on.
+ */
+typedef void (*azsb_log_callback)(void *userdata, const struct azsb_log_params *params);
 
 #ifdef __cplusplus
 extern "C" {
@@ -225,6 +293,31 @@ void azsb_error_free(struct azsb_error *error);
  header; "AZSB_STATUS_UNKNOWN" for a number that is not a status. Never NULL, do not free.
  */
 const char *azsb_status_name(uint32_t status);
+
+/*
+ Sends the library's log records at `level` (an `azsb_log_level`) and more severe to `callback`, with
+ `userdata`, for the whole process; a NULL `callback` turns logging off (the default). Calling it again
+ replaces the callback, level and userdata.
+
+ Threads: the callback runs on the thread that called the library function that logged, during that
+ call (never on a thread of the library's own), and may run on several threads at once. When this
+ function returns, no call of the previous callback is still running or will start, so its userdata
+ may be freed. The callback must not call `azsb_set_log_callback` (that returns
+ AZSB_STATUS_INVALID_ARGUMENT) nor wait for a thread that does; records the library makes while the
+ callback runs on the same thread are dropped. The params and their strings are valid only during the
+ call.
+
+ Records are the library's own (targets start with "azs_billing"), never its HTTP and TLS
+ dependencies'. Levels: info for retries and registration and privileged endpoint steps, debug for
+ token requests and usage pages, trace for each HTTP attempt; none holds a secret.
+
+ Returns AZSB_STATUS_OK, or AZSB_STATUS_INVALID_ARGUMENT for a level outside 1..5 (with a callback),
+ for a call from inside the callback, and when the process already has another `log` logger (only
+ possible when Rust code links this library as a crate and installed its own).
+ */
+azsb_status azsb_set_log_callback(uint32_t level,
+                                  azsb_log_callback callback,
+                                  void *userdata);
 
 /*
  Looks a meter id up in any spelling (case, hyphens): `*meter_json_out` receives

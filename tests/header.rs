@@ -109,6 +109,7 @@ fn the_prefix_check_finds_every_kind_of_declaration() {
         enum azsb_status : uint32_t {\n  AZSB_STATUS_OK = 0,\n  OTHER = 1,\n};\n\
         typedef uint32_t azsb_status;\ntypedef struct BillingModel BillingModel;\n\
         typedef void (*callback)(void *userdata, const char *message);\n\
+        typedef struct azsb_record {\n  uint32_t level;\n  const char *message;\n} azsb_record;\n\
         extern \"C\" {\nconst char *version(const struct azsb_client *client);\n}\n";
     let mut names = declared_names(sample);
     names.sort();
@@ -121,6 +122,7 @@ fn the_prefix_check_finds_every_kind_of_declaration() {
             "MAX_PAGES",
             "OTHER",
             "azsb_client",
+            "azsb_record",
             "azsb_status",
             "callback",
             "version"
@@ -184,6 +186,9 @@ fn declared_names(header: &str) -> Vec<String> {
     let mut parens = 0usize;
     let mut enum_pending = false;
     let mut enum_depth: Option<usize> = None;
+    // A struct's members are scoped to it and cannot collide with a caller's names: not declarations.
+    let mut record_pending = false;
+    let mut record_depth: Option<usize> = None;
     let mut braces = 0usize;
     for (i, token) in tokens.iter().enumerate() {
         let next = tokens.get(i + 1).map(String::as_str);
@@ -196,22 +201,34 @@ fn declared_names(header: &str) -> Vec<String> {
                     enum_depth = Some(braces);
                     enum_pending = false;
                 }
+                if record_pending && record_depth.is_none() {
+                    record_depth = Some(braces);
+                }
+                record_pending = false;
             }
             "}" => {
                 if enum_depth == Some(braces) {
                     enum_depth = None;
                 }
+                if record_depth == Some(braces) {
+                    record_depth = None;
+                }
                 braces = braces.saturating_sub(1);
             }
-            ";" => enum_pending = false,
+            ";" => {
+                enum_pending = false;
+                record_pending = false;
+            }
             "enum" => enum_pending = true,
+            "struct" | "union" => record_pending = true,
             t if is_name(t) => {
                 let previous = i.checked_sub(1).map(|p| tokens[p].as_str());
                 let tag = matches!(previous, Some("struct" | "enum" | "union"));
                 let enumerator = enum_depth == Some(braces)
                     && parens == 0
                     && matches!(next, Some("=" | "," | "}"));
-                let function_or_typedef = parens == 0 && matches!(next, Some("(" | ";"));
+                let member = record_depth.is_some();
+                let function_or_typedef = parens == 0 && !member && matches!(next, Some("(" | ";"));
                 let function_pointer =
                     previous == Some("*") && i >= 2 && tokens[i - 2] == "(" && next == Some(")");
                 if tag || enumerator || function_or_typedef || function_pointer {

@@ -187,6 +187,11 @@ impl Client {
             // The token may have been revoked or signed with a key the service has since rolled; one fresh
             // token settles it, a second 401 is the answer.
             Err(Error::Service(e)) if e.status == 401 && self.tokens.can_renew() => {
+                log::debug!(
+                    "{} refused the token (HTTP 401, {}); trying once more with a new one",
+                    crate::transport::display_url(url),
+                    e.code.as_deref().unwrap_or("no code")
+                );
                 self.tokens.invalidate(audience);
                 let token = self.tokens.token(&self.transport, audience)?;
                 send(token.expose())

@@ -511,6 +511,13 @@ impl TokenProvider {
             return Ok(token);
         }
         let issued = self.acquire(transport, audience)?;
+        match issued.expires_at {
+            Some(expires_at) => log::debug!(
+                "token for {audience} issued, expires {}",
+                expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ),
+            None => log::debug!("token for {audience} issued without an expiry; not cached"),
+        }
         if let Some(account) =
             crate::account::SignedInAccount::from_token(issued.access_token.expose())
         {
@@ -535,7 +542,12 @@ impl TokenProvider {
 
     /// Forgets the cached token for `audience` (after a 401), so the next call signs in again.
     pub fn invalidate(&self, audience: &str) {
-        lock(&self.cache).remove(audience.trim());
+        if lock(&self.cache).remove(audience.trim()).is_some() {
+            log::debug!(
+                "cached token for {} dropped; the next request gets a new one",
+                audience.trim()
+            );
+        }
     }
 
     /// Whether a refused token can be replaced: false for a caller-supplied access token, which is used as
@@ -569,7 +581,15 @@ impl TokenProvider {
         let cache = lock(&self.cache);
         let entry = cache.get(audience)?;
         let left = (entry.expires_at - Utc::now()).to_std().ok()?;
-        (left > RENEW_BEFORE).then(|| entry.token.clone())
+        if left <= RENEW_BEFORE {
+            log::debug!(
+                "cached token for {audience} expires in {} s; renewing it",
+                left.as_secs()
+            );
+            return None;
+        }
+        log::trace!("cached token for {audience}, {} s left", left.as_secs());
+        Some(entry.token.clone())
     }
 
     fn acquire(&self, transport: &Transport, audience: &str) -> Result<Issued> {
@@ -586,6 +606,12 @@ impl TokenProvider {
             } => {
                 let url = self.endpoint(tenant, "token")?;
                 let client_id = required_client_id(client_id)?;
+                log_request(
+                    &url,
+                    audience,
+                    "client_credentials grant, client secret",
+                    client_id,
+                );
                 request_token(
                     transport,
                     &url,
@@ -605,6 +631,15 @@ impl TokenProvider {
                 let url = self.endpoint(tenant, "token")?;
                 let client_id = required_client_id(client_id)?;
                 let assertion = certificate.assertion(&url, client_id)?;
+                log_request(
+                    &url,
+                    audience,
+                    &format!(
+                        "client_credentials grant, certificate {}",
+                        certificate.thumbprint()
+                    ),
+                    client_id,
+                );
                 request_token(
                     transport,
                     &url,
@@ -673,6 +708,7 @@ impl TokenProvider {
         let token_url = self.endpoint(tenant, "token")?;
         let refresh = lock(&self.refresh_token).clone();
         if let Some(refresh) = refresh {
+            log_request(&token_url, audience, "refresh_token grant", client_id);
             match request_token(
                 transport,
                 &token_url,
@@ -685,12 +721,19 @@ impl TokenProvider {
             ) {
                 Ok(issued) => return Ok(issued),
                 // Expired or revoked: sign in again below.
-                Err(Error::Authentication(_)) => *lock(&self.refresh_token) = None,
+                Err(Error::Authentication(e)) => {
+                    log::debug!(
+                        "the refresh token was refused ({}); signing in again with a device code",
+                        e.code.as_deref().unwrap_or("no code")
+                    );
+                    *lock(&self.refresh_token) = None;
+                }
                 Err(e) => return Err(e),
             }
         }
 
         let code_url = self.endpoint(tenant, "devicecode")?;
+        log_request(&code_url, audience, "device code sign-in", client_id);
         let response = transport
             .post_form(
                 &code_url,
@@ -729,6 +772,12 @@ impl TokenProvider {
         let deadline = Instant::now() + expires_in;
         let mut interval = Duration::try_from_secs_f64(interval.clamp(1.0, 60.0))
             .unwrap_or(Duration::from_secs(5));
+        log::debug!(
+            "device code shown; polling {} every {} s for up to {} s",
+            crate::transport::display_url(&token_url),
+            interval.as_secs(),
+            expires_in.as_secs()
+        );
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
@@ -754,9 +803,16 @@ impl TokenProvider {
             ) {
                 Ok(issued) => return Ok(issued),
                 Err(Error::Authentication(e))
-                    if e.code.as_deref() == Some("authorization_pending") => {}
+                    if e.code.as_deref() == Some("authorization_pending") =>
+                {
+                    log::trace!("device code sign-in still pending");
+                }
                 Err(Error::Authentication(e)) if e.code.as_deref() == Some("slow_down") => {
                     interval += SLOW_DOWN_STEP;
+                    log::debug!(
+                        "the identity provider asked to slow down; polling every {} s",
+                        interval.as_secs()
+                    );
                 }
                 Err(e) => return Err(e),
             }
@@ -841,6 +897,15 @@ fn identity_error(error: Error) -> Error {
         Error::Service(e) => Error::Authentication(e),
         other => other,
     }
+}
+
+/// Logs (debug) a token request: where, for which audience, which grant and client. Never the form: it
+/// holds the secret, assertion, code or refresh token.
+fn log_request(url: &Url, audience: &str, grant: &str, client_id: &str) {
+    log::debug!(
+        "requesting a token for {audience} from {} ({grant}, client {client_id})",
+        crate::transport::display_url(url)
+    );
 }
 
 /// POSTs a token request and reads the token response.

@@ -78,6 +78,58 @@ impl RetryPolicy {
     }
 }
 
+/// Why an attempt failed in a way worth another: the log names it.
+pub(crate) enum Cause<'a> {
+    /// A complete answer with a retryable status.
+    Status(u16),
+    /// No usable answer: what kind of failure (`timeout`, `connection`, `truncated body`, ...) and the
+    /// error's own words.
+    Transport { kind: &'static str, detail: &'a str },
+}
+
+impl std::fmt::Display for Cause<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Cause::Status(status) => {
+                let reason = reqwest::StatusCode::from_u16(*status)
+                    .ok()
+                    .and_then(|s| s.canonical_reason());
+                match reason {
+                    Some(reason) => write!(f, "HTTP {status} {reason}"),
+                    None => write!(f, "HTTP {status}"),
+                }
+            }
+            Cause::Transport { kind, detail } => write!(f, "{kind} ({detail})"),
+        }
+    }
+}
+
+/// Logs (info) that `what` ("GET https://host/path", never a query: it may carry continuation tokens) is
+/// retried after `cause`, as retry number `retry` of `max`, in `delay`.
+pub(crate) fn log_retry(
+    what: &str,
+    cause: &Cause<'_>,
+    retry: u32,
+    max: u32,
+    delay: Duration,
+    server_asked: Option<Duration>,
+) {
+    let asked = match server_asked {
+        Some(asked) => format!(" (the server asked for {} ms)", asked.as_millis()),
+        None => String::new(),
+    };
+    log::info!(
+        "{what}: {cause}; retry {retry} of {max} in {} ms{asked}",
+        delay.as_millis()
+    );
+}
+
+/// Logs (info) that `what` is not retried again after `cause`, and why.
+pub(crate) fn log_giving_up(what: &str, cause: &Cause<'_>, attempts: u32, why: &str) {
+    let plural = if attempts == 1 { "" } else { "s" };
+    log::info!("{what}: {cause}; giving up after {attempts} attempt{plural} ({why})");
+}
+
 /// A number in [0, 1) that differs between calls and between processes. Jitter only has to spread clients
 /// apart, not resist prediction, so the random bits of a v4 UUID are plenty.
 fn jitter_unit() -> f64 {

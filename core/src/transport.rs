@@ -310,19 +310,38 @@ impl Transport {
                 }
                 Err(failure @ Failure::Transient { .. }) => (failure, None),
             };
-            if attempts <= policy.max_retries {
+            let what = format!("{} {}", request.verb(), display_url(url));
+            let cause = failure.cause();
+            let why = if attempts <= policy.max_retries {
                 let delay = policy.delay(attempts, server_asked);
                 if waited.saturating_add(delay) <= policy.max_total {
+                    retry::log_retry(
+                        &what,
+                        &cause,
+                        attempts,
+                        policy.max_retries,
+                        delay,
+                        server_asked,
+                    );
                     std::thread::sleep(delay);
                     waited = waited.saturating_add(delay);
                     continue;
                 }
-            }
+                format!(
+                    "waiting {} ms more would pass max_total, {} ms",
+                    delay.as_millis(),
+                    policy.max_total.as_millis()
+                )
+            } else {
+                format!("max_retries is {}", policy.max_retries)
+            };
+            retry::log_giving_up(&what, &cause, attempts, &why);
             return Err(match failure {
                 Failure::Status(response) => refusal(request, &response),
                 Failure::Transient {
                     message,
                     unexpected,
+                    ..
                 } => {
                     let text = format!(
                         "{} {} failed after {attempts} attempt{}: {message}",
@@ -381,16 +400,25 @@ impl Transport {
             .header(ACCEPT, "application/json")
             .header("x-ms-client-request-id", client_request_id);
 
+        let started = std::time::Instant::now();
         let response = builder.send().map_err(|e| classify(&e))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let body = response
             .bytes()
             .map_err(|e| Failure::Transient {
+                kind: "body cut short",
                 message: format!("reading the response body: {}", error_chain(&e)),
                 unexpected: false,
             })?
             .to_vec();
+        log::trace!(
+            "{} {}: HTTP {status}, {} bytes in {} ms",
+            request.verb(),
+            display_url(url),
+            body.len(),
+            started.elapsed().as_millis()
+        );
         let response = Response {
             status,
             headers,
@@ -406,11 +434,13 @@ impl Transport {
             // is retried too (a proxy's error page may pass), but reported as the service's answer.
             return Err(if e.is_eof() {
                 Failure::Transient {
+                    kind: "truncated body",
                     message: format!("the response body ended early (truncated JSON: {e})"),
                     unexpected: false,
                 }
             } else {
                 Failure::Transient {
+                    kind: "non-JSON body",
                     message: format!("the response body is not JSON ({e})"),
                     unexpected: true,
                 }
@@ -451,11 +481,33 @@ impl Request<'_> {
 enum Failure {
     /// A complete non-2xx response.
     Status(Box<Response>),
-    /// Worth another attempt: connection, timeout, body cut short. `unexpected`: report as
-    /// `UnexpectedResponse` rather than `Transport` when attempts run out.
-    Transient { message: String, unexpected: bool },
+    /// Worth another attempt: connection, timeout, body cut short. `kind` names which for the log;
+    /// `unexpected`: report as `UnexpectedResponse` rather than `Transport` when attempts run out.
+    Transient {
+        kind: &'static str,
+        message: String,
+        unexpected: bool,
+    },
     /// Retrying cannot help (TLS trust, a header that cannot be sent).
     Permanent(Error),
+}
+
+impl Failure {
+    /// What the retry log says about a retryable failure.
+    fn cause(&self) -> retry::Cause<'_> {
+        match self {
+            Failure::Status(response) => retry::Cause::Status(response.status),
+            Failure::Transient { kind, message, .. } => retry::Cause::Transport {
+                kind,
+                detail: message,
+            },
+            // Never retried (`send` returns it at once); named for completeness.
+            Failure::Permanent(_) => retry::Cause::Transport {
+                kind: "permanent failure",
+                detail: "not retried",
+            },
+        }
+    }
 }
 
 fn bearer(token: &str) -> Result<HeaderValue> {
@@ -508,7 +560,17 @@ fn classify(error: &reqwest::Error) -> Failure {
         };
         return Failure::Permanent(Error::Transport(format!("TLS: {message}{hint}")));
     }
+    let kind = if error.is_timeout() {
+        "timeout"
+    } else if error.is_connect() {
+        "connection failed"
+    } else if error.is_body() || error.is_decode() {
+        "body cut short"
+    } else {
+        "request failed"
+    };
     Failure::Transient {
+        kind,
         message,
         unexpected: false,
     }
@@ -860,6 +922,47 @@ pub(crate) mod testing {
         (url, seen)
     }
 
+    /// The log records `body` makes on this thread, as (level, target, message). Tests run on threads of
+    /// their own, so one test's records never reach another's capture.
+    pub(crate) fn capture_logs(body: impl FnOnce()) -> Vec<(log::Level, String, String)> {
+        CAPTURE.with(|c| *c.borrow_mut() = Some(Vec::new()));
+        static INSTALL: std::sync::Once = std::sync::Once::new();
+        INSTALL.call_once(|| {
+            // Fails only if something else took the logger; then captures stay empty and the test says so.
+            let _ = log::set_logger(&ThreadLogger);
+            log::set_max_level(log::LevelFilter::Trace);
+        });
+        body();
+        CAPTURE.with(|c| c.borrow_mut().take().unwrap_or_default())
+    }
+
+    thread_local! {
+        static CAPTURE: std::cell::RefCell<Option<Vec<(log::Level, String, String)>>> =
+            const { std::cell::RefCell::new(None) };
+    }
+
+    struct ThreadLogger;
+
+    impl log::Log for ThreadLogger {
+        fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+            true
+        }
+
+        fn log(&self, record: &log::Record<'_>) {
+            CAPTURE.with(|c| {
+                if let Some(records) = c.borrow_mut().as_mut() {
+                    records.push((
+                        record.level(),
+                        record.target().to_string(),
+                        record.args().to_string(),
+                    ));
+                }
+            });
+        }
+
+        fn flush(&self) {}
+    }
+
     pub(crate) fn reply(status: &str, headers: &[&str], body: &str) -> String {
         let mut text = format!(
             "HTTP/1.1 {status}\r\nconnection: close\r\ncontent-length: {}\r\n",
@@ -877,7 +980,7 @@ pub(crate) mod testing {
 
 #[cfg(test)]
 mod tests {
-    use super::testing::{reply, serve};
+    use super::testing::{capture_logs, reply, serve};
     use super::*;
     use reqwest::header::HeaderMap;
     use std::net::TcpListener;
@@ -926,8 +1029,43 @@ mod tests {
             ..options(3)
         });
         let url = base.join("subscriptions?api-version=1").unwrap();
-        let response = t.get(&url, Auth::Bearer("tok-123"), true).unwrap();
+        let mut response = None;
+        let logs = capture_logs(|| response = Some(t.get(&url, Auth::Bearer("tok-123"), true)));
+        let response = response.unwrap().unwrap();
         assert_eq!(response.status, 200);
+        // One info record for the retry, under the retry module, naming the cause, the delay chosen and
+        // what the server asked for.
+        let retries: Vec<_> = logs
+            .iter()
+            .filter(|(level, target, _)| {
+                *level == log::Level::Info && target == "azs_billing_core::retry"
+            })
+            .collect();
+        assert_eq!(retries.len(), 1, "{logs:?}");
+        let message = &retries[0].2;
+        assert!(
+            message.starts_with(&format!(
+                "GET {}subscriptions: HTTP 503 Service Unavailable; retry 1 of 3 in ",
+                base
+            )),
+            "{message}"
+        );
+        assert!(
+            message.ends_with(" ms (the server asked for 10 ms)"),
+            "{message}"
+        );
+        // Each attempt at trace, under the transport module.
+        let attempts = logs
+            .iter()
+            .filter(|(level, target, _)| {
+                *level == log::Level::Trace && target == "azs_billing_core::transport"
+            })
+            .count();
+        assert_eq!(attempts, 2, "{logs:?}");
+        assert!(
+            !logs.iter().any(|(_, _, m)| m.contains("tok-123")),
+            "{logs:?}"
+        );
         assert_eq!(response.body, br#"{"value":[]}"#);
         let value: serde_json::Value = response.json().unwrap();
         assert_eq!(value["value"], serde_json::json!([]));
@@ -1084,9 +1222,40 @@ mod tests {
         ))
         .unwrap();
         let started = std::time::Instant::now();
-        let err = transport(&options(2))
-            .get(&url, Auth::Bearer("tok-xyz"), true)
-            .unwrap_err();
+        let mut result = None;
+        let logs = capture_logs(|| {
+            result = Some(transport(&options(2)).get(&url, Auth::Bearer("tok-xyz"), true))
+        });
+        let err = result.unwrap().unwrap_err();
+        let messages: Vec<&str> = logs
+            .iter()
+            .filter(|(_, target, _)| target == "azs_billing_core::retry")
+            .map(|(_, _, m)| m.as_str())
+            .collect();
+        let what = format!("GET http://127.0.0.1:{port}/metadata/endpoints: connection failed (");
+        assert_eq!(
+            messages.len(),
+            3,
+            "two retries, then giving up: {messages:?}"
+        );
+        assert!(messages[0].starts_with(&what) && messages[0].contains("; retry 1 of 2 in "));
+        assert!(
+            messages[1].contains("; retry 2 of 2 in "),
+            "{}",
+            messages[1]
+        );
+        assert!(
+            messages[2].starts_with(&what)
+                && messages[2].ends_with("; giving up after 3 attempts (max_retries is 2)"),
+            "{}",
+            messages[2]
+        );
+        assert!(
+            !messages
+                .iter()
+                .any(|m| m.contains("secret=x") || m.contains("tok-xyz")),
+            "{messages:?}"
+        );
         let text = err.to_string();
         assert!(matches!(err, Error::Transport(_)), "{err:?}");
         assert!(

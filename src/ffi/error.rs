@@ -50,7 +50,7 @@ pub struct AzsbError {
     correlation_id: Option<CString>,
 }
 
-fn c_string(s: &str) -> CString {
+pub(crate) fn c_string(s: &str) -> CString {
     CString::new(s.replace('\0', "\u{FFFD}")).unwrap_or_default()
 }
 

@@ -19,6 +19,7 @@
 mod macros;
 mod client;
 mod error;
+mod log;
 mod meters;
 mod registration;
 mod strings;
@@ -26,6 +27,7 @@ mod usage;
 
 pub use client::*;
 pub use error::*;
+pub use log::*;
 pub use meters::*;
 pub use registration::*;
 pub use strings::*;

@@ -14,6 +14,7 @@ flags=(-std=c11 -Wall -Wextra -Werror -g -I"$root/include")
 link=(-L"$lib_dir" -lazs_billing -lcjson -Wl,-rpath,"$lib_dir")
 "$cc" "${flags[@]}" tests/c/usage_test.c "${link[@]}" -o "$build/usage_test"
 "$cc" "${flags[@]}" tests/c/registration_test.c "${link[@]}" -o "$build/registration_test"
+"$cc" "${flags[@]}" tests/c/log_test.c "${link[@]}" -o "$build/log_test"
 "$cc" "${flags[@]}" examples/c/usage_by_meter.c "${link[@]}" -o "$build/usage_by_meter"
 
 "$lib_dir/azs-emulator" --seed 7 --subscriptions 6 --resources-per-subscription 8 --days 7 \
@@ -69,22 +70,30 @@ JS
 # What a user's CI runs: valgrind's own defaults (definite and possible leaks are errors) with
 # --leak-check=full, --error-exitcode and the suppression file shipped beside the header, nothing else.
 valgrind=(valgrind --quiet --error-exitcode=99 --leak-check=full --suppressions="$root/include/azs_billing.supp")
-echo "== C API tests under valgrind"
-"${valgrind[@]}" "$build/usage_test"
-echo "== C API: a failed page is fetched again (every 2nd usage request fails, twice; retries off)"
-node - <<'JS'
+# Replaces the emulator's fault plan with the rule given (README, "Faults").
+set_fault() {
+  node - "$1" <<'JS'
 const fs = require("fs"), https = require("https");
-const body = JSON.stringify({ rules: ["503:every=2,count=2,path=usage"] });
+const body = JSON.stringify({ rules: [process.argv[2]] });
 const req = https.request(`${process.env.AZSB_ADMIN_ARM}_emulator/faults`,
   { method: "PUT", ca: fs.readFileSync(process.env.AZSB_CA_PEM), headers: { "content-type": "application/json" } },
   (res) => { res.resume(); if (res.statusCode >= 300) { console.error(`fault plan refused: ${res.statusCode}`); process.exit(1); } });
 req.end(body);
 JS
+}
+
+echo "== C API tests under valgrind"
+"${valgrind[@]}" "$build/usage_test"
+echo "== C API: a failed page is fetched again (every 2nd usage request fails, twice; retries off)"
+set_fault "503:every=2,count=2,path=usage"
 AZSB_EXPECTED_ERRORS=2 "${valgrind[@]}" "$build/usage_test" resume
+echo "== C API: the log callback sees the retry of one injected 503"
+set_fault "503:count=1,path=usage"
+"${valgrind[@]}" "$build/log_test"
 echo "== C registration tests under valgrind"
 "${valgrind[@]}" "$build/registration_test"
 echo "== C example under valgrind"
 "${valgrind[@]}" "$build/usage_by_meter" > "$build/example.txt"
 head -5 "$build/example.txt"
 grep -q "Base VM Size Hours" "$build/example.txt" || { echo "the example printed no meter names" >&2; exit 1; }
-echo "c: 4 passed, 0 failed"
+echo "c: 5 passed, 0 failed"

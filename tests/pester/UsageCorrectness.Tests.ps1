@@ -219,6 +219,32 @@ Describe 'A page that fails after retries' {
     }
 }
 
+Describe "The library's log in -Verbose and -Debug" {
+    BeforeAll { $null = Connect-Operator }
+    AfterEach { Clear-EmulatorFault }
+
+    It 'shows the retry of an injected 503 in -Verbose, and the pages in -Debug, never the secret' {
+        Set-EmulatorFault '503:count=1,path=usage'
+        $output = Get-AzsSubscriberUsage -ReportedStartTime $script:DayStart -ReportedEndTime $script:DayEnd -Verbose -Debug 4>&1 5>&1
+        $rows = @($output | Where-Object { $_ -is [AzsBilling.UsageAggregate] })
+        $verbose = @($output | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
+        $debug = @($output | Where-Object { $_ -is [System.Management.Automation.DebugRecord] } | ForEach-Object Message)
+        $rows.Count | Should -Be (Get-ProviderTotal $script:DayStart $script:DayEnd Daily).rows -Because 'the retry healed the page'
+        $retries = @($verbose | Where-Object { $_ -match 'HTTP 503 Service Unavailable; retry 1 of \d+ in \d+ ms' })
+        $retries.Count | Should -Be 1 -Because ($verbose -join "`n")
+        $retries[0] | Should -Match '^GET https://[^ ?]+/providers/Microsoft\.Commerce\.Admin/subscriberUsageAggregates: '
+        @($debug | Where-Object { $_ -match '^usage page 1: \d+ rows in \d+ ms' }).Count | Should -Be 1 -Because ($debug -join "`n")
+        ($verbose + $debug) -join "`n" | Should -Not -Match ([regex]::Escape($script:Operator.client_secret))
+    }
+
+    It 'keeps the records out of the output without -Verbose' {
+        Set-EmulatorFault '503:count=1,path=usage'
+        $output = Get-AzsSubscriberUsage -ReportedStartTime $script:DayStart -ReportedEndTime $script:DayEnd 4>&1 5>&1
+        @($output | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -or $_ -is [System.Management.Automation.DebugRecord] }) |
+            Should -BeNullOrEmpty
+    }
+}
+
 Describe 'Get-AzsUserSubscription keeps the Azs.Subscriptions.Admin parameter meanings' {
     BeforeAll { $null = Connect-Operator }
     AfterEach { Clear-EmulatorFault }

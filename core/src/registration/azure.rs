@@ -309,8 +309,13 @@ pub fn ensure_resource_group(
     location: &str,
 ) -> Result<ResourceGroup> {
     if let Some(group) = get_resource_group(client, subscription_id, resource_group)? {
+        log::debug!("resource group '{resource_group}' exists; kept as it is");
         return Ok(group);
     }
+    log::info!(
+        "creating resource group '{resource_group}' in {}",
+        location.trim()
+    );
     let url = arm::url(
         client,
         &group_path(subscription_id, resource_group)?,
@@ -352,8 +357,18 @@ pub fn register_provider_within(
     let get_url = arm::url(client, &path, RESOURCES_API_VERSION, &[])?;
     let provider: Provider = arm::get(client, &get_url, what)?;
     if is_registered(&provider) {
+        log::debug!(
+            "{PROVIDER_NAMESPACE} is registered with subscription {}",
+            subscription_id.trim()
+        );
         return Ok(provider);
     }
+    log::info!(
+        "registering {PROVIDER_NAMESPACE} with subscription {} (it is '{}'); waiting up to {} s",
+        subscription_id.trim(),
+        provider.registration_state.as_deref().unwrap_or("unknown"),
+        wait.as_secs()
+    );
     let register_url = arm::url(
         client,
         &format!("{path}/register"),
@@ -371,6 +386,11 @@ pub fn register_provider_within(
                 wait.as_secs()
             )));
         }
+        log::debug!(
+            "{PROVIDER_NAMESPACE} is '{}'; asking again in {} ms",
+            provider.registration_state.as_deref().unwrap_or("unknown"),
+            poll.as_millis()
+        );
         std::thread::sleep(poll);
         provider = arm::get(client, &get_url, what)?;
     }
@@ -400,6 +420,7 @@ pub fn put_lock(
     notes: &str,
 ) -> Result<Lock> {
     let url = lock_url(client, &arm::scope("scope", scope)?, name)?;
+    log::info!("putting {level} lock '{name}' on {}", scope.trim());
     arm::write(
         client,
         Method::Put,
@@ -412,7 +433,13 @@ pub fn put_lock(
 /// Removes a lock; false when there was none (a missing scope counts as none).
 pub fn delete_lock(client: &Client, scope: &str, name: &str) -> Result<bool> {
     let url = lock_url(client, &arm::scope("scope", scope)?, name)?;
-    arm::delete(client, &url, true, || format!("lock '{name}'"))
+    let deleted = arm::delete(client, &url, true, || format!("lock '{name}'"))?;
+    if deleted {
+        log::info!("removed lock '{name}' from {}", scope.trim());
+    } else {
+        log::debug!("no lock '{name}' on {}", scope.trim());
+    }
+    Ok(deleted)
 }
 
 fn registration_url(client: &Client, registration: &RegistrationRef) -> Result<url::Url> {
@@ -456,6 +483,7 @@ pub fn put_registration(
     registration: &RegistrationRef,
     token: &Secret,
 ) -> Result<Registration> {
+    log::info!("putting {}", registration.describe());
     arm::write(
         client,
         Method::Put,
@@ -476,6 +504,7 @@ pub fn patch_registration(
     if let Some(tags) = tags {
         body["tags"] = json!(tags);
     }
+    log::info!("updating {} with a new token", registration.describe());
     arm::write(
         client,
         Method::Patch,
@@ -510,6 +539,10 @@ pub fn create_registration(client: &Client, new: &NewRegistration) -> Result<Reg
         None => default_location(&client.environment().name),
     };
     let location = check_location(client, &registration.subscription_id, location)?;
+    log::info!(
+        "creating {} (resource group location {location})",
+        registration.describe()
+    );
     register_provider(client, &registration.subscription_id)?;
     delete_lock(client, &resource_id, LOCK_NAME)?;
     ensure_resource_group(
@@ -536,11 +569,20 @@ pub fn remove_registration(client: &Client, registration: &RegistrationRef) -> R
     let resource_id = registration.resource_id()?;
     let url = registration_url(client, registration)?;
     if arm::find::<Registration>(client, &url, || registration.describe())?.is_none() {
+        log::info!(
+            "{} does not exist; nothing to remove",
+            registration.describe()
+        );
         return Ok(false);
     }
+    log::info!("removing {}", registration.describe());
     delete_lock(client, &resource_id, LOCK_NAME)?;
     let deleted = arm::delete(client, &url, true, || registration.describe())?;
     for attempt in 1..=VERIFY_ATTEMPTS {
+        log::debug!(
+            "checking that {} is gone ({attempt} of {VERIFY_ATTEMPTS})",
+            registration.describe()
+        );
         match get_registration(client, registration) {
             Err(e) if e.is_not_found() => return Ok(true),
             Err(e) => return Err(e),
@@ -633,6 +675,20 @@ pub fn find_registration(client: &Client, query: &RegistrationQuery) -> Result<R
         ));
     }
     let group = non_empty(&query.resource_group);
+    // What was searched, for the log and for the error when nothing matches.
+    let searched = format!(
+        "subscription {}{}{}{}",
+        query.subscription_id.trim(),
+        group
+            .map(|g| format!(", resource group '{g}'"))
+            .unwrap_or_default(),
+        name.map(|n| format!(", name '{n}'")).unwrap_or_default(),
+        cloud_id
+            .as_deref()
+            .map(|c| format!(", cloud id {c}"))
+            .unwrap_or_default(),
+    );
+    log::debug!("finding a registration ({searched})");
     let candidates = match (name, group) {
         (Some(name), Some(group)) => {
             let direct = RegistrationRef::new(&query.subscription_id, group, name);
@@ -681,15 +737,7 @@ pub fn find_registration(client: &Client, query: &RegistrationQuery) -> Result<R
     }
     Err(Error::NotFound {
         message: format!(
-            "Registration resource not found in Azure with the provided parameters (subscription {}{}{}{})",
-            query.subscription_id.trim(),
-            group
-                .map(|g| format!(", resource group '{g}'"))
-                .unwrap_or_default(),
-            name.map(|n| format!(", name '{n}'")).unwrap_or_default(),
-            cloud_id
-                .map(|c| format!(", cloud id {c}"))
-                .unwrap_or_default(),
+            "Registration resource not found in Azure with the provided parameters ({searched})"
         ),
         service: None,
     })
@@ -708,6 +756,10 @@ pub fn activation_key(client: &Client, registration: &RegistrationRef) -> Result
         AZURESTACK_API_VERSION,
         &[],
     )?;
+    log::info!(
+        "requesting the activation key of {}",
+        registration.describe()
+    );
     let answer: Answer = arm::write(client, Method::Post, &url, &json!({}), || {
         registration.describe()
     })?;
@@ -780,8 +832,16 @@ pub fn ensure_role_assignment(
     let principal_id = arm::guid("principal_id", principal_id)?;
     let (role_id, role_guid) = role_definition_id(&scope_path, role)?;
     if let Some(existing) = assignments_for(client, &scope_path, &principal_id, &role_guid)? {
+        log::debug!(
+            "principal {principal_id} already has role {role_guid} at {}",
+            scope.trim()
+        );
         return Ok(existing);
     }
+    log::info!(
+        "assigning role {role_guid} to principal {principal_id} at {}",
+        scope.trim()
+    );
     let url = arm::url(
         client,
         &format!(
@@ -836,6 +896,11 @@ pub fn put_customer_subscription(
     tenant_id: Option<&str>,
 ) -> Result<CustomerSubscription> {
     let url = customer_subscription_url(client, registration, customer_subscription_id)?;
+    log::info!(
+        "mapping customer subscription {} to {}",
+        customer_subscription_id.trim(),
+        registration.describe()
+    );
     let mut properties = serde_json::Map::new();
     if let Some(tenant) = tenant_id.map(str::trim).filter(|t| !t.is_empty()) {
         properties.insert("tenantId".into(), tenant.into());
@@ -889,6 +954,11 @@ pub fn delete_customer_subscription(
     customer_subscription_id: &str,
 ) -> Result<bool> {
     let url = customer_subscription_url(client, registration, customer_subscription_id)?;
+    log::info!(
+        "removing customer subscription {} from {}",
+        customer_subscription_id.trim(),
+        registration.describe()
+    );
     arm::delete(client, &url, false, || registration.describe())
 }
 

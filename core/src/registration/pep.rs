@@ -169,6 +169,18 @@ impl PepClient {
             password: self.password.expose(),
         };
         let body = Value::Object(parameters.clone());
+        // Parameter names only: values include refresh tokens and activation keys.
+        log::info!(
+            "privileged endpoint {}: running {command}",
+            self.url.host_str().unwrap_or_default()
+        );
+        if !parameters.is_empty() {
+            log::trace!(
+                "{command} parameters: {}",
+                parameters.keys().cloned().collect::<Vec<_>>().join(", ")
+            );
+        }
+        let started = std::time::Instant::now();
         let response = match self
             .transport
             .send_json(Method::Post, &url, auth, Some(&body))
@@ -192,6 +204,7 @@ impl PepClient {
             output: Value,
         }
         let answer: Answer = response.json()?;
+        log::debug!("{command} finished in {} ms", started.elapsed().as_millis());
         Ok(answer.output)
     }
 

@@ -54,6 +54,7 @@ pub fn activation_in(client: &Client, provider_subscription: &str) -> Result<Act
         arm::guid("subscription_id", provider_subscription)?
     );
     let url = arm::url(client, &path, ACTIVATION_API_VERSION, &[])?;
+    log::debug!("reading the stamp's activation");
     arm::get(client, &url, || {
         "the stamp's activation (the stamp is not activated)".to_string()
     })

@@ -36,6 +36,23 @@ impl UsagePager {
         query.validate(chrono::Utc::now())?;
         let arm = client.environment().resource_manager.clone();
         let first = query.url(&arm)?;
+        log::debug!(
+            "usage query: {:?} API, subscription {}, {} to {}, {:?}{}",
+            query.api,
+            query.subscription_id.trim(),
+            query
+                .reported_start
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            query
+                .reported_end
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            query.granularity,
+            if query.continuation_token.is_some() {
+                ", resuming from a continuation token"
+            } else {
+                ""
+            }
+        );
         Ok(UsagePager {
             client,
             state: PageState::new(arm, first, MAX_PAGES),
@@ -57,8 +74,21 @@ impl UsagePager {
         let Some(url) = self.state.pending()?.cloned() else {
             return Ok(None);
         };
+        let started = std::time::Instant::now();
         let response = self.client.get_json(&url)?;
-        self.state.accept(&response.body).map(Some)
+        let page = self.state.accept(&response.body)?;
+        log::debug!(
+            "usage page {}: {} rows in {} ms{}",
+            self.state.pages,
+            page.records.len(),
+            started.elapsed().as_millis(),
+            if self.state.next.is_some() {
+                ", more to come"
+            } else {
+                ", the last"
+            }
+        );
+        Ok(Some(page))
     }
 
     /// The continuation token of the last page fetched (None before the first page or after the last).

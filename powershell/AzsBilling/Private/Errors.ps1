@@ -88,6 +88,7 @@ function Invoke-AzsBillingNative {
     # the call returns $script:NativeCallFailed so the caller ends just that query. A refusal of the arguments
     # before anything was sent stays terminating: every later query of the same command would be refused alike.
     # -Reword maps the library's exception to the one reported (Connect words messages in its parameters).
+    # The library's log records made during the call go to $Cmdlet's verbose and debug streams.
     param(
         [Parameter(Mandatory)] [System.Management.Automation.PSCmdlet] $Cmdlet,
         [Parameter(Mandatory)] [scriptblock] $Call,
@@ -97,22 +98,27 @@ function Invoke-AzsBillingNative {
         [scriptblock] $Reword
     )
     $e = $null
-    if ($NonTerminating) {
-        $answer = & $Call
-        if ($null -eq $answer.Error) {
-            if ($null -eq $answer.Value) { return $null }
-            # Unenumerated, so an empty page stays a page.
-            return , $answer.Value
+    $nativeLogScope = [AzsBilling.Native.Log]::Enter($Cmdlet)
+    try {
+        if ($NonTerminating) {
+            $answer = & $Call
+            if ($null -eq $answer.Error) {
+                if ($null -eq $answer.Value) { return $null }
+                # Unenumerated, so an empty page stays a page.
+                return , $answer.Value
+            }
+            $e = $answer.Error
+        } else {
+            try {
+                & $Call
+            } catch {
+                $e = Get-AzsBillingException $_.Exception
+                if ($null -eq $e) { throw }
+            }
+            if ($null -eq $e) { return }
         }
-        $e = $answer.Error
-    } else {
-        try {
-            & $Call
-        } catch {
-            $e = Get-AzsBillingException $_.Exception
-            if ($null -eq $e) { throw }
-        }
-        if ($null -eq $e) { return }
+    } finally {
+        $nativeLogScope.Dispose()
     }
     if ($AllowNotFound -and ($e.Status -eq [AzsBilling.Native.AzsbStatus]::NotFound -or $e.HttpStatus -eq 404)) { return $null }
     if ($Reword) { $e = & $Reword $e }

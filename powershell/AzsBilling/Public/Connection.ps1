@@ -237,6 +237,8 @@ function Connect-AzsBillingEnvironment {
     $json = $null
 
     $connected = $false
+    # The calls below that catch the library's exceptions themselves log to this command too.
+    $nativeLogScope = [AzsBilling.Native.Log]::Enter($PSCmdlet)
     try {
         $environment = Invoke-AzsBillingNative -Cmdlet $PSCmdlet -Reword $reword -Call {
             [AzsBilling.Native.Api]::ClientEnvironment($client)
@@ -321,6 +323,7 @@ function Connect-AzsBillingEnvironment {
         }
         $connected = $true
     } finally {
+        $nativeLogScope.Dispose()
         if (-not $connected) { $client.Dispose() }
     }
 

@@ -28,6 +28,31 @@ namespace AzsBilling.Native
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
     internal delegate void DeviceCodeCallback(IntPtr userdata, IntPtr message);
 
+    /// <summary>azsb_log_level.</summary>
+    public enum AzsbLogLevel : uint
+    {
+        Error = 1,
+        Warn = 2,
+        Info = 3,
+        Debug = 4,
+        Trace = 5,
+    }
+
+    /// <summary>azsb_log_params: every pointer is valid only during the callback.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct AzsbLogParams
+    {
+        internal uint Level;
+        internal IntPtr Target;
+        internal UIntPtr TargetLength;
+        internal IntPtr Message;
+        internal UIntPtr MessageLength;
+    }
+
+    /// <summary>azsb_log_callback.</summary>
+    [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+    internal delegate void LogCallback(IntPtr userdata, IntPtr parameters);
+
     internal static class NativeMethods
     {
         /// <summary>The name every import uses; the resolver (NativeLoader) maps it to the file it loaded.</summary>
@@ -98,6 +123,9 @@ namespace AzsBilling.Native
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern void azsb_string_free(IntPtr s);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern AzsbStatus azsb_set_log_callback(uint level, LogCallback? callback, IntPtr userdata);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern IntPtr azsb_version();
