@@ -263,9 +263,16 @@ fn usage_query_type_errors_name_the_field() {
             ),
             "query: subscriberId: expected a string, found an object",
         ),
+        // A missing key is named by its canonical (snake_case) spelling; a key given in either spelling
+        // is named as the caller wrote it.
         (
             format!(r#"{{"api":"provider",{base}}}"#),
-            "query: reportedStartTime: is required",
+            "query: reported_start_time: is required",
+        ),
+        (
+            r#"{"api":"provider","subscription_id":"s","reported_start_time":[1],"reported_end_time":"2026-01-02"}"#
+                .to_string(),
+            "query: reported_start_time: expected a string, found an array",
         ),
     ] {
         let text = usage_query_from_json(&json).unwrap_err().to_string();
