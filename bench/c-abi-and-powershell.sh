@@ -43,7 +43,7 @@ JS
 
 run() { # label, end day, rows wanted
   local label=$1 end=$2
-  local query="{\"api\":\"provider\",\"subscriptionId\":\"$PROVIDER\",\"reportedStartTime\":\"2026-01-01T00:00:00Z\",\"reportedEndTime\":\"$end\",\"aggregationGranularity\":\"Hourly\"}"
+  local query="{\"api\":\"provider\",\"subscription_id\":\"$PROVIDER\",\"reported_start_time\":\"2026-01-01T00:00:00Z\",\"reported_end_time\":\"$end\",\"aggregation_granularity\":\"Hourly\"}"
   local url="${ADMIN}subscriptions/$PROVIDER/providers/Microsoft.Commerce.Admin/subscriberUsageAggregates?api-version=2015-06-01-preview&reportedStartTime=2026-01-01T00:00:00Z&reportedEndTime=$end&aggregationGranularity=Hourly"
   echo "== $label (window ending $end)"
   AZSB_QUERY=$query "$work/usage_throughput" | tee "$work/c.json"

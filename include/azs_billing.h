@@ -7,6 +7,9 @@
  * (never free()). Every _free function accepts NULL. A panic inside the library is reported as
  * AZSB_STATUS_PANIC rather than unwinding into C.
  *
+ * JSON: every JSON argument and result is described field by field in docs/c-abi.md, with JSON Schemas in
+ * docs/schema/. Keys the library defines are snake_case; Azure's resources keep Azure's spelling.
+ *
  * Threads: an azsb_client may be used from several threads at once; an azsb_usage_query by one thread at a
  * time. Calls block; do not make them from a thread that drives an async event loop.
  *
@@ -214,7 +217,8 @@ extern "C" {
  Credential types: client_secret, certificate (certificate_path, private_key_path), pfx (pfx_path,
  password), access_token, device_code (client_id optional). Also: cloud or environment instead of
  arm_endpoint; connect_timeout and read_timeout (seconds), retry {max_retries, initial_delay, max_delay,
- max_total (milliseconds)}, allow_http, user_agent_suffix. An `arm_endpoint` is discovered through its
+ max_total (milliseconds)}, allow_http, user_agent_suffix (each field: docs/c-abi.md, "Client options";
+ relative paths are the process's current directory's). An `arm_endpoint` is discovered through its
  `/metadata/endpoints` now; no token is requested until the first call that needs one.
  `device_code_callback` may be NULL (the message then goes to stderr).
  Checked before anything is sent (`AZSB_STATUS_INVALID_ARGUMENT`): the JSON's shape (the message names
@@ -610,10 +614,11 @@ const char *azsb_version(void);
 uint32_t azsb_abi_version(void);
 
 /*
- Opens a usage query: `{"api":"provider"|"tenant","subscriptionId":"…","reportedStartTime":"…",
- "reportedEndTime":"…","aggregationGranularity":"Daily"|"Hourly","subscriberId":"…","continuationToken":"…"}`.
- Times may carry any offset; they are converted to UTC and checked against the service's rules here,
- before anything is sent. Nothing is fetched until `azsb_usage_next_page`.
+ Opens a usage query: `{"api":"provider"|"tenant","subscription_id":"…","reported_start_time":"…",
+ "reported_end_time":"…","aggregation_granularity":"Daily"|"Hourly","subscriber_id":"…",
+ "continuation_token":"…"}` (the camelCase names `subscriptionId`, `reportedStartTime`, ... are accepted
+ too; docs/c-abi.md). Times may carry any offset; they are converted to UTC and checked against the
+ service's rules here, before anything is sent. Nothing is fetched until `azsb_usage_next_page`.
  */
 azsb_status azsb_usage_open(const struct azsb_client *client,
                             const char *query_json,
@@ -622,8 +627,9 @@ azsb_status azsb_usage_open(const struct azsb_client *client,
 
 /*
  Fetches the next page and returns it as a JSON array of records (typed fields, meter name and unit, and
- the parsed instanceData). After the last page `*page_json_out` is set to NULL and AZSB_STATUS_OK
- returned; NULL means only that: every row has been delivered.
+ the parsed instanceData; each field, and what identifies a row, which the record's `id` does not, in
+ docs/c-abi.md). After the last page `*page_json_out` is set to NULL and AZSB_STATUS_OK returned; NULL
+ means only that: every row has been delivered.
 
  After an error (a status other than AZSB_STATUS_OK; `*page_json_out` is not written) the query stays at
  the page that failed: the next call on the same handle sends that page's request again, so retrying the
@@ -641,9 +647,10 @@ azsb_status azsb_usage_next_page(struct azsb_usage_query *query,
                                  struct azsb_error **error_out);
 
 /*
- The continuation token after the last page fetched (resume later with "continuationToken"), or NULL
- when there is none (before the first page, or after the last). After a failed `azsb_usage_next_page` it
- is the token of the page that failed.
+ The continuation token after the last page fetched (resume later with "continuation_token" in a query
+ otherwise the same: a token is valid only for the query it came from), or NULL when there is none
+ (before the first page, or after the last). After a failed `azsb_usage_next_page` it is the token of the
+ page that failed.
  */
 azsb_status azsb_usage_continuation_token(const struct azsb_usage_query *query,
                                           char **token_out,

@@ -3,7 +3,7 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -115,31 +115,6 @@ fn client_secret_reads_metadata_and_operations() {
     assert_ne!(first.expose(), renewed.expose());
 }
 
-/// A PFX of the certificate principal's PEM files, protected by `password`.
-fn write_pfx(certificate: &Path, key: &Path, password: &str, out: &Path) {
-    let der = |path: &Path, label: &str| {
-        let text = std::fs::read_to_string(path).expect("PEM file");
-        let begin = format!("-----BEGIN {label}-----");
-        let end = format!("-----END {label}-----");
-        let start = text.find(&begin).expect("BEGIN line") + begin.len();
-        let stop = text.find(&end).expect("END line");
-        let b64: String = text[start..stop].split_whitespace().collect();
-        base64::engine::general_purpose::STANDARD
-            .decode(b64)
-            .expect("base64")
-    };
-    let key = p12_keystore::PrivateKey::from_der(&der(key, "PRIVATE KEY")).expect("PKCS#8 key");
-    let certificate =
-        p12_keystore::Certificate::from_der(&der(certificate, "CERTIFICATE")).expect("certificate");
-    let chain = p12_keystore::PrivateKeyChain::new(b"1".as_slice(), key, [certificate]);
-    let mut store = p12_keystore::KeyStore::new();
-    store.add_entry(
-        "operator-certificate",
-        p12_keystore::KeyStoreEntry::PrivateKeyChain(chain),
-    );
-    std::fs::write(out, store.writer(password).write().expect("PKCS#12")).expect("PFX file");
-}
-
 #[test]
 fn certificate_from_pem_files_and_from_a_pfx() {
     let stamp = start();
@@ -158,7 +133,7 @@ fn certificate_from_pem_files_and_from_a_pfx() {
 
     let dir = tempfile::tempdir().unwrap();
     let pfx = dir.path().join("operator.pfx");
-    write_pfx(&certificate_path, &key_path, "pfx-Passw0rd", &pfx);
+    support::write_pfx(&certificate_path, &key_path, "pfx-Passw0rd", &pfx);
     let certificate = ClientCertificate::from_pfx_file(&pfx, Some(&Secret::new("pfx-Passw0rd")))
         .expect("PFX with its password");
     assert_eq!(certificate.x5t(), pem.x5t());

@@ -15,6 +15,11 @@ use azs_billing_core::secret::Secret;
 use azs_billing_core::transport::TransportOptions;
 use url::Url;
 
+// Only the C ABI helpers: these tests need no emulator.
+#[allow(dead_code)]
+#[path = "support/abi.rs"]
+mod abi;
+
 /// A plain-HTTP server on loopback that answers every request with `status` and `body`, counting
 /// connections and keeping the request lines.
 struct Listener {
@@ -263,9 +268,16 @@ fn usage_query_type_errors_name_the_field() {
             ),
             "query: subscriberId: expected a string, found an object",
         ),
+        // A missing key is named by its canonical (snake_case) spelling; a key given in either spelling
+        // is named as the caller wrote it.
         (
             format!(r#"{{"api":"provider",{base}}}"#),
-            "query: reportedStartTime: is required",
+            "query: reported_start_time: is required",
+        ),
+        (
+            r#"{"api":"provider","subscription_id":"s","reported_start_time":[1],"reported_end_time":"2026-01-02"}"#
+                .to_string(),
+            "query: reported_start_time: expected a string, found an array",
         ),
     ] {
         let text = usage_query_from_json(&json).unwrap_err().to_string();
@@ -344,26 +356,12 @@ fn plain_http_to_a_name_under_localhost_is_refused_before_sending() {
 
 #[test]
 fn the_c_boundary_gives_the_same_message() {
-    use azs_billing::ffi::{AzsbStatus, azsb_client_new, azsb_error_free, azsb_error_message};
-    use std::ffi::{CStr, CString};
-
-    let options = CString::new(r#"{"cloud":"AzureCloud","credential":"S3CRET"}"#).unwrap();
-    let mut client = std::ptr::null_mut();
-    let mut error = std::ptr::null_mut();
-    let status = azsb_client_new(
-        options.as_ptr(),
-        None,
-        std::ptr::null_mut(),
-        &mut client,
-        &mut error,
-    );
-    assert_eq!(status, AzsbStatus::InvalidArgument);
-    assert!(client.is_null());
-    // SAFETY: the library just returned this error; its message lives until azsb_error_free.
-    let message = unsafe { CStr::from_ptr(azsb_error_message(error)) }
-        .to_string_lossy()
-        .into_owned();
-    azsb_error_free(error);
+    let error =
+        abi::client_new(&serde_json::json!({"cloud": "AzureCloud", "credential": "S3CRET"}))
+            .err()
+            .expect("refused");
+    assert_eq!(error["status_name"], "AZSB_STATUS_INVALID_ARGUMENT");
+    let message = error["message"].as_str().expect("a message");
     assert!(
         message.contains("credential: expected an object"),
         "{message}"

@@ -562,79 +562,48 @@ fn pep_refusals_are_typed() {
 #[test]
 fn refresh_token_through_the_c_abi_creates_the_bridge_principal() {
     use azs_billing::ffi::*;
-    use std::ffi::{CStr, CString, c_char};
-
-    /// The string a successful call wrote, freed; the status, code and message when it failed.
-    fn take(
-        status: AzsbStatus,
-        out: *mut c_char,
-        error: *mut AzsbError,
-    ) -> Result<String, (AzsbStatus, Option<String>, String)> {
-        // SAFETY: strings the library returned (or NULL), read before the error or string is freed.
-        let read = |p: *const c_char| {
-            (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
-        };
-        if status != AzsbStatus::Ok {
-            let failure = (
-                status,
-                read(azsb_error_code(error)),
-                read(azsb_error_message(error)).unwrap_or_default(),
-            );
-            azsb_error_free(error);
-            return Err(failure);
-        }
-        let text = read(out).unwrap_or_default();
-        azsb_string_free(out);
-        Ok(text)
-    }
+    use support::abi::{c, call, client_new};
 
     let stamp = azure_stamp();
-    let options = serde_json::json!({
+    let client = client_new(&serde_json::json!({
         "arm_endpoint": stamp.s("/azure/arm"),
         "tenant": stamp.s("/azure/tenant_id"),
         "ca_bundle": stamp.s("/ca_pem"),
         "credential": {"type": "device_code"},
-    });
-    let options = CString::new(options.to_string()).unwrap();
-    let mut client: *mut AzsbClient = std::ptr::null_mut();
-    let mut error: *mut AzsbError = std::ptr::null_mut();
-    let status = azsb_client_new(
-        options.as_ptr(),
-        None,
-        std::ptr::null_mut(),
-        &mut client,
-        &mut error,
-    );
-    assert_eq!(status, AzsbStatus::Ok);
-    let mut out: *mut c_char = std::ptr::null_mut();
-    let status = azsb_client_refresh_token(client, &mut out, &mut error);
-    let refresh = take(status, out, error).expect("a refresh token (signing in first)");
+    }))
+    .expect("a device code client");
+    let refresh = call(|o, e| azsb_client_refresh_token(client.0, o, e))
+        .expect("a refresh token (signing in first)")
+        .expect("not NULL");
     assert!(!refresh.is_empty());
-    azsb_client_free(client);
+    drop(client);
 
-    let pep_options = CString::new(stamp.pep_options_json().to_string()).unwrap();
-    let command = CString::new("New-AzureBridgeServicePrincipal").unwrap();
+    let pep_options = c(&stamp.pep_options_json().to_string());
+    let command = c("New-AzureBridgeServicePrincipal");
     let bridge = |refresh: &str| {
-        let parameters = serde_json::json!({
+        let parameters = c(&serde_json::json!({
             "RefreshToken": refresh,
             "AzureEnvironment": "AzureCloud",
             "TenantId": stamp.s("/azure/tenant_id"),
             "TimeoutInSeconds": 1800,
-        });
-        let parameters = CString::new(parameters.to_string()).unwrap();
-        let mut out: *mut c_char = std::ptr::null_mut();
-        let mut error: *mut AzsbError = std::ptr::null_mut();
-        let status = azsb_pep_invoke(
-            pep_options.as_ptr(),
-            command.as_ptr(),
-            parameters.as_ptr(),
-            &mut out,
-            &mut error,
-        );
-        take(status, out, error)
+        })
+        .to_string());
+        call(|o, e| {
+            azsb_pep_invoke(
+                pep_options.as_ptr(),
+                command.as_ptr(),
+                parameters.as_ptr(),
+                o,
+                e,
+            )
+        })
     };
-    let answer: Value =
-        serde_json::from_str(&bridge(&refresh).expect("the bridge principal")).unwrap();
+    let answer: Value = serde_json::from_str(
+        &bridge(&refresh)
+            .expect("the bridge principal")
+            .expect("not NULL"),
+    )
+    .unwrap();
     assert!(
         answer["output"]["ObjectId"]
             .as_str()
@@ -642,10 +611,16 @@ fn refresh_token_through_the_c_abi_creates_the_bridge_principal() {
     );
 
     // A refused refresh token is the PEP's error, with its exception type; the token is not repeated.
-    let (status, code, message) = bridge("not-a-refresh-token").unwrap_err();
-    assert_eq!(status, AzsbStatus::PepError);
-    assert!(code.is_some());
-    assert!(!message.contains("not-a-refresh-token"), "{message}");
+    let error = bridge("not-a-refresh-token").unwrap_err();
+    assert_eq!(error["status_name"], "AZSB_STATUS_PEP_ERROR");
+    assert!(error["code"].is_string(), "{error}");
+    assert!(
+        !error["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("not-a-refresh-token"),
+        "{error}"
+    );
 }
 
 /// A stamp of another build (and node count), for the version gates.

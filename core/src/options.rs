@@ -246,21 +246,31 @@ fn required(what: &'static str, value: String) -> Result<String> {
     Ok(value)
 }
 
+/// The usage query's keys are snake_case like every other JSON the library defines (docs/c-abi.md); the
+/// camelCase names of the service's query parameters, which this took before, stay accepted as aliases so
+/// no caller breaks. Giving both spellings of one key is refused as a duplicate.
 #[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(deny_unknown_fields)]
 struct UsageQueryJson {
     /// "provider" or "tenant".
     api: String,
+    #[serde(alias = "subscriptionId")]
     subscription_id: String,
+    #[serde(alias = "reportedStartTime")]
     reported_start_time: String,
+    #[serde(alias = "reportedEndTime")]
     reported_end_time: String,
+    #[serde(alias = "aggregationGranularity")]
     aggregation_granularity: Option<String>,
+    #[serde(alias = "subscriberId")]
     subscriber_id: Option<String>,
+    #[serde(alias = "continuationToken")]
     continuation_token: Option<String>,
 }
 
-/// Parses a usage query: `{"api":"provider","subscriptionId":"…","reportedStartTime":"2026-01-05T00:00:00Z",
-/// "reportedEndTime":"…","aggregationGranularity":"Hourly","subscriberId":"…","continuationToken":"…"}`.
+/// Parses a usage query: `{"api":"provider","subscription_id":"…","reported_start_time":"2026-01-05T00:00:00Z",
+/// "reported_end_time":"…","aggregation_granularity":"Hourly","subscriber_id":"…","continuation_token":"…"}`
+/// (or the camelCase names of the service's parameters: `subscriptionId`, `reportedStartTime`, ...).
 /// Times may carry any offset (converted to UTC) or none (taken as UTC), or be a bare date.
 pub fn usage_query_from_json(json: &str) -> Result<UsageQuery> {
     let parsed: UsageQueryJson = json_args::from_json(json, "query")?;
@@ -345,6 +355,37 @@ mod tests {
         assert_eq!(
             (q.api, q.granularity, q.subscriber_id),
             (UsageApi::Provider, Granularity::Hourly, None)
+        );
+    }
+
+    #[test]
+    fn query_keys_are_snake_case_and_the_camel_case_names_stay_accepted() {
+        let snake = usage_query_from_json(
+            r#"{"api":"tenant","subscription_id":"s","reported_start_time":"2026-01-05T00:00:00Z","reported_end_time":"2026-01-06T00:00:00Z","aggregation_granularity":"Hourly","subscriber_id":"x","continuation_token":"t"}"#,
+        )
+        .unwrap();
+        let camel = usage_query_from_json(
+            r#"{"api":"tenant","subscriptionId":"s","reportedStartTime":"2026-01-05T00:00:00Z","reportedEndTime":"2026-01-06T00:00:00Z","aggregationGranularity":"Hourly","subscriberId":"x","continuationToken":"t"}"#,
+        )
+        .unwrap();
+        assert_eq!(snake, camel);
+        assert_eq!(snake.granularity, Granularity::Hourly);
+        assert_eq!(snake.subscriber_id.as_deref(), Some("x"));
+        assert_eq!(snake.continuation_token.as_deref(), Some("t"));
+        // Both spellings of one key: refused, not one silently winning.
+        let e = usage_query_from_json(
+            r#"{"api":"tenant","subscription_id":"s","subscriptionId":"s","reported_start_time":"2026-01-05","reported_end_time":"2026-01-06"}"#,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("more than once"), "{e}");
+        // A missing key is named by its canonical spelling.
+        let e = usage_query_from_json(
+            r#"{"api":"tenant","subscription_id":"s","reported_end_time":"2026-01-06"}"#,
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("reported_start_time: is required"),
+            "{e}"
         );
     }
 

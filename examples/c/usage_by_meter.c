@@ -3,8 +3,8 @@
  *
  *   AZSB_OPTIONS='{"arm_endpoint":"https://adminmanagement.local.azurestack.external/","tenant":"…",
  *                  "credential":{"type":"client_secret","client_id":"…","client_secret":"…"}}'
- *   AZSB_QUERY='{"api":"provider","subscriptionId":"…","reportedStartTime":"2026-01-05T00:00:00Z",
- *                "reportedEndTime":"2026-01-12T00:00:00Z","aggregationGranularity":"Daily"}'
+ *   AZSB_QUERY='{"api":"provider","subscription_id":"…","reported_start_time":"2026-01-05T00:00:00Z",
+ *                "reported_end_time":"2026-01-12T00:00:00Z","aggregation_granularity":"Daily"}'
  *   ./usage_by_meter
  *
  * Build: cc -Wall -Wextra -Werror -Iinclude examples/c/usage_by_meter.c -Ltarget/debug -lazs_billing -lcjson

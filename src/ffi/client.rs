@@ -44,7 +44,8 @@ unsafe impl Sync for CallbackTarget {}
 /// Credential types: client_secret, certificate (certificate_path, private_key_path), pfx (pfx_path,
 /// password), access_token, device_code (client_id optional). Also: cloud or environment instead of
 /// arm_endpoint; connect_timeout and read_timeout (seconds), retry {max_retries, initial_delay, max_delay,
-/// max_total (milliseconds)}, allow_http, user_agent_suffix. An `arm_endpoint` is discovered through its
+/// max_total (milliseconds)}, allow_http, user_agent_suffix (each field: docs/c-abi.md, "Client options";
+/// relative paths are the process's current directory's). An `arm_endpoint` is discovered through its
 /// `/metadata/endpoints` now; no token is requested until the first call that needs one.
 /// `device_code_callback` may be NULL (the message then goes to stderr).
 /// Checked before anything is sent (`AZSB_STATUS_INVALID_ARGUMENT`): the JSON's shape (the message names

@@ -5,7 +5,9 @@
 //! on success; `error_out` may be NULL, and otherwise receives an `azsb_error` on failure that the caller
 //! frees with `azsb_error_free`. Strings in are NUL-terminated UTF-8; strings out are owned by the caller and
 //! freed with `azsb_string_free`. Every `_free` accepts NULL. A panic inside the library becomes
-//! `AZSB_STATUS_PANIC`, never an unwind into C.
+//! `AZSB_STATUS_PANIC`, never an unwind into C. Every JSON in and out is described field by field in
+//! docs/c-abi.md and docs/schema/ (checked by tests/json_contract/): snake_case keys for what the library
+//! defines, Azure's spelling for Azure's resources.
 //!
 //! Threads: an `azsb_client` may be used from several threads at once (calls on it are serialised where
 //! they share state); an `azsb_usage_query` must be used by one thread at a time. Never call the library

@@ -12,10 +12,11 @@ pub struct AzsbUsageQuery {
     pager: UsagePager,
 }
 
-/// Opens a usage query: `{"api":"provider"|"tenant","subscriptionId":"…","reportedStartTime":"…",
-/// "reportedEndTime":"…","aggregationGranularity":"Daily"|"Hourly","subscriberId":"…","continuationToken":"…"}`.
-/// Times may carry any offset; they are converted to UTC and checked against the service's rules here,
-/// before anything is sent. Nothing is fetched until `azsb_usage_next_page`.
+/// Opens a usage query: `{"api":"provider"|"tenant","subscription_id":"…","reported_start_time":"…",
+/// "reported_end_time":"…","aggregation_granularity":"Daily"|"Hourly","subscriber_id":"…",
+/// "continuation_token":"…"}` (the camelCase names `subscriptionId`, `reportedStartTime`, ... are accepted
+/// too; docs/c-abi.md). Times may carry any offset; they are converted to UTC and checked against the
+/// service's rules here, before anything is sent. Nothing is fetched until `azsb_usage_next_page`.
 #[unsafe(no_mangle)]
 pub extern "C" fn azsb_usage_open(
     client: *const AzsbClient,
@@ -37,8 +38,9 @@ pub extern "C" fn azsb_usage_open(
 }
 
 /// Fetches the next page and returns it as a JSON array of records (typed fields, meter name and unit, and
-/// the parsed instanceData). After the last page `*page_json_out` is set to NULL and AZSB_STATUS_OK
-/// returned; NULL means only that: every row has been delivered.
+/// the parsed instanceData; each field, and what identifies a row, which the record's `id` does not, in
+/// docs/c-abi.md). After the last page `*page_json_out` is set to NULL and AZSB_STATUS_OK returned; NULL
+/// means only that: every row has been delivered.
 ///
 /// After an error (a status other than AZSB_STATUS_OK; `*page_json_out` is not written) the query stays at
 /// the page that failed: the next call on the same handle sends that page's request again, so retrying the
@@ -70,9 +72,10 @@ pub extern "C" fn azsb_usage_next_page(
     })
 }
 
-/// The continuation token after the last page fetched (resume later with "continuationToken"), or NULL
-/// when there is none (before the first page, or after the last). After a failed `azsb_usage_next_page` it
-/// is the token of the page that failed.
+/// The continuation token after the last page fetched (resume later with "continuation_token" in a query
+/// otherwise the same: a token is valid only for the query it came from), or NULL when there is none
+/// (before the first page, or after the last). After a failed `azsb_usage_next_page` it is the token of the
+/// page that failed.
 #[unsafe(no_mangle)]
 pub extern "C" fn azsb_usage_continuation_token(
     query: *const AzsbUsageQuery,

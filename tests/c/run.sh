@@ -36,8 +36,8 @@ const noRetry = { ...options, retry: { ...base.retry, max_retries: 0 } };
 const tenantSp = ready.service_principals.find((s) => s.name === "tenant");
 const tenant = { ...base, arm_endpoint: ready.tenant_arm,
                  credential: { type: "client_secret", client_id: tenantSp.client_id, client_secret: tenantSp.client_secret } };
-const query = { api: "provider", subscriptionId: ready.default_provider_subscription_id,
-                reportedStartTime: "2026-01-05T00:00:00Z", reportedEndTime: "2026-01-12T00:00:00Z", aggregationGranularity: "Daily" };
+const query = { api: "provider", subscription_id: ready.default_provider_subscription_id,
+                reported_start_time: "2026-01-05T00:00:00Z", reported_end_time: "2026-01-12T00:00:00Z", aggregation_granularity: "Daily" };
 const q = (s) => "'" + s.replace(/'/g, "'\\''") + "'";
 const url = `${ready.admin_arm}_emulator/usage/totals?api=provider&reportedStartTime=2026-01-06T00:00:00Z&reportedEndTime=2026-01-08T00:00:00Z&aggregationGranularity=Hourly`;
 https.get(url, { ca: fs.readFileSync(ready.ca_pem) }, (res) => {

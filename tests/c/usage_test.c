@@ -15,8 +15,8 @@
 static char *query_json(const char *start, const char *end, const char *token) {
   static char buffer[1024];
   snprintf(buffer, sizeof buffer,
-           "{\"api\":\"provider\",\"subscriptionId\":\"%s\",\"reportedStartTime\":\"%s\",\"reportedEndTime\":\"%s\","
-           "\"aggregationGranularity\":\"Hourly\",\"continuationToken\":%s%s%s}",
+           "{\"api\":\"provider\",\"subscription_id\":\"%s\",\"reported_start_time\":\"%s\",\"reported_end_time\":\"%s\","
+           "\"aggregation_granularity\":\"Hourly\",\"continuation_token\":%s%s%s}",
            env("AZSB_PROVIDER_SUBSCRIPTION"), start, end, token ? "\"" : "", token ? token : "null", token ? "\"" : "");
   return buffer;
 }

@@ -2,7 +2,7 @@
 //! tokio runtime, so that the blocking client under test never runs inside a runtime.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use azs_billing_core::client::{ClientOptions, EnvironmentSpec};
@@ -11,8 +11,11 @@ use azs_billing_core::retry::RetryPolicy;
 use azs_billing_core::secret::Secret;
 use azs_billing_core::transport::TransportOptions;
 use azs_emulator::{EmbeddedEmulator, EmulatorConfig};
+use base64::Engine as _;
 use serde_json::Value;
 use url::Url;
+
+pub mod abi;
 
 /// The standard test data set (`EmulatorConfig::standard_test_set`), shared with the emulator's tests.
 pub fn config() -> EmulatorConfig {
@@ -177,4 +180,29 @@ impl Stamp {
             "ca_bundle": self.s("/ca_pem"),
         })
     }
+}
+
+/// A PFX of the certificate principal's PEM files, protected by `password`.
+pub fn write_pfx(certificate: &Path, key: &Path, password: &str, out: &Path) {
+    let der = |path: &Path, label: &str| {
+        let text = std::fs::read_to_string(path).expect("PEM file");
+        let begin = format!("-----BEGIN {label}-----");
+        let end = format!("-----END {label}-----");
+        let start = text.find(&begin).expect("BEGIN line") + begin.len();
+        let stop = text.find(&end).expect("END line");
+        let b64: String = text[start..stop].split_whitespace().collect();
+        base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .expect("base64")
+    };
+    let key = p12_keystore::PrivateKey::from_der(&der(key, "PRIVATE KEY")).expect("PKCS#8 key");
+    let certificate =
+        p12_keystore::Certificate::from_der(&der(certificate, "CERTIFICATE")).expect("certificate");
+    let chain = p12_keystore::PrivateKeyChain::new(b"1".as_slice(), key, [certificate]);
+    let mut store = p12_keystore::KeyStore::new();
+    store.add_entry(
+        "operator-certificate",
+        p12_keystore::KeyStoreEntry::PrivateKeyChain(chain),
+    );
+    std::fs::write(out, store.writer(password).write().expect("PKCS#12")).expect("PFX file");
 }

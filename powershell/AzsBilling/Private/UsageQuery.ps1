@@ -110,6 +110,29 @@ function ConvertTo-AzsQueryWindow {
     }
 }
 
+function New-AzsUsageQuery {
+    # The query JSON's fields (docs/c-abi.md, "Usage query"), in the library's snake_case; optional ones only
+    # when given, as the service drops empty optional parameters.
+    param(
+        [Parameter(Mandatory)] [ValidateSet('provider', 'tenant')] [string] $Api,
+        [Parameter(Mandatory)] [string] $SubscriptionId,
+        [Parameter(Mandatory)] [psobject] $Window,
+        [Parameter(Mandatory)] [string] $Granularity,
+        [string] $SubscriberId,
+        [string] $ContinuationToken
+    )
+    $query = [ordered]@{
+        api                     = $Api
+        subscription_id         = $SubscriptionId
+        reported_start_time     = $Window.Start
+        reported_end_time       = $Window.End
+        aggregation_granularity = $Granularity
+    }
+    if ($SubscriberId) { $query.subscriber_id = $SubscriberId }
+    if ($ContinuationToken) { $query.continuation_token = $ContinuationToken }
+    $query
+}
+
 function Invoke-AzsUsageQuery {
     # Opens a usage query, pages through it with Write-Progress and streams every row as its page is parsed
     # (one page in memory at a time). Any failure of the service or the network is a non-terminating error of
@@ -123,18 +146,18 @@ function Invoke-AzsUsageQuery {
     )
     $json = $Query | ConvertTo-Json -Compress
     Write-Verbose "Usage query: $json"
-    $token = $Query['continuationToken']
-    $progress = @{ ContinuationToken = $token; PagesRead = 0; RowsRead = 0; SubscriptionId = $Query.subscriptionId; SubscriberId = $Query['subscriberId'] }
+    $token = $Query['continuation_token']
+    $progress = @{ ContinuationToken = $token; PagesRead = 0; RowsRead = 0; SubscriptionId = $Query.subscription_id; SubscriberId = $Query['subscriber_id'] }
     $handle = Invoke-AzsBillingNative -Cmdlet $Cmdlet -NonTerminating -Extra $progress -Call { [AzsBilling.Native.QueryApi]::UsageOpen($Client, $json) }
     if (Test-AzsBillingFailed $handle) { return }
-    $activity = "$($Cmdlet.MyInvocation.MyCommand.Name): $($Query.reportedStartTime) to $($Query.reportedEndTime) ($($Query.aggregationGranularity)), subscription $($Query.subscriptionId)"
+    $activity = "$($Cmdlet.MyInvocation.MyCommand.Name): $($Query.reported_start_time) to $($Query.reported_end_time) ($($Query.aggregation_granularity)), subscription $($Query.subscription_id)"
     $progressId = Get-Random -Minimum 1000 -Maximum 1000000
     $pages = 0
     $rows = 0
     $failed = $false
     try {
         while ($true) {
-            $progress = @{ ContinuationToken = $token; PagesRead = $pages; RowsRead = $rows; SubscriptionId = $Query.subscriptionId; SubscriberId = $Query['subscriberId'] }
+            $progress = @{ ContinuationToken = $token; PagesRead = $pages; RowsRead = $rows; SubscriptionId = $Query.subscription_id; SubscriberId = $Query['subscriber_id'] }
             $page = Invoke-AzsBillingNative -Cmdlet $Cmdlet -NonTerminating -Extra $progress -Call {
                 [AzsBilling.Native.QueryApi]::UsageNextRows($handle)
             }

@@ -138,15 +138,8 @@ function Get-AzsSubscriberUsage {
     }
     $window = ConvertTo-AzsQueryWindow -Cmdlet $PSCmdlet -Start $ReportedStartTime -End $ReportedEndTime -Granularity $AggregationGranularity
     foreach ($subscription in $SubscriptionId) {
-        $query = [ordered]@{
-            api                    = 'provider'
-            subscriptionId         = $subscription
-            reportedStartTime      = $window.Start
-            reportedEndTime        = $window.End
-            aggregationGranularity = $AggregationGranularity
-        }
-        if ($SubscriberId) { $query.subscriberId = $SubscriberId }
-        if ($ContinuationToken) { $query.continuationToken = $ContinuationToken }
+        $query = New-AzsUsageQuery -Api provider -SubscriptionId $subscription -Window $window -Granularity $AggregationGranularity `
+            -SubscriberId $SubscriberId -ContinuationToken $ContinuationToken
         Invoke-AzsUsageQuery -Cmdlet $PSCmdlet -Client $resolved.Client -Query $query
     }
 }
@@ -254,13 +247,7 @@ function Get-AzsTenantUsage {
         $SubscriptionId = $visible[0]
     }
     $window = ConvertTo-AzsQueryWindow -Cmdlet $PSCmdlet -Start $ReportedStartTime -End $ReportedEndTime -Granularity $AggregationGranularity
-    $query = [ordered]@{
-        api                    = 'tenant'
-        subscriptionId         = $SubscriptionId
-        reportedStartTime      = $window.Start
-        reportedEndTime        = $window.End
-        aggregationGranularity = $AggregationGranularity
-    }
-    if ($ContinuationToken) { $query.continuationToken = $ContinuationToken }
+    $query = New-AzsUsageQuery -Api tenant -SubscriptionId $SubscriptionId -Window $window -Granularity $AggregationGranularity `
+        -ContinuationToken $ContinuationToken
     Invoke-AzsUsageQuery -Cmdlet $PSCmdlet -Client $client -Query $query
 }
