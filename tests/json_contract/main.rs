@@ -338,6 +338,43 @@ fn errors(contract: &Contract, stamp: &Stamp, admin: &ClientHandle) {
     assert!(error["http_status"].as_u64().unwrap() >= 400, "{error}");
     assert!(error["code"].is_string(), "{error}");
 
+    // docs/c-abi.md, "allow_http": plain http to a host that is not loopback is refused before anything
+    // is sent, and an environment option's URLs are held to loopback-only http even with allow_http.
+    // (10.255.255.1 is never contacted: a request to it would hang, not fail fast.)
+    let token = json!({"type": "access_token", "access_token": "t"});
+    let plain = json!({"arm_endpoint": "http://10.255.255.1/", "credential": token});
+    contract.check("options.json", &plain);
+    let error = client_new(&plain).err().expect("plain http off loopback");
+    assert_eq!(
+        error["status_name"], "AZSB_STATUS_INVALID_ARGUMENT",
+        "{error}"
+    );
+    assert!(
+        error["message"].as_str().unwrap().contains("allow_http"),
+        "{error}"
+    );
+    let custom = json!({"environment": {"resource_manager": "http://10.255.255.1/", "login_endpoint": "http://10.255.255.1/",
+                                        "audience": "a"}, "credential": token, "allow_http": true});
+    contract.check("options.json", &custom);
+    let error = client_new(&custom)
+        .err()
+        .expect("allow_http does not cover environment URLs");
+    assert_eq!(
+        error["status_name"], "AZSB_STATUS_INVALID_ARGUMENT",
+        "{error}"
+    );
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("resource_manager:"),
+        "{error}"
+    );
+    let loopback = json!({"environment": {"resource_manager": "http://127.0.0.1:1/", "login_endpoint": "http://localhost:1/",
+                                          "audience": "a"}, "credential": token});
+    contract.check("options.json", &loopback);
+    client_new(&loopback).expect("plain http to loopback needs no allow_http");
+
     // A file that cannot be read: named as given, relative to the current directory.
     let mut missing = admin_options(stamp, json!({"type": "access_token", "access_token": "t"}));
     missing["ca_bundle"] = json!("no-such-dir/ca.pem");
