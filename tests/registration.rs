@@ -606,6 +606,15 @@ fn refresh_token_through_the_c_abi_creates_the_bridge_principal() {
         &mut error,
     );
     assert_eq!(status, AzsbStatus::Ok);
+    // The library says a device code client holds one before it is asked for it.
+    let mut out: *mut c_char = std::ptr::null_mut();
+    let status = azsb_client_credential(client, &mut out, &mut error);
+    let credential: Value =
+        serde_json::from_str(&take(status, out, error).expect("credential")).unwrap();
+    assert_eq!(
+        credential,
+        serde_json::json!({"type": "device_code", "holds_refresh_token": true})
+    );
     let mut out: *mut c_char = std::ptr::null_mut();
     let status = azsb_client_refresh_token(client, &mut out, &mut error);
     let refresh = take(status, out, error).expect("a refresh token (signing in first)");
@@ -614,13 +623,17 @@ fn refresh_token_through_the_c_abi_creates_the_bridge_principal() {
 
     let pep_options = CString::new(stamp.pep_options_json().to_string()).unwrap();
     let command = CString::new("New-AzureBridgeServicePrincipal").unwrap();
+    // The long command's timeout as the module gets it, for PowerShell remoting and the emulated PEP alike.
+    let mut out: *mut c_char = std::ptr::null_mut();
+    let status = azsb_pep_command_defaults(command.as_ptr(), &mut out, &mut error);
+    let defaults: Value =
+        serde_json::from_str(&take(status, out, error).expect("defaults")).unwrap();
+    assert_eq!(defaults, serde_json::json!({"TimeoutInSeconds": 1800}));
     let bridge = |refresh: &str| {
-        let parameters = serde_json::json!({
-            "RefreshToken": refresh,
-            "AzureEnvironment": "AzureCloud",
-            "TenantId": stamp.s("/azure/tenant_id"),
-            "TimeoutInSeconds": 1800,
-        });
+        let mut parameters = defaults.clone();
+        parameters["RefreshToken"] = refresh.into();
+        parameters["AzureEnvironment"] = "AzureCloud".into();
+        parameters["TenantId"] = stamp.s("/azure/tenant_id").into();
         let parameters = CString::new(parameters.to_string()).unwrap();
         let mut out: *mut c_char = std::ptr::null_mut();
         let mut error: *mut AzsbError = std::ptr::null_mut();
