@@ -203,6 +203,10 @@ Describe 'Connected flow' {
         $verbose = ($output | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join "`n"
         $verbose | Should -Match '-RefreshToken <hidden>'
         $verbose | Should -Match '-ActivationKey <hidden>'
+        # The library's half hour for the long commands only.
+        $verbose | Should -Match 'New-AzureBridgeServicePrincipal .*-TimeoutInSeconds 1800'
+        $verbose | Should -Match 'New-AzureStackActivation .*-TimeoutInSeconds 1800'
+        $verbose | Should -Not -Match 'Get-AzureStackStampInformation .*-TimeoutInSeconds'
         $verbose | Should -Not -Match ([regex]::Escape($script:Pep.password))
         $again.Status | Should -Be 'RegisteredAndActivated'
         @(Get-AzsRegistration -AzureContext $script:AzureConnection).Count | Should -Be 1
@@ -599,5 +603,33 @@ Describe 'The privileged endpoint over PowerShell remoting' {
             Should -Throw -PassThru
         $e.FullyQualifiedErrorId | Should -BeLike 'AzsBilling.PrivilegedEndpointUnreachable*'
         $e.CategoryInfo.Category | Should -Be 'ConnectionError'
+    }
+}
+
+Describe 'What the library decides for a connection' {
+    It 'an Azure connection is of type Azure, and works in the only subscription it sees' {
+        $sp = $script:Azure.service_principals | Where-Object name -EQ 'azure-operator'
+        $azure = Connect-AzsBillingEnvironment -ArmEndpoint $script:Azure.arm -Tenant $script:Azure.tenant_id `
+            -Credential (New-TestCredential $sp.client_id $sp.client_secret) -CaBundlePath $script:Ready.ca_pem
+        try {
+            $azure.EndpointType | Should -Be 'Azure'
+            @($azure.Subscriptions).Count | Should -Be 1
+            $azure.Subscriptions | Should -Contain $script:Azure.subscription_id
+            $azure.SubscriptionId | Should -Be $script:Azure.subscription_id
+            $azure.TenantId | Should -Be $script:Azure.tenant_id
+        } finally {
+            $azure | Disconnect-AzsBillingEnvironment
+        }
+    }
+
+    It 'refuses a -SubscriptionId the account does not see, naming those it does' {
+        $sp = $script:Azure.service_principals | Where-Object name -EQ 'azure-operator'
+        $other = [guid]::NewGuid().ToString()
+        $e = { Connect-AzsBillingEnvironment -ArmEndpoint $script:Azure.arm -Tenant $script:Azure.tenant_id `
+                -Credential (New-TestCredential $sp.client_id $sp.client_secret) -SubscriptionId $other -CaBundlePath $script:Ready.ca_pem } |
+            Should -Throw -ErrorId 'AzsBilling.SubscriptionNotFound*' -PassThru
+        $e.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $e.TargetObject | Should -Be $other
+        $e.Exception.Message | Should -Match $script:Azure.subscription_id
     }
 }

@@ -94,6 +94,10 @@ function Invoke-AzsPepCommand {
         [string] $Activity
     )
     if ($Name -notin $script:PepCommands) { throw "Internal error: '$Name' is not a privileged endpoint command this module sends." }
+    # The library's defaults for the command (TimeoutInSeconds of the long ones), where the caller gave none.
+    $defaults = Invoke-AzsBillingNative -Cmdlet $Cmdlet -Call { [AzsBilling.Native.RegistrationApi]::PepCommandDefaults($Name) } | ConvertFrom-Json -AsHashtable
+    $Parameters = $Parameters.Clone()
+    foreach ($key in $defaults.Keys) { if (-not $Parameters.ContainsKey($key)) { $Parameters[$key] = $defaults[$key] } }
     $shown = ($Parameters.Keys | Sort-Object | ForEach-Object {
             if ($_ -in 'RefreshToken', 'ActivationKey') { "-$_ <hidden>" } else { "-$_ $($Parameters[$_])" }
         }) -join ' '

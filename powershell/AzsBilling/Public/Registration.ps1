@@ -128,7 +128,9 @@ function Set-AzsRegistration {
         [switch] $Reregister
     )
     $azure = Resolve-AzsAzureContext -Cmdlet $PSCmdlet -AzureContext $AzureContext
-    if ($azure.Connection.CredentialType -ne 'device_code') {
+    # The library knows which sign-ins leave a refresh token (a user's device code sign-in).
+    $credential = Invoke-AzsBillingNative -Cmdlet $PSCmdlet -Call { [AzsBilling.Native.Api]::ClientCredential($azure.Client) } | ConvertFrom-Json
+    if (-not $credential.holds_refresh_token) {
         $PSCmdlet.ThrowTerminatingError((New-AzsBillingSimpleError -ErrorId 'UserSignInRequired' -Category InvalidArgument `
                     -ExceptionType ([System.ArgumentException]) -TargetObject $azure.Connection `
                     -Message "Set-AzsRegistration needs an Azure user sign-in (Connect-AzsBillingEnvironment -UseDeviceAuthentication): the privileged endpoint creates the bridge service principal from that user's refresh token, and a $($azure.Connection.CredentialType) connection has none. A service principal can run the disconnected steps (Register-AzsEnvironment, Get-AzsActivationKey)."))
@@ -172,7 +174,6 @@ function Set-AzsRegistration {
             RefreshToken     = $refreshToken
             AzureEnvironment = [string]$azure.Connection.Environment
             TenantId         = [string]$azure.Connection.TenantId
-            TimeoutInSeconds = 1800
         }
         $refreshToken = $null
         $token = New-AzsRegistrationToken -Cmdlet $PSCmdlet -Pep $pep -Settings $resolved -StampInfo $stamp -Activity $activity
@@ -190,7 +191,7 @@ function Set-AzsRegistration {
                     subscription_id = $subscriptionId; resource_group = $ResourceGroupName; name = $RegistrationName
                 })).activation_key
         $null = Invoke-AzsPepCommand -Cmdlet $PSCmdlet -Pep $pep -Name 'New-AzureStackActivation' -Activity $activity -Parameters @{
-            ActivationKey = $key; TimeoutInSeconds = 1800
+            ActivationKey = $key
         }
         Write-Verbose 'Your environment is now registered and activated using the provided parameters.'
         New-AzsRegistrationStatus -Cmdlet $PSCmdlet -Registration $registration -StampCloudId ([string]$stamp.CloudID) -ActivationKey $key
@@ -608,7 +609,7 @@ function New-AzsActivationResource {
         }
         if (-not $PSCmdlet.ShouldProcess("stamp $($stamp.CloudID)", "Activate with registration $($decoded.registration_id)")) { return }
         $null = Invoke-AzsPepCommand -Cmdlet $PSCmdlet -Pep $pep -Name 'New-AzureStackActivation' -Activity 'New-AzsActivationResource' -Parameters @{
-            ActivationKey = $key; TimeoutInSeconds = 1800
+            ActivationKey = $key
         }
     } finally {
         Close-AzsPep $pep
