@@ -234,7 +234,10 @@ azsb_status azsb_client_new(const char *options_json,
                             struct azsb_error **error_out);
 
 /*
- The client's environment as JSON: {"name","resource_manager","login_endpoint","audience","identity_system"}.
+ The client's environment as JSON: {"name","resource_manager","login_endpoint","audience","identity_system",
+ "endpoint_type"}. `endpoint_type` is "admin" (an Azure Stack Hub operator endpoint, `adminmanagement.*`,
+ or one whose token audience is), "azure" (a public Azure cloud's Resource Manager or audience) or
+ "tenant" (anything else: an Azure Stack Hub user endpoint), as the library tells them apart.
  */
 azsb_status azsb_client_environment(const struct azsb_client *client,
                                     char **json_out,
@@ -251,6 +254,16 @@ azsb_status azsb_client_environment(const struct azsb_client *client,
 azsb_status azsb_client_account(const struct azsb_client *client,
                                 char **json_out,
                                 struct azsb_error **error_out);
+
+/*
+ The client's credential as JSON: {"type","holds_refresh_token"}. `type` is "client_secret",
+ "certificate" (a PEM or pfx certificate), "access_token" or "device_code"; `holds_refresh_token` says
+ whether its sign-in leaves a refresh token the library keeps, which azsb_client_refresh_token returns
+ (true only for device_code: a user's sign-in). Nothing is sent and nothing secret is returned.
+ */
+azsb_status azsb_client_credential(const struct azsb_client *client,
+                                   char **json_out,
+                                   struct azsb_error **error_out);
 
 /*
  Frees a client. NULL is accepted. Usage queries opened from it stay valid (they share the connection).
@@ -351,6 +364,19 @@ azsb_status azsb_user_subscriptions(const struct azsb_client *client,
                                     struct azsb_error **error_out);
 
 /*
+ One tenant subscription under a provider subscription (admin endpoint:
+ `GET .../Microsoft.Subscriptions.Admin/subscriptions/{subscription_id}`), as one JSON object of the shape
+ azsb_user_subscriptions lists, with isDirectTenant decided the same way. A subscription the service does not know under that provider is
+ AZSB_STATUS_NOT_FOUND (HTTP status 404 in the error); an id that is not a GUID is
+ AZSB_STATUS_INVALID_ARGUMENT, before anything is sent.
+ */
+azsb_status azsb_user_subscription_get(const struct azsb_client *client,
+                                       const char *provider_subscription_id,
+                                       const char *subscription_id,
+                                       char **json_out,
+                                       struct azsb_error **error_out);
+
+/*
  The subscriptions the caller can see on the client's endpoint (ARM `GET /subscriptions`), as a JSON array
  of {subscriptionId, displayName, state, tenantId}.
  */
@@ -368,6 +394,22 @@ azsb_status azsb_client_subscriptions(const struct azsb_client *client,
 azsb_status azsb_default_provider_subscription(const struct azsb_client *client,
                                                char **subscription_out,
                                                struct azsb_error **error_out);
+
+/*
+ The subscription commands work in, chosen the way the PowerShell module chooses it after signing in:
+ `subscriptions_json` is what azsb_client_subscriptions returned (a JSON array; "[]" when that look-up
+ was not made, as on an admin endpoint, or failed), `requested_subscription_id` the subscription the
+ caller named, or NULL. Out: {"subscription_id","tenant_id"}: the requested subscription when the
+ account sees it or nothing is known of what it sees; without one, the only subscription visible
+ (null when there are several or none: the caller must name one). `tenant_id` is that subscription's
+ directory when the list says it, else null. A requested subscription the list shows the account does
+ not see is AZSB_STATUS_NOT_FOUND, naming those it does; one that is not a GUID is
+ AZSB_STATUS_INVALID_ARGUMENT. Nothing is sent.
+ */
+azsb_status azsb_working_subscription(const char *subscriptions_json,
+                                      const char *requested_subscription_id,
+                                      char **json_out,
+                                      struct azsb_error **error_out);
 
 /*
  Decodes a registration token (standard or URL-safe base64, padded or not, surrounding whitespace and a
@@ -574,6 +616,17 @@ azsb_status azsb_stamp_activation_get(const struct azsb_client *client,
                                       struct azsb_error **error_out);
 
 /*
+ The parameters a privileged endpoint command is sent with unless the caller gives them, as a JSON
+ object: {"TimeoutInSeconds":1800} for New-AzureBridgeServicePrincipal and New-AzureStackActivation (they
+ run up to half an hour on a real stamp), {} for the other commands. For callers that reach the PEP
+ themselves (PowerShell remoting) and for azsb_pep_invoke, which sends only what it is given. A name that
+ is not a command (Verb-Noun) is AZSB_STATUS_INVALID_ARGUMENT. Nothing is sent.
+ */
+azsb_status azsb_pep_command_defaults(const char *command,
+                                      char **json_out,
+                                      struct azsb_error **error_out);
+
+/*
  Runs one command on the emulated privileged endpoint. `options_json`: {url, username, password,
  ca_bundle?}; `command`: a command name (Get-AzureStackStampInformation, New-RegistrationToken, ...);
  `parameters_json`: a JSON object of PowerShell parameters, or NULL for none. Out: `{"output": <what the
@@ -591,7 +644,8 @@ azsb_status azsb_pep_invoke(const char *options_json,
  The refresh token of a device-code client (signing in first, with the device code prompt, when it has
  not yet), for handing to the privileged endpoint's New-AzureBridgeServicePrincipal. `*token_out` is the
  token itself (not JSON): a secret; free it with azsb_string_free (which wipes it) as soon as it has been
- passed on. Other credentials hold no refresh token: AZSB_STATUS_INVALID_ARGUMENT.
+ passed on. A client whose credential holds none (azsb_client_credential's `holds_refresh_token` is
+ false: every credential but device_code) gets AZSB_STATUS_INVALID_ARGUMENT.
  */
 azsb_status azsb_client_refresh_token(const struct azsb_client *client,
                                       char **token_out,

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use azs_billing_core::client::{Client, ClientOptions, EnvironmentSpec};
-use azs_billing_core::cloud::{Environment, IdentitySystem};
+use azs_billing_core::cloud::{EndpointType, Environment, IdentitySystem};
 use azs_billing_core::credential::{
     AZURE_POWERSHELL_CLIENT_ID, ClientCertificate, Credential, DeviceCodePrompt,
 };
@@ -50,14 +50,26 @@ fn audience_of(token: &str) -> String {
 fn discovers_admin_and_tenant_endpoints() {
     let stamp = start();
     let tenant_id = stamp.s("/tenant_id");
-    for (endpoint, name, audience) in [
-        ("admin_arm", "AzureStack-Admin", "/audiences/admin"),
-        ("tenant_arm", "AzureStack-User", "/audiences/tenant"),
+    for (endpoint, name, audience, kind) in [
+        (
+            "admin_arm",
+            "AzureStack-Admin",
+            "/audiences/admin",
+            EndpointType::Admin,
+        ),
+        (
+            "tenant_arm",
+            "AzureStack-User",
+            "/audiences/tenant",
+            EndpointType::Tenant,
+        ),
     ] {
         let client = Client::new(stamp.options(endpoint, stamp.secret_credential("operator")))
             .expect("client");
         let env = client.environment();
         assert_eq!(env.name, format!("{name}-{tenant_id}"));
+        // On loopback the host says nothing: the audience tells the admin endpoint.
+        assert_eq!(env.endpoint_type(), kind, "{endpoint}");
         // Azure Stack Hub's array document leaves resourceManager out: the URL asked.
         assert_eq!(env.resource_manager, stamp.url(&format!("/{endpoint}")));
         assert_eq!(env.login_endpoint, stamp.url("/login_endpoint"));
@@ -83,6 +95,10 @@ fn discovers_admin_and_tenant_endpoints() {
         assert_eq!(from_object.resource_manager, env.resource_manager);
         assert_eq!(from_object.name, "AzureStack-127.0.0.1");
     }
+    // The emulated Azure, discovered like a stamp, is Azure by its audience.
+    let azure = Client::new(stamp.azure_options(stamp.azure_secret_credential("azure-operator")))
+        .expect("Azure client");
+    assert_eq!(azure.environment().endpoint_type(), EndpointType::Azure);
 }
 
 #[test]

@@ -572,6 +572,17 @@ fn refresh_token_through_the_c_abi_creates_the_bridge_principal() {
         "credential": {"type": "device_code"},
     }))
     .expect("a device code client");
+    // The library says a device code client holds one before it is asked for it.
+    let credential: Value = serde_json::from_str(
+        &call(|o, e| azsb_client_credential(client.0, o, e))
+            .expect("credential")
+            .expect("not NULL"),
+    )
+    .unwrap();
+    assert_eq!(
+        credential,
+        serde_json::json!({"type": "device_code", "holds_refresh_token": true})
+    );
     let refresh = call(|o, e| azsb_client_refresh_token(client.0, o, e))
         .expect("a refresh token (signing in first)")
         .expect("not NULL");
@@ -580,14 +591,20 @@ fn refresh_token_through_the_c_abi_creates_the_bridge_principal() {
 
     let pep_options = c(&stamp.pep_options_json().to_string());
     let command = c("New-AzureBridgeServicePrincipal");
+    // The long command's timeout as the module gets it, for PowerShell remoting and the emulated PEP alike.
+    let defaults: Value = serde_json::from_str(
+        &call(|o, e| azsb_pep_command_defaults(command.as_ptr(), o, e))
+            .expect("defaults")
+            .expect("not NULL"),
+    )
+    .unwrap();
+    assert_eq!(defaults, serde_json::json!({"TimeoutInSeconds": 1800}));
     let bridge = |refresh: &str| {
-        let parameters = c(&serde_json::json!({
-            "RefreshToken": refresh,
-            "AzureEnvironment": "AzureCloud",
-            "TenantId": stamp.s("/azure/tenant_id"),
-            "TimeoutInSeconds": 1800,
-        })
-        .to_string());
+        let mut parameters = defaults.clone();
+        parameters["RefreshToken"] = refresh.into();
+        parameters["AzureEnvironment"] = "AzureCloud".into();
+        parameters["TenantId"] = stamp.s("/azure/tenant_id").into();
+        let parameters = c(&parameters.to_string());
         call(|o, e| {
             azsb_pep_invoke(
                 pep_options.as_ptr(),

@@ -310,3 +310,49 @@ fn the_default_provider_subscription_is_found_by_its_name_only() {
         other => panic!("expected NotFound, got {other:?}"),
     }
 }
+
+#[test]
+fn one_tenant_subscription_is_got_not_listed() {
+    use azs_billing_core::subscriptions;
+    let stamp = support::start();
+    let operator = operator_client(&stamp);
+    let provider = stamp.s("/default_provider_subscription_id");
+    let first = stamp.s("/dataset/first_tenant_subscription_id");
+    let one = subscriptions::get(&operator, &provider, &first.to_uppercase()).expect("got");
+    assert_eq!(one.subscription_id, first);
+    let listed = subscriptions::list(&operator, &provider, None).expect("listed");
+    assert_eq!(
+        listed.iter().find(|s| s.subscription_id == first),
+        Some(&one),
+        "the same record, judged the same way"
+    );
+    let unknown = "0d1e2f3a-0000-4000-8000-000000000000";
+    match subscriptions::get(&operator, &provider, unknown) {
+        Err(Error::NotFound { message, service }) => {
+            assert!(message.contains(unknown), "{message}");
+            assert_eq!(service.map(|s| s.status), Some(404));
+        }
+        other => panic!("expected NotFound, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_working_subscription_is_the_only_one_visible_or_one_named_among_them() {
+    use azs_billing_core::subscriptions;
+    let stamp = support::start();
+    let tenant = Client::new(stamp.options("tenant_arm", stamp.secret_credential("tenant")))
+        .expect("client");
+    let visible = subscriptions::visible(&tenant).expect("visible");
+    let only = &visible[0];
+    let working = subscriptions::working_subscription(&visible, None).expect("chosen");
+    assert_eq!(
+        working.subscription_id.as_deref(),
+        Some(only.subscription_id.as_str())
+    );
+    assert_eq!(working.tenant_id, only.tenant_id);
+    let elsewhere = "0d1e2f3a-0000-4000-8000-000000000000";
+    assert!(matches!(
+        subscriptions::working_subscription(&visible, Some(elsewhere)),
+        Err(Error::NotFound { .. })
+    ));
+}

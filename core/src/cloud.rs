@@ -14,6 +14,31 @@ pub enum IdentitySystem {
     Adfs,
 }
 
+/// What kind of Resource Manager an environment is: which commands and defaults apply to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EndpointType {
+    /// An Azure Stack Hub admin (operator) endpoint, `adminmanagement.*`: the provider APIs, the Default
+    /// Provider Subscription.
+    Admin,
+    /// An Azure Stack Hub user (tenant) endpoint, `management.*`, or any other Resource Manager that is
+    /// neither of the other two.
+    Tenant,
+    /// A public Azure cloud (where registrations live).
+    Azure,
+}
+
+impl EndpointType {
+    /// The name as it appears in JSON: "admin", "tenant" or "azure".
+    pub fn name(self) -> &'static str {
+        match self {
+            EndpointType::Admin => "admin",
+            EndpointType::Tenant => "tenant",
+            EndpointType::Azure => "azure",
+        }
+    }
+}
+
 /// Named public clouds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cloud {
@@ -140,6 +165,42 @@ impl IdentitySystem {
 }
 
 impl Environment {
+    /// What kind of endpoint this is. Admin when the Resource Manager's host is `adminmanagement.*` or, for an
+    /// endpoint reached by another name (an IP, a load balancer, the emulator on loopback), when the token
+    /// audience is: Azure Stack Hub gives its admin Resource Manager the audience
+    /// `https://adminmanagement.<domain>/<id>`. Azure when the Resource Manager or the audience is a public
+    /// cloud's. Tenant otherwise.
+    pub fn endpoint_type(&self) -> EndpointType {
+        let host = self
+            .resource_manager
+            .host_str()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let audience = self.audience.trim().to_ascii_lowercase();
+        let audience_host = Url::parse(&audience)
+            .ok()
+            .filter(|a| matches!(a.scheme(), "https" | "http"))
+            .and_then(|a| a.host_str().map(str::to_string))
+            .unwrap_or_default();
+        if host.starts_with("adminmanagement.") || audience_host.starts_with("adminmanagement.") {
+            return EndpointType::Admin;
+        }
+        let same = |a: &str, b: &str| {
+            a.trim_end_matches('/')
+                .eq_ignore_ascii_case(b.trim_end_matches('/'))
+        };
+        let public = Cloud::ALL.into_iter().map(Cloud::environment).any(|cloud| {
+            cloud.resource_manager.origin() == self.resource_manager.origin()
+                || same(&cloud.audience, &audience)
+                || same(cloud.resource_manager.as_str(), &audience)
+        });
+        if public {
+            EndpointType::Azure
+        } else {
+            EndpointType::Tenant
+        }
+    }
+
     /// A custom environment. Validates the URLs (https unless loopback) and derives the identity system from
     /// the login endpoint (AD FS when its path ends in `/adfs`).
     pub fn custom(
@@ -501,6 +562,87 @@ mod tests {
 
     fn arm() -> Url {
         Url::parse("https://adminmanagement.local.azurestack.external").unwrap()
+    }
+
+    #[test]
+    fn endpoint_types() {
+        let env = |rm: &str, audience: &str| {
+            Environment::custom("E", rm, "https://login.microsoftonline.com/", audience).unwrap()
+        };
+        for (rm, audience, expected) in [
+            // By host name, whatever the audience.
+            (
+                "https://adminmanagement.local.azurestack.external/",
+                "https://contoso.onmicrosoft.com/4de154de",
+                EndpointType::Admin,
+            ),
+            (
+                "https://AdminManagement.east.contoso.com/",
+                "x",
+                EndpointType::Admin,
+            ),
+            // By audience, on an address that does not say (the emulator on loopback, an IP).
+            (
+                "https://127.0.0.1:40527/",
+                "https://adminmanagement.azurestack.onmicrosoft.com/5f2b",
+                EndpointType::Admin,
+            ),
+            (
+                "https://10.0.0.5/",
+                "http://AdminManagement.adfs.azurestack.local/5f2b",
+                EndpointType::Admin,
+            ),
+            (
+                "https://management.local.azurestack.external/",
+                "https://management.contoso.onmicrosoft.com/1",
+                EndpointType::Tenant,
+            ),
+            (
+                "https://127.0.0.1:41333/",
+                "https://management.azurestack.onmicrosoft.com/9a1c",
+                EndpointType::Tenant,
+            ),
+            // A host that merely contains the word is not an admin endpoint.
+            (
+                "https://notadminmanagement.contoso.com/",
+                "https://portal.contoso.com/adminmanagement.x",
+                EndpointType::Tenant,
+            ),
+            // Public Azure by its Resource Manager or by its audience (the emulated Azure on loopback).
+            (
+                "https://management.azure.com/",
+                "https://management.core.windows.net/",
+                EndpointType::Azure,
+            ),
+            (
+                "https://127.0.0.1:45000/",
+                "https://management.core.windows.net",
+                EndpointType::Azure,
+            ),
+            (
+                "https://127.0.0.1:45000/",
+                "https://management.azure.com/",
+                EndpointType::Azure,
+            ),
+            (
+                "https://127.0.0.1:45000/",
+                "https://management.core.usgovcloudapi.net/",
+                EndpointType::Azure,
+            ),
+        ] {
+            assert_eq!(
+                env(rm, audience).endpoint_type(),
+                expected,
+                "{rm} {audience}"
+            );
+        }
+        for cloud in Cloud::ALL {
+            assert_eq!(cloud.environment().endpoint_type(), EndpointType::Azure);
+        }
+        assert_eq!(
+            serde_json::to_value(EndpointType::Admin).unwrap(),
+            json!(EndpointType::Admin.name())
+        );
     }
 
     #[test]

@@ -524,7 +524,7 @@ impl TokenProvider {
             *lock(&self.signed_in) = Some(account);
         }
         if let Some(refresh) = issued.refresh_token
-            && matches!(self.credential, Credential::DeviceCode { .. })
+            && self.credential.holds_refresh_token()
         {
             *lock(&self.refresh_token) = Some(refresh);
         }
@@ -845,6 +845,25 @@ pub fn check_tenant(tenant: &str) -> Result<()> {
 }
 
 impl Credential {
+    /// The credential's kind as the options JSON names it: "client_secret", "certificate" (a PEM or PFX
+    /// certificate), "access_token" or "device_code".
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Credential::ClientSecret { .. } => "client_secret",
+            Credential::Certificate { .. } => "certificate",
+            Credential::AccessToken(_) => "access_token",
+            Credential::DeviceCode { .. } => "device_code",
+        }
+    }
+
+    /// Whether signing in with this credential leaves a refresh token the library keeps (and can hand to
+    /// the privileged endpoint's `New-AzureBridgeServicePrincipal`): only a user's device code sign-in. A
+    /// service principal gets none (client credentials grant), and an access token obtained elsewhere
+    /// comes alone.
+    pub fn holds_refresh_token(&self) -> bool {
+        matches!(self, Credential::DeviceCode { .. })
+    }
+
     /// What can be checked without the environment, before anything is sent: the ids, the tenant's form
     /// and an empty client secret (which the identity provider would otherwise receive). Whether a tenant
     /// is needed at all depends on the identity system, known only after discovery.
@@ -1301,6 +1320,61 @@ mod tests {
         assert!(err.to_string().contains("no access_token"), "{err}");
         let err = parse(r#""eyJ-secret-string""#).unwrap_err();
         assert!(!err.to_string().contains("eyJ-secret-string"), "{err}");
+    }
+
+    #[test]
+    fn only_a_device_code_sign_in_holds_a_refresh_token() {
+        let (certificate, key) = &pairs()[0];
+        let secret = Credential::ClientSecret {
+            tenant: "t".into(),
+            client_id: "c".into(),
+            secret: Secret::new("s"),
+        };
+        let cases = [
+            (secret.clone(), "client_secret", false),
+            (
+                Credential::Certificate {
+                    tenant: "t".into(),
+                    client_id: "c".into(),
+                    certificate: ClientCertificate::from_pem(&format!("{certificate}{key}"))
+                        .unwrap(),
+                },
+                "certificate",
+                false,
+            ),
+            (
+                Credential::AccessToken(Secret::new("a")),
+                "access_token",
+                false,
+            ),
+            (
+                Credential::DeviceCode {
+                    tenant: "t".into(),
+                    client_id: "c".into(),
+                    prompt: Arc::new(|_| {}),
+                },
+                "device_code",
+                true,
+            ),
+        ];
+        for (credential, kind, holds) in cases {
+            assert_eq!(credential.kind(), kind);
+            assert_eq!(credential.holds_refresh_token(), holds, "{kind}");
+        }
+
+        // A refresh token the identity provider sends a service principal anyway is not kept.
+        let (url, _) = crate::transport::testing::serve(vec![crate::transport::testing::reply(
+            "200 OK",
+            &["content-type: application/json"],
+            r#"{"access_token":"a","expires_in":3600,"refresh_token":"r-unwanted"}"#,
+        )]);
+        let transport = Transport::new(&crate::transport::TransportOptions::default()).unwrap();
+        let provider = TokenProvider::new(secret, &url, IdentitySystem::AzureAd);
+        assert_eq!(
+            provider.token(&transport, "https://a/").unwrap().expose(),
+            "a"
+        );
+        assert!(provider.refresh_token().is_none());
     }
 
     #[test]

@@ -38,7 +38,7 @@ pub mod transport;
 pub mod usage;
 
 pub use client::{Client, ClientOptions, EnvironmentSpec};
-pub use cloud::{Cloud, Environment, IdentitySystem};
+pub use cloud::{Cloud, EndpointType, Environment, IdentitySystem};
 pub use credential::Credential;
 pub use error::{Error, ServiceError};
 pub use retry::RetryPolicy;

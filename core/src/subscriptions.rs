@@ -145,15 +145,81 @@ fn pick_default_provider(visible: &[ArmSubscription]) -> Option<String> {
         .map(|s| s.subscription_id.clone())
 }
 
-/// One tenant subscription.
+/// One tenant subscription under the provider subscription (`GET .../subscriptions/{subscription}`),
+/// judged as `list` judges each. A subscription the service does not know there is `NotFound`.
 pub fn get(
     client: &Client,
     provider_subscription: &str,
     subscription: &str,
 ) -> Result<UserSubscription> {
     let url = client.arm_url(&get_path(provider_subscription, subscription)?)?;
-    let response = client.get_json(&url)?;
+    let response = client.get_json(&url).map_err(|e| {
+        e.not_found_as(|| {
+            format!(
+                "'{}' is not a tenant subscription of provider subscription {}",
+                subscription.trim(),
+                provider_subscription.trim()
+            )
+        })
+    })?;
     Ok(parse_one(&response.body)?.judge(&provider_guid(provider_subscription)?))
+}
+
+/// The subscription commands work in, and its directory, chosen from what the account sees.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct WorkingSubscription {
+    /// The subscription, or None when the caller named none and the account does not see exactly one.
+    pub subscription_id: Option<String>,
+    /// The directory of that subscription when the visible list says it (None otherwise: the caller falls
+    /// back to the token's tenant).
+    pub tenant_id: Option<String>,
+}
+
+/// The working subscription among `visible` (what `visible` returned, or nothing when that look-up was not
+/// made or failed). A `requested` subscription is taken when the account sees it, or when nothing is known
+/// of what it sees (an admin endpoint lists the provider's own subscriptions, not the tenants' a caller may
+/// name); one the account demonstrably does not see is `NotFound`, naming those it does. Without one, the
+/// only visible subscription; None when there are several or none (the caller must then name one).
+pub fn working_subscription(
+    visible: &[ArmSubscription],
+    requested: Option<&str>,
+) -> Result<WorkingSubscription> {
+    let requested = requested.map(str::trim).filter(|r| !r.is_empty());
+    if let Some(requested) = requested {
+        guid("subscription_id", requested, "a subscription")?;
+    }
+    let matched = match requested {
+        Some(requested) => {
+            let found = visible
+                .iter()
+                .find(|s| s.subscription_id.trim().eq_ignore_ascii_case(requested));
+            if found.is_none() && !visible.is_empty() {
+                let seen: Vec<&str> = visible.iter().map(|s| s.subscription_id.as_str()).collect();
+                return Err(Error::NotFound {
+                    message: format!(
+                        "Subscription '{requested}' is not among those the account sees ({}).",
+                        seen.join(", ")
+                    ),
+                    service: None,
+                });
+            }
+            found
+        }
+        None => match visible {
+            [only] => Some(only),
+            _ => None,
+        },
+    };
+    Ok(WorkingSubscription {
+        subscription_id: requested
+            .map(str::to_string)
+            .or_else(|| matched.map(|s| s.subscription_id.clone())),
+        tenant_id: matched
+            .and_then(|s| s.tenant_id.as_deref())
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_string),
+    })
 }
 
 fn guid(what: &'static str, value: &str, whose: &str) -> Result<Uuid> {
@@ -338,6 +404,57 @@ mod tests {
         assert_eq!(pick_default_provider(&[sub("c", "Something")]), None);
         assert_eq!(pick_default_provider(&[sub("a", "x"), sub("c", "y")]), None);
         assert_eq!(pick_default_provider(&[]), None);
+    }
+
+    #[test]
+    fn working_subscription_rule() {
+        const A: &str = "aaaaaaaa-0000-0000-0000-000000000001";
+        const B: &str = "bbbbbbbb-0000-0000-0000-000000000002";
+        let sub = |id: &str, tenant: Option<&str>| ArmSubscription {
+            subscription_id: id.into(),
+            display_name: None,
+            state: None,
+            tenant_id: tenant.map(str::to_string),
+        };
+        let pick = |visible: &[ArmSubscription], requested: Option<&str>| {
+            working_subscription(visible, requested).map(|w| (w.subscription_id, w.tenant_id))
+        };
+        let one = [sub(A, Some("tenant-a"))];
+        let two = [sub(A, Some("tenant-a")), sub(B, None)];
+        // The only visible one, with its directory; none of several, or of nothing.
+        assert_eq!(
+            pick(&one, None).unwrap(),
+            (Some(A.into()), Some("tenant-a".into()))
+        );
+        assert_eq!(pick(&two, None).unwrap(), (None, None));
+        assert_eq!(pick(&[], None).unwrap(), (None, None));
+        assert_eq!(pick(&one, Some(" ")).unwrap(), pick(&one, None).unwrap());
+        // A named one the account sees (any case), as given.
+        assert_eq!(
+            pick(&two, Some(&A.to_uppercase())).unwrap(),
+            (Some(A.to_uppercase()), Some("tenant-a".into()))
+        );
+        assert_eq!(pick(&two, Some(B)).unwrap(), (Some(B.into()), None));
+        // Named while nothing is known of what the account sees: taken as is.
+        assert_eq!(pick(&[], Some(B)).unwrap(), (Some(B.into()), None));
+        // Named and demonstrably not seen.
+        let err = pick(&one, Some(B)).unwrap_err();
+        assert!(
+            matches!(err, Error::NotFound { service: None, .. }),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string().contains(A) && err.to_string().contains(B),
+            "{err}"
+        );
+        // Not a subscription id at all.
+        assert!(matches!(
+            pick(&one, Some("../x")),
+            Err(Error::InvalidArgument {
+                what: "subscription_id",
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -84,7 +84,10 @@ pub extern "C" fn azsb_client_new(
     })
 }
 
-/// The client's environment as JSON: {"name","resource_manager","login_endpoint","audience","identity_system"}.
+/// The client's environment as JSON: {"name","resource_manager","login_endpoint","audience","identity_system",
+/// "endpoint_type"}. `endpoint_type` is "admin" (an Azure Stack Hub operator endpoint, `adminmanagement.*`,
+/// or one whose token audience is), "azure" (a public Azure cloud's Resource Manager or audience) or
+/// "tenant" (anything else: an Azure Stack Hub user endpoint), as the library tells them apart.
 #[unsafe(no_mangle)]
 pub extern "C" fn azsb_client_environment(
     client: *const AzsbClient,
@@ -101,6 +104,7 @@ pub extern "C" fn azsb_client_environment(
             "login_endpoint": env.login_endpoint.as_str(),
             "audience": env.audience,
             "identity_system": env.identity_system,
+            "endpoint_type": env.endpoint_type(),
         });
         // SAFETY: checked non-NULL above.
         unsafe { *json_out = to_c(json.to_string()) };
@@ -125,6 +129,28 @@ pub extern "C" fn azsb_client_account(
         check_out!(json_out, "json_out", error_out);
         let result = client.inner.signed_in_account().and_then(|a| to_json(&a));
         finish_json(result, json_out, error_out)
+    })
+}
+
+/// The client's credential as JSON: {"type","holds_refresh_token"}. `type` is "client_secret",
+/// "certificate" (a PEM or pfx certificate), "access_token" or "device_code"; `holds_refresh_token` says
+/// whether its sign-in leaves a refresh token the library keeps, which azsb_client_refresh_token returns
+/// (true only for device_code: a user's sign-in). Nothing is sent and nothing secret is returned.
+#[unsafe(no_mangle)]
+pub extern "C" fn azsb_client_credential(
+    client: *const AzsbClient,
+    json_out: *mut *mut c_char,
+    error_out: *mut *mut AzsbError,
+) -> AzsbStatus {
+    ffi_boundary!(error_out, {
+        let client = try_ref!(client, "client", error_out);
+        check_out!(json_out, "json_out", error_out);
+        let credential = client.inner.tokens().credential();
+        let json = serde_json::json!({
+            "type": credential.kind(),
+            "holds_refresh_token": credential.holds_refresh_token(),
+        });
+        finish_json(to_json(&json), json_out, error_out)
     })
 }
 

@@ -1,4 +1,4 @@
-//! The meter catalogue and the provider's list of tenant subscriptions.
+//! The meter catalogue, the provider's tenant subscriptions and the caller's working subscription.
 
 use std::ffi::c_char;
 
@@ -76,6 +76,34 @@ pub extern "C" fn azsb_user_subscriptions(
     })
 }
 
+/// One tenant subscription under a provider subscription (admin endpoint:
+/// `GET .../Microsoft.Subscriptions.Admin/subscriptions/{subscription_id}`), as one JSON object of the shape
+/// azsb_user_subscriptions lists, with isDirectTenant decided the same way. A subscription the service does not know under that provider is
+/// AZSB_STATUS_NOT_FOUND (HTTP status 404 in the error); an id that is not a GUID is
+/// AZSB_STATUS_INVALID_ARGUMENT, before anything is sent.
+#[unsafe(no_mangle)]
+pub extern "C" fn azsb_user_subscription_get(
+    client: *const AzsbClient,
+    provider_subscription_id: *const c_char,
+    subscription_id: *const c_char,
+    json_out: *mut *mut c_char,
+    error_out: *mut *mut AzsbError,
+) -> AzsbStatus {
+    ffi_boundary!(error_out, {
+        let client = try_ref!(client, "client", error_out);
+        let provider = try_str!(
+            provider_subscription_id,
+            "provider_subscription_id",
+            error_out
+        );
+        let subscription = try_str!(subscription_id, "subscription_id", error_out);
+        check_out!(json_out, "json_out", error_out);
+        let result = azs_billing_core::subscriptions::get(&client.inner, provider, subscription)
+            .and_then(|one| to_json(&one));
+        finish_json(result, json_out, error_out)
+    })
+}
+
 /// The subscriptions the caller can see on the client's endpoint (ARM `GET /subscriptions`), as a JSON array
 /// of {subscriptionId, displayName, state, tenantId}.
 #[unsafe(no_mangle)]
@@ -115,5 +143,44 @@ pub extern "C" fn azsb_default_provider_subscription(
                 unsafe { *subscription_out = to_c(id) };
             },
         )
+    })
+}
+
+/// The subscription commands work in, chosen the way the PowerShell module chooses it after signing in:
+/// `subscriptions_json` is what azsb_client_subscriptions returned (a JSON array; "[]" when that look-up
+/// was not made, as on an admin endpoint, or failed), `requested_subscription_id` the subscription the
+/// caller named, or NULL. Out: {"subscription_id","tenant_id"}: the requested subscription when the
+/// account sees it or nothing is known of what it sees; without one, the only subscription visible
+/// (null when there are several or none: the caller must name one). `tenant_id` is that subscription's
+/// directory when the list says it, else null. A requested subscription the list shows the account does
+/// not see is AZSB_STATUS_NOT_FOUND, naming those it does; one that is not a GUID is
+/// AZSB_STATUS_INVALID_ARGUMENT. Nothing is sent.
+#[unsafe(no_mangle)]
+pub extern "C" fn azsb_working_subscription(
+    subscriptions_json: *const c_char,
+    requested_subscription_id: *const c_char,
+    json_out: *mut *mut c_char,
+    error_out: *mut *mut AzsbError,
+) -> AzsbStatus {
+    ffi_boundary!(error_out, {
+        let visible = try_str!(subscriptions_json, "subscriptions_json", error_out);
+        let requested = if requested_subscription_id.is_null() {
+            None
+        } else {
+            Some(try_str!(
+                requested_subscription_id,
+                "requested_subscription_id",
+                error_out
+            ))
+        };
+        check_out!(json_out, "json_out", error_out);
+        let result = azs_billing_core::json_args::from_json::<
+            Vec<azs_billing_core::subscriptions::ArmSubscription>,
+        >(visible, "subscriptions_json")
+        .and_then(|visible| {
+            azs_billing_core::subscriptions::working_subscription(&visible, requested)
+        })
+        .and_then(|working| to_json(&working));
+        finish_json(result, json_out, error_out)
     })
 }

@@ -17,13 +17,12 @@ use crate::ffi::client::AzsbClient;
 use crate::ffi::error::{AzsbError, AzsbStatus, finish, finish_json, report, to_json};
 use crate::ffi::strings::{borrow_str, to_c};
 use azs_billing_core::client::Client;
-use azs_billing_core::credential::Credential;
 use azs_billing_core::error::{Error, Result};
 use azs_billing_core::registration::azure::{
     self, NewRegistration, Registration, RegistrationQuery, RegistrationRef,
 };
 use azs_billing_core::registration::billing::{BillingModel, RegistrationSettings};
-use azs_billing_core::registration::pep::{PepClient, PepOptions};
+use azs_billing_core::registration::pep::{self, PepClient, PepOptions};
 use azs_billing_core::registration::stamp::Activation;
 use azs_billing_core::registration::status::{ActivationView, status};
 use azs_billing_core::registration::{stamp, token, version};
@@ -667,6 +666,26 @@ pub extern "C" fn azsb_stamp_activation_get(
     })
 }
 
+/// The parameters a privileged endpoint command is sent with unless the caller gives them, as a JSON
+/// object: {"TimeoutInSeconds":1800} for New-AzureBridgeServicePrincipal and New-AzureStackActivation (they
+/// run up to half an hour on a real stamp), {} for the other commands. For callers that reach the PEP
+/// themselves (PowerShell remoting) and for azsb_pep_invoke, which sends only what it is given. A name that
+/// is not a command (Verb-Noun) is AZSB_STATUS_INVALID_ARGUMENT. Nothing is sent.
+#[unsafe(no_mangle)]
+pub extern "C" fn azsb_pep_command_defaults(
+    command: *const c_char,
+    json_out: *mut *mut c_char,
+    error_out: *mut *mut AzsbError,
+) -> AzsbStatus {
+    text_call(
+        command,
+        "command",
+        json_out,
+        error_out,
+        pep::command_defaults,
+    )
+}
+
 /// Runs one command on the emulated privileged endpoint. `options_json`: {url, username, password,
 /// ca_bundle?}; `command`: a command name (Get-AzureStackStampInformation, New-RegistrationToken, ...);
 /// `parameters_json`: a JSON object of PowerShell parameters, or NULL for none. Out: `{"output": <what the
@@ -704,7 +723,8 @@ pub extern "C" fn azsb_pep_invoke(
 /// The refresh token of a device-code client (signing in first, with the device code prompt, when it has
 /// not yet), for handing to the privileged endpoint's New-AzureBridgeServicePrincipal. `*token_out` is the
 /// token itself (not JSON): a secret; free it with azsb_string_free (which wipes it) as soon as it has been
-/// passed on. Other credentials hold no refresh token: AZSB_STATUS_INVALID_ARGUMENT.
+/// passed on. A client whose credential holds none (azsb_client_credential's `holds_refresh_token` is
+/// false: every credential but device_code) gets AZSB_STATUS_INVALID_ARGUMENT.
 #[unsafe(no_mangle)]
 pub extern "C" fn azsb_client_refresh_token(
     client: *const AzsbClient,
@@ -723,10 +743,13 @@ pub extern "C" fn azsb_client_refresh_token(
 
 fn refresh_token(client: &Client) -> Result<Secret> {
     let tokens = client.tokens();
-    if !matches!(tokens.credential(), Credential::DeviceCode { .. }) {
+    if !tokens.credential().holds_refresh_token() {
         return Err(Error::invalid(
             "client",
-            "only a device_code client holds a refresh token; connect with a device_code credential",
+            format!(
+                "a {} client holds no refresh token; connect with a device_code credential (a user's sign-in)",
+                tokens.credential().kind()
+            ),
         ));
     }
     if let Some(token) = tokens.refresh_token() {
@@ -925,6 +948,27 @@ mod tests {
                 .unwrap()
                 .contains("unknown field \"usage_reporting\"")
         );
+    }
+
+    #[test]
+    fn pep_command_defaults_through_the_boundary() {
+        let defaults = |command: &str| {
+            let command = CString::new(command).unwrap();
+            run(|o, e| azsb_pep_command_defaults(command.as_ptr(), o, e))
+        };
+        let (status, out, _) = defaults("New-AzureStackActivation");
+        assert_eq!(status, AzsbStatus::Ok);
+        assert_eq!(
+            serde_json::from_str::<Value>(&out.unwrap()).unwrap(),
+            json!({"TimeoutInSeconds": 1800})
+        );
+        let (status, out, _) = defaults("Get-AzureStackStampInformation");
+        assert_eq!((status, out.as_deref()), (AzsbStatus::Ok, Some("{}")));
+        let (status, out, message) = defaults("../x");
+        assert_eq!((status, out), (AzsbStatus::InvalidArgument, None));
+        assert!(message.unwrap().starts_with("command"));
+        let (status, _, _) = run(|o, e| azsb_pep_command_defaults(std::ptr::null(), o, e));
+        assert_eq!(status, AzsbStatus::NullPointer);
     }
 
     #[test]

@@ -398,8 +398,33 @@ static void test_misuse(void) {
     CHECK(status == AZSB_STATUS_INVALID_ARGUMENT, "no refresh token for a service principal: %u", status);
     CHECK(out == NULL, "no token");
     azsb_error_free(error);
+    /* The library says so before anyone asks for the token. */
+    out = NULL;
+    error = NULL;
+    status = azsb_client_credential(client, &out, &error);
+    outcome credential = finish(status, out, error);
+    CHECK(credential.status == AZSB_STATUS_OK, "credential: %s", message(&credential));
+    CHECK(strcmp(text(credential.json, "type"), "client_secret") == 0, "its type");
+    CHECK(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(credential.json, "holds_refresh_token")),
+          "a service principal holds no refresh token");
+    release(&credential);
+    out = NULL;
+    error = NULL;
     azsb_client_free(client);
   }
+
+  /* The long commands' timeout, for callers that reach the PEP themselves. */
+  char *defaults = NULL;
+  CHECK(azsb_pep_command_defaults("New-AzureStackActivation", &defaults, NULL) == AZSB_STATUS_OK &&
+            strcmp(defaults, "{\"TimeoutInSeconds\":1800}") == 0,
+        "activation defaults: %s", defaults ? defaults : "(null)");
+  azsb_string_free(defaults);
+  defaults = NULL;
+  CHECK(azsb_pep_command_defaults("Get-AzureStackStampInformation", &defaults, NULL) == AZSB_STATUS_OK &&
+            strcmp(defaults, "{}") == 0,
+        "no defaults for a short command: %s", defaults ? defaults : "(null)");
+  azsb_string_free(defaults);
+  CHECK(azsb_pep_command_defaults("../x", &defaults, NULL) == AZSB_STATUS_INVALID_ARGUMENT, "not a command");
 
   outcome bad = pep("../Get-Secrets", NULL);
   CHECK(bad.status == AZSB_STATUS_INVALID_ARGUMENT, "bad command name: %u", bad.status);

@@ -51,6 +51,7 @@ https.get(url, { ca: fs.readFileSync(ready.ca_pem) }, (res) => {
     console.log(`export AZSB_CA_PEM=${q(ready.ca_pem)}`);
     console.log(`export AZSB_QUERY=${q(JSON.stringify(query))}`);
     console.log(`export AZSB_PROVIDER_SUBSCRIPTION=${ready.default_provider_subscription_id}`);
+    console.log(`export AZSB_FIRST_TENANT_SUBSCRIPTION=${ready.dataset.first_tenant_subscription_id}`);
     console.log(`export AZSB_EXPECTED_ROWS=${JSON.parse(body).rows}`);
     // The Azure side and the PEP model (docs/registration.md).
     const azure = ready.azure, pep = ready.pep;

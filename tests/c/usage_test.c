@@ -206,6 +206,107 @@ static void test_default_provider_subscription(void) {
   }
 }
 
+/* A string field of a JSON object, or NULL (also for a JSON null). */
+static const char *text_field(const cJSON *object, const char *name) {
+  const cJSON *item = cJSON_GetObjectItemCaseSensitive(object, name);
+  return cJSON_IsString(item) ? item->valuestring : NULL;
+}
+
+/* What the library decides for every binding: the endpoint's type, the working subscription, one tenant
+ * subscription by its id (a 404 is AZSB_STATUS_NOT_FOUND). */
+static void test_subscriptions(void) {
+  const char *cases[] = {"AZSB_OPTIONS", "AZSB_TENANT_OPTIONS"};
+  const char *types[] = {"admin", "tenant"};
+  azsb_client *clients[2] = {NULL, NULL};
+  for (int i = 0; i < 2; i++) {
+    azsb_error *error = NULL;
+    CHECK(azsb_client_new(env(cases[i]), NULL, NULL, &clients[i], &error) == AZSB_STATUS_OK, "%s client: %s", cases[i],
+          azsb_error_message(error));
+    azsb_error_free(error);
+    if (clients[i] == NULL) {
+      return;
+    }
+    char *environment = NULL;
+    CHECK(azsb_client_environment(clients[i], &environment, NULL) == AZSB_STATUS_OK, "environment");
+    cJSON *parsed = cJSON_Parse(environment);
+    const char *type = text_field(parsed, "endpoint_type");
+    CHECK(type != NULL && strcmp(type, types[i]) == 0, "%s endpoint_type: %s", cases[i], environment);
+    CHECK(text_field(parsed, "audience") != NULL, "the other fields stay: %s", environment);
+    cJSON_Delete(parsed);
+    azsb_string_free(environment);
+  }
+
+  /* The tenant principal sees one subscription: that is the working one, with its directory. */
+  char *visible = NULL;
+  CHECK(azsb_client_subscriptions(clients[1], &visible, NULL) == AZSB_STATUS_OK, "visible subscriptions");
+  cJSON *list = cJSON_Parse(visible);
+  const char *only = text_field(cJSON_GetArrayItem(list, 0), "subscriptionId");
+  CHECK(cJSON_GetArraySize(list) == 1 && only != NULL, "one visible: %s", visible);
+  char *json = NULL;
+  azsb_error *error = NULL;
+  CHECK(azsb_working_subscription(visible, NULL, &json, &error) == AZSB_STATUS_OK, "working: %s",
+        azsb_error_message(error));
+  cJSON *working = cJSON_Parse(json);
+  CHECK(only != NULL && text_field(working, "subscription_id") != NULL &&
+            strcmp(text_field(working, "subscription_id"), only) == 0,
+        "the only one visible: %s", json);
+  CHECK(text_field(working, "tenant_id") != NULL, "with its directory: %s", json);
+  cJSON_Delete(working);
+  azsb_string_free(json);
+  json = (char *)1;
+  azsb_status status =
+      azsb_working_subscription(visible, "0d1e2f3a-0000-4000-8000-000000000000", &json, &error);
+  CHECK(status == AZSB_STATUS_NOT_FOUND, "a subscription the account does not see: %u", status);
+  CHECK(only != NULL && strstr(azsb_error_message(error), only) != NULL, "names those it sees: %s",
+        azsb_error_message(error));
+  CHECK(json == (char *)1, "no output on failure");
+  azsb_error_free(error);
+  error = NULL;
+  cJSON_Delete(list);
+  azsb_string_free(visible);
+
+  /* Nothing known of what the account sees (an admin endpoint): the named one as is; none named, none. */
+  CHECK(azsb_working_subscription("[]", "0D1E2F3A-0000-4000-8000-000000000000", &json, NULL) == AZSB_STATUS_OK &&
+            strstr(json, "\"subscription_id\":\"0D1E2F3A-0000-4000-8000-000000000000\"") != NULL,
+        "named: %s", json);
+  azsb_string_free(json);
+  CHECK(azsb_working_subscription("[{\"subscriptionId\":\"a\"},{\"subscriptionId\":\"b\"}]", NULL, &json, NULL) ==
+                AZSB_STATUS_OK &&
+            strstr(json, "\"subscription_id\":null") != NULL,
+        "several, none named: %s", json);
+  azsb_string_free(json);
+  CHECK(azsb_working_subscription("{", NULL, &json, NULL) == AZSB_STATUS_INVALID_ARGUMENT, "malformed list");
+  CHECK(azsb_working_subscription("[]", "my-subscription", &json, NULL) == AZSB_STATUS_INVALID_ARGUMENT, "not a GUID");
+  CHECK(azsb_working_subscription(NULL, NULL, &json, NULL) == AZSB_STATUS_NULL_POINTER, "NULL list");
+
+  /* One tenant subscription by its id, as the operator. */
+  const char *provider = env("AZSB_PROVIDER_SUBSCRIPTION"), *first = env("AZSB_FIRST_TENANT_SUBSCRIPTION");
+  json = NULL;
+  status = azsb_user_subscription_get(clients[0], provider, first, &json, &error);
+  CHECK(status == AZSB_STATUS_OK, "get one: %s", azsb_error_message(error));
+  cJSON *one = cJSON_Parse(json);
+  CHECK(text_field(one, "subscriptionId") != NULL && strcmp(text_field(one, "subscriptionId"), first) == 0,
+        "that one: %s", json);
+  CHECK(cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(one, "isDirectTenant")), "judged: %s", json);
+  cJSON_Delete(one);
+  azsb_string_free(json);
+  azsb_error_free(error);
+  error = NULL;
+  json = (char *)1;
+  status = azsb_user_subscription_get(clients[0], provider, "0d1e2f3a-0000-4000-8000-000000000000", &json, &error);
+  CHECK(status == AZSB_STATUS_NOT_FOUND, "unknown subscription: %u (%s)", status, azsb_error_message(error));
+  CHECK(azsb_error_http_status(error) == 404, "the service's 404: %u", azsb_error_http_status(error));
+  CHECK(json == (char *)1, "no output on failure");
+  azsb_error_free(error);
+  error = NULL;
+  status = azsb_user_subscription_get(clients[0], provider, "../x", &json, &error);
+  CHECK(status == AZSB_STATUS_INVALID_ARGUMENT && azsb_error_http_status(error) == 0, "not a GUID: %u", status);
+  azsb_error_free(error);
+  CHECK(azsb_user_subscription_get(clients[0], provider, NULL, &json, NULL) == AZSB_STATUS_NULL_POINTER, "NULL id");
+  azsb_client_free(clients[0]);
+  azsb_client_free(clients[1]);
+}
+
 /* With retries off and every few usage requests failing (run.sh's fault plan), a caller that just calls
  * azsb_usage_next_page again after an error gets every row exactly once: the failed page is fetched again,
  * never reported as the end. */
@@ -309,6 +410,7 @@ int main(int argc, char **argv) {
   test_meters();
   test_usage();
   test_default_provider_subscription();
+  test_subscriptions();
   test_wrong_secret();
   if (failures > 0) {
     fprintf(stderr, "%d check(s) failed\n", failures);

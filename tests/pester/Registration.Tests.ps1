@@ -77,19 +77,19 @@ Describe 'Billing model rules, checked before anything is sent' {
 
     # The messages name this module's parameters, never the library's JSON fields (agreement_number, ...).
     It 'Capacity needs -AgreementNumber' {
-        $e = { Set-AzsRegistration -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -RegistrationName x -BillingModel Capacity } |
+        $e = { Set-AzsRegistration -EmulatedPrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -RegistrationName x -BillingModel Capacity } |
             Should -Throw -ErrorId '*InvalidArgument*' -PassThru
         $e.Exception.Message | Should -BeLike '-AgreementNumber:*'
         $e.Exception.Message | Should -Not -Match 'agreement_number'
         (Invoke-AzureRest -Path $script:RegistrationPath).Status | Should -Be 404
-        $e = { Get-AzsRegistrationToken -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -BillingModel Capacity -AgreementNumber ' ' } |
+        $e = { Get-AzsRegistrationToken -EmulatedPrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -BillingModel Capacity -AgreementNumber ' ' } |
             Should -Throw -PassThru
         $e.Exception.Message | Should -BeLike '-AgreementNumber:*'
     }
 
     It 'Custom and Ruggedized need -MsAssetTag' {
         foreach ($model in 'Custom', 'Ruggedized') {
-            $e = { Set-AzsRegistration -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -RegistrationName x -BillingModel $model } |
+            $e = { Set-AzsRegistration -EmulatedPrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -RegistrationName x -BillingModel $model } |
                 Should -Throw -PassThru
             $e.Exception.Message | Should -Match '^-MsAssetTag: .*give -MsAssetTag$'
             $e.Exception.Message | Should -Not -Match 'ms_asset_tag'
@@ -97,7 +97,7 @@ Describe 'Billing model rules, checked before anything is sent' {
     }
 
     It 'PayAsYouUse cannot turn usage reporting off' {
-        $e = { Set-AzsRegistration -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -RegistrationName x -BillingModel PayAsYouUse -UsageReportingEnabled:$false } |
+        $e = { Set-AzsRegistration -EmulatedPrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -RegistrationName x -BillingModel PayAsYouUse -UsageReportingEnabled:$false } |
             Should -Throw -PassThru
         $e.Exception.Message | Should -Match 'PayAsYouUse'
         $e.Exception.Message | Should -Match 'leave -UsageReportingEnabled unset'
@@ -105,12 +105,12 @@ Describe 'Billing model rules, checked before anything is sent' {
     }
 
     It 'the disconnected token accepts only Capacity, Development and Custom' {
-        { Get-AzsRegistrationToken -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -BillingModel PayAsYouUse } |
+        { Get-AzsRegistrationToken -EmulatedPrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -BillingModel PayAsYouUse } |
             Should -Throw -ErrorId 'ParameterArgumentValidationError*'
     }
 
     It 'Capacity turns usage reporting off with a warning' {
-        $token = Get-AzsRegistrationToken -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -BillingModel Capacity `
+        $token = Get-AzsRegistrationToken -EmulatedPrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -BillingModel Capacity `
             -AgreementNumber '1234567' -UsageReportingEnabled -WarningVariable warnings -WarningAction SilentlyContinue
         @($warnings).Count | Should -BeGreaterThan 0
         $decoded = [System.Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($token)) | ConvertFrom-Json
@@ -125,7 +125,7 @@ Describe 'Billing model rules, checked before anything is sent' {
 
     It 'refuses a wrong privileged endpoint credential' {
         $bad = New-TestCredential $script:Pep.username 'not-the-password'
-        { Get-AzsRegistrationToken -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $bad -BillingModel Development } | Should -Throw
+        { Get-AzsRegistrationToken -EmulatedPrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $bad -BillingModel Development } | Should -Throw
     }
 }
 
@@ -135,9 +135,9 @@ Describe 'Azure sign-in' {
         $spConnection = Connect-AzsBillingEnvironment -ArmEndpoint $script:Azure.arm -Tenant $script:Azure.tenant_id `
             -Credential (New-TestCredential $sp.client_id $sp.client_secret) -SubscriptionId $script:Azure.subscription_id -CaBundlePath $script:Ready.ca_pem
         $spConnection.SubscriptionId | Should -Be $script:Azure.subscription_id
-        Get-ErrorId { Set-AzsRegistration -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -RegistrationName 'sp' -AzureContext $spConnection -Confirm:$false } |
+        Get-ErrorId { Set-AzsRegistration -EmulatedPrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -RegistrationName 'sp' -AzureContext $spConnection -Confirm:$false } |
             Should -BeLike 'AzsBilling.UserSignInRequired*'
-        $token = Get-AzsRegistrationToken -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -BillingModel Development
+        $token = Get-AzsRegistrationToken -EmulatedPrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -BillingModel Development
         $registration = Register-AzsEnvironment -RegistrationToken $token -RegistrationName 'by-service-principal' -AzureContext $spConnection -Confirm:$false
         $registration.Name | Should -Be 'by-service-principal'
         (Get-AzsActivationKey -RegistrationName 'by-service-principal' -AzureContext $spConnection) | Should -Not -BeNullOrEmpty
@@ -166,12 +166,12 @@ Describe 'Connected flow' {
     }
 
     It 'changes nothing with -WhatIf' {
-        Set-AzsRegistration -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -RegistrationName $script:RegistrationName -WhatIf
+        Set-AzsRegistration -EmulatedPrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -RegistrationName $script:RegistrationName -WhatIf
         (Invoke-AzureRest -Path $script:RegistrationPath).Status | Should -Be 404
     }
 
     It 'registers and activates with the defaults (Development, usage reporting and syndication on)' {
-        $status = Set-AzsRegistration -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin `
+        $status = Set-AzsRegistration -EmulatedPrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin `
             -RegistrationName $script:RegistrationName -AzureContext $script:AzureConnection -Confirm:$false
         $status.PSObject.TypeNames[0] | Should -Be 'AzsBilling.RegistrationStatus'
         $status.Status | Should -Be 'RegisteredAndActivated'
@@ -197,12 +197,17 @@ Describe 'Connected flow' {
     }
 
     It 'converges when run again, and keeps secrets out of its verbose output' {
-        $output = Set-AzsRegistration -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin `
+        $output = Set-AzsRegistration -EmulatedPrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin `
             -RegistrationName $script:RegistrationName -AzureContext $script:AzureConnection -Confirm:$false -Verbose 4>&1
         $again = $output | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] }
         $verbose = ($output | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join "`n"
         $verbose | Should -Match '-RefreshToken <hidden>'
         $verbose | Should -Match '-ActivationKey <hidden>'
+        # The emulated PEP, said so; the library's half hour for the long commands only.
+        $verbose | Should -Match 'Using the emulated privileged endpoint .*-EmulatedPrivilegedEndpoint'
+        $verbose | Should -Match 'New-AzureBridgeServicePrincipal .*-TimeoutInSeconds 1800'
+        $verbose | Should -Match 'New-AzureStackActivation .*-TimeoutInSeconds 1800'
+        $verbose | Should -Not -Match 'Get-AzureStackStampInformation .*-TimeoutInSeconds'
         $verbose | Should -Not -Match ([regex]::Escape($script:Pep.password))
         $again.Status | Should -Be 'RegisteredAndActivated'
         @(Get-AzsRegistration -AzureContext $script:AzureConnection).Count | Should -Be 1
@@ -215,7 +220,7 @@ Describe 'Connected flow' {
     }
 
     It 'changes the billing model to PayAsYouUse by running again' {
-        $status = Set-AzsRegistration -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin `
+        $status = Set-AzsRegistration -EmulatedPrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin `
             -RegistrationName $script:RegistrationName -BillingModel PayAsYouUse -AzureContext $script:AzureConnection -Confirm:$false
         $status.BillingModel | Should -Be 'PayAsYouUse'
         (Invoke-AzureRest -Path $script:RegistrationPath).Body.properties.billingModel | Should -Be 'PayAsYouUse'
@@ -252,7 +257,7 @@ Describe 'Connected flow' {
 
     It 're-registers with the existing settings (-Reregister)' {
         $operator = $script:Ready.service_principals | Where-Object name -EQ 'operator'
-        $status = Set-AzsRegistration -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -Reregister `
+        $status = Set-AzsRegistration -EmulatedPrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -Reregister `
             -AzureStackAdminCredential (New-TestCredential $operator.client_id $operator.client_secret) -AzureContext $script:AzureConnection -Confirm:$false
         $status.Name | Should -Be $script:RegistrationName
         $status.BillingModel | Should -Be 'PayAsYouUse'
@@ -260,7 +265,7 @@ Describe 'Connected flow' {
     }
 
     It 'changes nothing with Remove-AzsRegistration -WhatIf' {
-        Remove-AzsRegistration -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -RegistrationName $script:RegistrationName `
+        Remove-AzsRegistration -EmulatedPrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -RegistrationName $script:RegistrationName `
             -AzureContext $script:AzureConnection -WhatIf
         (Invoke-AzureRest -Path $script:RegistrationPath).Status | Should -Be 200
         (Get-AzsRegistration -RegistrationName $script:RegistrationName -AzureContext $script:AzureConnection -StampContext $script:StampConnection).Status |
@@ -269,7 +274,7 @@ Describe 'Connected flow' {
 
     It 'deactivates and removes the registration, and converges when run again' {
         Get-StampActivationStatus | Should -Be 200
-        $removed = Remove-AzsRegistration -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin `
+        $removed = Remove-AzsRegistration -EmulatedPrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin `
             -RegistrationName $script:RegistrationName -AzureContext $script:AzureConnection -Confirm:$false
         $removed.RegistrationRemoved | Should -BeTrue
         $removed.ActivationRemoved | Should -BeTrue
@@ -278,7 +283,7 @@ Describe 'Connected flow' {
         (Invoke-AzureRest -Path $script:RegistrationPath).Status | Should -Be 404
         Get-ErrorId { Get-AzsRegistration -RegistrationName $script:RegistrationName -AzureContext $script:AzureConnection -StampContext $script:StampConnection } |
             Should -Not -BeNullOrEmpty
-        $again = Remove-AzsRegistration -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin `
+        $again = Remove-AzsRegistration -EmulatedPrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin `
             -RegistrationName $script:RegistrationName -AzureContext $script:AzureConnection -Confirm:$false
         $again.RegistrationRemoved | Should -BeFalse
     }
@@ -293,7 +298,7 @@ Describe 'Disconnected flow' {
     }
 
     It 'writes the registration token to a file' {
-        $token = Get-AzsRegistrationToken -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -BillingModel Development `
+        $token = Get-AzsRegistrationToken -EmulatedPrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -BillingModel Development `
             -TokenOutputFilePath (Join-Path $script:Files 'RegistrationToken.txt')
         (Get-Content -Raw (Join-Path $script:Files 'RegistrationToken.txt')) | Should -Be $token
     }
@@ -317,13 +322,13 @@ Describe 'Disconnected flow' {
     It 'writes the activation key to a file and activates the stamp with it' {
         $key = Get-AzsActivationKey -RegistrationName $script:DisconnectedName -AzureContext $script:AzureConnection -KeyOutputFilePath (Join-Path $script:Files 'ActivationKey.txt')
         ($key -split '\.').Count | Should -Be 3
-        $activation = New-AzsActivationResource -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin `
+        $activation = New-AzsActivationResource -EmulatedPrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin `
             -ActivationKey (Get-Content -Raw (Join-Path $script:Files 'ActivationKey.txt')) -Confirm:$false
         $activation.CloudId | Should -Be $script:Pep.cloud_id
         $status = Get-AzsRegistration -RegistrationName $script:DisconnectedName -AzureContext $script:AzureConnection -StampContext $script:StampConnection
         $status.Status | Should -Be 'RegisteredAndActivated'
         # Activating again with the same key converges.
-        $again = New-AzsActivationResource -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -ActivationKey $key -Confirm:$false
+        $again = New-AzsActivationResource -EmulatedPrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -ActivationKey $key -Confirm:$false
         $again.RegistrationId | Should -Be $activation.RegistrationId
     }
 
@@ -331,7 +336,7 @@ Describe 'Disconnected flow' {
         $key = Get-Content -Raw (Join-Path $script:Files 'ActivationKey.txt')
         $parts = $key.Trim().Split('.')
         $tampered = "$($parts[0]).$($parts[1]).$($parts[2].Substring(0, $parts[2].Length - 4))AAAA"
-        { New-AzsActivationResource -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -ActivationKey $tampered -Confirm:$false } |
+        { New-AzsActivationResource -EmulatedPrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -ActivationKey $tampered -Confirm:$false } |
             Should -Throw
     }
 
@@ -386,9 +391,9 @@ Describe 'Disconnected flow' {
         $token = Get-Content -Raw (Join-Path $script:Files 'RegistrationToken.txt')
         $null = Register-AzsEnvironment -RegistrationToken $token -RegistrationName $script:DisconnectedName -AzureContext $script:AzureConnection -Confirm:$false
         Get-StampActivationStatus | Should -Be 200
-        Remove-AzsActivationResource -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -Confirm:$false
+        Remove-AzsActivationResource -EmulatedPrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -Confirm:$false
         Get-StampActivationStatus | Should -Be 404
-        Remove-AzsActivationResource -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -Confirm:$false
+        Remove-AzsActivationResource -EmulatedPrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -Confirm:$false
         Get-StampActivationStatus | Should -Be 404
         $status = Get-AzsRegistration -RegistrationName $script:DisconnectedName -AzureContext $script:AzureConnection -StampContext $script:StampConnection
         $status.Status | Should -Be 'Registered'
@@ -421,29 +426,29 @@ Describe 'The emulated PEP in a fresh session (-CaBundlePath)' {
     }
 
     It 'mints a registration token with -CaBundlePath and no connection' {
-        $run = Invoke-FreshPwsh 'Get-AzsRegistrationToken -PrivilegedEndpoint $pep.url -PrivilegedEndpointCredential $cred -BillingModel Development -CaBundlePath $env:AZSB_TEST_CA'
+        $run = Invoke-FreshPwsh 'Get-AzsRegistrationToken -EmulatedPrivilegedEndpoint $pep.url -PrivilegedEndpointCredential $cred -BillingModel Development -CaBundlePath $env:AZSB_TEST_CA'
         $run.ExitCode | Should -Be 0 -Because $run.Output
         $decoded = [System.Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($run.Output.Trim())) | ConvertFrom-Json
         $decoded.cloudId | Should -Be $script:Pep.cloud_id
     }
 
     It 'without it the emulated PEP is not trusted there' {
-        $run = Invoke-FreshPwsh 'Get-AzsRegistrationToken -PrivilegedEndpoint $pep.url -PrivilegedEndpointCredential $cred -BillingModel Development'
+        $run = Invoke-FreshPwsh 'Get-AzsRegistrationToken -EmulatedPrivilegedEndpoint $pep.url -PrivilegedEndpointCredential $cred -BillingModel Development'
         $run.ExitCode | Should -Not -Be 0
         $run.Output | Should -Match 'certificate|TLS'
     }
 
     It 'activates and deactivates the stamp with -CaBundlePath' {
-        $token = Get-AzsRegistrationToken -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -BillingModel Development
+        $token = Get-AzsRegistrationToken -EmulatedPrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -BillingModel Development
         $azure = Connect-AzureOperator
         $null = Register-AzsEnvironment -RegistrationToken $token -RegistrationName 'fresh-session' -AzureContext $azure -Confirm:$false
         try {
             $env:AZSB_TEST_KEY = Get-AzsActivationKey -RegistrationName 'fresh-session' -AzureContext $azure
-            $run = Invoke-FreshPwsh '(New-AzsActivationResource -PrivilegedEndpoint $pep.url -PrivilegedEndpointCredential $cred -ActivationKey $env:AZSB_TEST_KEY -CaBundlePath $env:AZSB_TEST_CA -Confirm:$false).CloudId'
+            $run = Invoke-FreshPwsh '(New-AzsActivationResource -EmulatedPrivilegedEndpoint $pep.url -PrivilegedEndpointCredential $cred -ActivationKey $env:AZSB_TEST_KEY -CaBundlePath $env:AZSB_TEST_CA -Confirm:$false).CloudId'
             $run.ExitCode | Should -Be 0 -Because $run.Output
             $run.Output.Trim() | Should -Be $script:Pep.cloud_id
             Get-StampActivationStatus | Should -Be 200
-            $run = Invoke-FreshPwsh 'Remove-AzsActivationResource -PrivilegedEndpoint $pep.url -PrivilegedEndpointCredential $cred -CaBundlePath $env:AZSB_TEST_CA -Confirm:$false'
+            $run = Invoke-FreshPwsh 'Remove-AzsActivationResource -EmulatedPrivilegedEndpoint $pep.url -PrivilegedEndpointCredential $cred -CaBundlePath $env:AZSB_TEST_CA -Confirm:$false'
             $run.ExitCode | Should -Be 0 -Because $run.Output
             Get-StampActivationStatus | Should -Be 404
         } finally {
@@ -456,7 +461,7 @@ Describe 'The emulated PEP in a fresh session (-CaBundlePath)' {
         # An armed fault the next PEP request would consume: it must still be armed afterwards.
         Set-TestEmulatorFault -Control $script:Ready.control -Rules '503:count=1,target=pep'
         try {
-            $e = { Get-AzsRegistrationToken -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -BillingModel Development -CaBundlePath ./no-such-ca.pem } |
+            $e = { Get-AzsRegistrationToken -EmulatedPrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -BillingModel Development -CaBundlePath ./no-such-ca.pem } |
                 Should -Throw -ErrorId 'AzsBilling.FileNotFound*' -PassThru
             $e.Exception.Message | Should -BeLike "-CaBundlePath './no-such-ca.pem' is not a file*"
             $basic = [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes("$($script:Pep.username):$($script:Pep.password)"))
@@ -481,10 +486,10 @@ Describe 'Stamp version gates' {
         try {
             # That stamp's emulated PEP has its own CA: -CaBundlePath trusts it, whatever the current connection.
             $cred = New-TestCredential $old.Ready.pep.username $old.Ready.pep.password
-            $token = Get-AzsRegistrationToken -PrivilegedEndpoint $old.Ready.pep.url -PrivilegedEndpointCredential $cred -BillingModel Development -CaBundlePath $old.Ready.ca_pem
+            $token = Get-AzsRegistrationToken -EmulatedPrivilegedEndpoint $old.Ready.pep.url -PrivilegedEndpointCredential $cred -BillingModel Development -CaBundlePath $old.Ready.ca_pem
             $decoded = [System.Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($token)) | ConvertFrom-Json
             $decoded.cloudId | Should -Be $old.Ready.pep.cloud_id
-            $e = { Get-AzsRegistrationToken -PrivilegedEndpoint $old.Ready.pep.url -PrivilegedEndpointCredential $cred -BillingModel Custom -MsAssetTag 'tag-1' -CaBundlePath $old.Ready.ca_pem } |
+            $e = { Get-AzsRegistrationToken -EmulatedPrivilegedEndpoint $old.Ready.pep.url -PrivilegedEndpointCredential $cred -BillingModel Custom -MsAssetTag 'tag-1' -CaBundlePath $old.Ready.ca_pem } |
                 Should -Throw -PassThru
             $e.Exception.Message | Should -Match '1\.1912\.0\.19'
         } finally {
@@ -494,7 +499,7 @@ Describe 'Stamp version gates' {
 
     It 'asks the PEP for the registration key pair on multi-node builds after 1.2209.0.23 only' {
         $null = Connect-StampOperator
-        $verbose = Get-AzsRegistrationToken -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -BillingModel Development -Verbose 4>&1 |
+        $verbose = Get-AzsRegistrationToken -EmulatedPrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -BillingModel Development -Verbose 4>&1 |
             Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
         @($verbose.Message -match ': Set-RegistrationKeyPair').Count | Should -Be 1
         # That build's PEP refuses the command on one node, and the one before has no such command at all.
@@ -504,7 +509,7 @@ Describe 'Stamp version gates' {
             try {
                 $null = Connect-StampOperator -Ready $stamp.Ready
                 $cred = New-TestCredential $stamp.Ready.pep.username $stamp.Ready.pep.password
-                $token = Get-AzsRegistrationToken -PrivilegedEndpoint $stamp.Ready.pep.url -PrivilegedEndpointCredential $cred -BillingModel Development
+                $token = Get-AzsRegistrationToken -EmulatedPrivilegedEndpoint $stamp.Ready.pep.url -PrivilegedEndpointCredential $cred -BillingModel Development
                 $token | Should -Not -BeNullOrEmpty
             } finally {
                 Stop-TestEmulator $stamp
@@ -518,7 +523,7 @@ Describe 'Stamp version gates' {
             try {
                 $null = Connect-StampOperator -Ready $stamp.Ready
                 $cred = New-TestCredential $stamp.Ready.pep.username $stamp.Ready.pep.password
-                $token = Get-AzsRegistrationToken -PrivilegedEndpoint $stamp.Ready.pep.url -PrivilegedEndpointCredential $cred -BillingModel Custom -MsAssetTag 'tag-1'
+                $token = Get-AzsRegistrationToken -EmulatedPrivilegedEndpoint $stamp.Ready.pep.url -PrivilegedEndpointCredential $cred -BillingModel Custom -MsAssetTag 'tag-1'
                 $decoded = [System.Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($token)) | ConvertFrom-Json
                 $decoded.msAssetTag | Should -Be 'tag-1'
                 if ($case.Expected) { $decoded.version | Should -Be $case.Expected } else { $decoded.version | Should -Not -BeIn '4.0', '6.0' }
@@ -599,5 +604,77 @@ Describe 'The privileged endpoint over PowerShell remoting' {
             Should -Throw -PassThru
         $e.FullyQualifiedErrorId | Should -BeLike 'AzsBilling.PrivilegedEndpointUnreachable*'
         $e.CategoryInfo.Category | Should -Be 'ConnectionError'
+    }
+}
+
+Describe 'The emulated privileged endpoint is asked for by name' {
+    BeforeAll {
+        function Test-PepFaultStillArmed {
+            # True when the armed 503 was not consumed, i.e. nothing reached the emulated PEP.
+            $basic = [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes("$($script:Pep.username):$($script:Pep.password)"))
+            $probe = Invoke-WebRequest -Method Post -Uri "$($script:PepUrl)commands/Get-AzureStackStampInformation" -Body '{}' -ContentType 'application/json' `
+                -Headers @{ Authorization = "Basic $basic" } -SkipCertificateCheck -SkipHttpErrorCheck
+            $probe.StatusCode -eq 503
+        }
+    }
+    AfterEach { Clear-TestEmulatorFault -Control $script:Ready.control }
+
+    It 'a URL as -PrivilegedEndpoint is refused before anything is sent, naming -EmulatedPrivilegedEndpoint' {
+        Set-TestEmulatorFault -Control $script:Ready.control -Rules '503:count=1,target=pep'
+        $e = { Get-AzsRegistrationToken -PrivilegedEndpoint $script:PepUrl -PrivilegedEndpointCredential $script:CloudAdmin -BillingModel Development } |
+            Should -Throw -ErrorId 'AzsBilling.PrivilegedEndpointIsUrl*' -PassThru
+        $e.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $e.Exception.Message | Should -Match 'ERCS VM'
+        $e.Exception.Message | Should -Match '-EmulatedPrivilegedEndpoint'
+        $e.ErrorDetails.RecommendedAction | Should -Match ([regex]::Escape("-EmulatedPrivilegedEndpoint '$($script:PepUrl)'"))
+        Test-PepFaultStillArmed | Should -BeTrue -Because 'nothing reached the PEP'
+    }
+
+    It 'refuses <Name>' -ForEach @(
+        @{ Name = 'both kinds at once'; Splat = @{ PrivilegedEndpoint = 'AzS-ERCS01'; EmulatedPrivilegedEndpoint = 'https://127.0.0.1:1/' }; Id = 'AzsBilling.AmbiguousPrivilegedEndpoint*' }
+        @{ Name = 'an -EmulatedPrivilegedEndpoint that is no URL'; Splat = @{ EmulatedPrivilegedEndpoint = 'AzS-ERCS01' }; Id = 'AzsBilling.InvalidEmulatedPrivilegedEndpoint*' }
+        @{ Name = 'an -EmulatedPrivilegedEndpoint without a credential'; Splat = @{ EmulatedPrivilegedEndpoint = 'https://127.0.0.1:1/'; PrivilegedEndpointCredential = $null }; Id = 'AzsBilling.NoPrivilegedEndpoint*' }
+    ) {
+        $arguments = @{ PrivilegedEndpointCredential = $script:CloudAdmin; BillingModel = 'Development' }
+        foreach ($key in $Splat.Keys) { $arguments[$key] = $Splat[$key] }
+        $e = { Get-AzsRegistrationToken @arguments } | Should -Throw -ErrorId $Id -PassThru
+        $e.CategoryInfo.Category | Should -Be 'InvalidArgument'
+    }
+
+    It 'documents both parameters in the help of every PEP command' -ForEach @(
+        'Set-AzsRegistration', 'Remove-AzsRegistration', 'Get-AzsRegistrationToken', 'New-AzsActivationResource', 'Remove-AzsActivationResource'
+    ) {
+        $help = Get-Help $_ -Full
+        $parameters = @($help.parameters.parameter)
+        ($parameters | Where-Object name -EQ 'EmulatedPrivilegedEndpoint').description.Text | Should -Match 'emulator'
+        ($parameters | Where-Object name -EQ 'PrivilegedEndpoint').description.Text | Should -Match 'URL here is refused'
+    }
+}
+
+Describe 'What the library decides for a connection' {
+    It 'an Azure connection is of type Azure, and works in the only subscription it sees' {
+        $sp = $script:Azure.service_principals | Where-Object name -EQ 'azure-operator'
+        $azure = Connect-AzsBillingEnvironment -ArmEndpoint $script:Azure.arm -Tenant $script:Azure.tenant_id `
+            -Credential (New-TestCredential $sp.client_id $sp.client_secret) -CaBundlePath $script:Ready.ca_pem
+        try {
+            $azure.EndpointType | Should -Be 'Azure'
+            @($azure.Subscriptions).Count | Should -Be 1
+            $azure.Subscriptions | Should -Contain $script:Azure.subscription_id
+            $azure.SubscriptionId | Should -Be $script:Azure.subscription_id
+            $azure.TenantId | Should -Be $script:Azure.tenant_id
+        } finally {
+            $azure | Disconnect-AzsBillingEnvironment
+        }
+    }
+
+    It 'refuses a -SubscriptionId the account does not see, naming those it does' {
+        $sp = $script:Azure.service_principals | Where-Object name -EQ 'azure-operator'
+        $other = [guid]::NewGuid().ToString()
+        $e = { Connect-AzsBillingEnvironment -ArmEndpoint $script:Azure.arm -Tenant $script:Azure.tenant_id `
+                -Credential (New-TestCredential $sp.client_id $sp.client_secret) -SubscriptionId $other -CaBundlePath $script:Ready.ca_pem } |
+            Should -Throw -ErrorId 'AzsBilling.SubscriptionNotFound*' -PassThru
+        $e.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $e.TargetObject | Should -Be $other
+        $e.Exception.Message | Should -Match $script:Azure.subscription_id
     }
 }

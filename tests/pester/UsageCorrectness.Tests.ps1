@@ -267,6 +267,21 @@ Describe 'Get-AzsUserSubscription keeps the Azs.Subscriptions.Admin parameter me
         ($wrong.Count -eq 1 -and $wrong[0].SubscriptionId -eq $script:FirstTenantSub) | Should -BeFalse
     }
 
+    It '-TargetSubscriptionId gets that one subscription from the service, not the whole list' {
+        # A fault on that subscription's own path: only a request for it consumes the fault (the list's path
+        # does not name it).
+        Set-EmulatorFault "429:count=1,target=admin,path=$($script:FirstTenantSub)"
+        (Get-AzsUserSubscription -TargetSubscriptionId $script:FirstTenantSub).SubscriptionId | Should -Be $script:FirstTenantSub
+        $probe = Invoke-WebRequest -Uri "$($script:Ready.admin_arm)subscriptions/$($script:ProviderSub)/providers/Microsoft.Subscriptions.Admin/subscriptions/$($script:FirstTenantSub)?api-version=2015-11-01" `
+            -SkipCertificateCheck -SkipHttpErrorCheck
+        $probe.StatusCode | Should -Not -Be 429 -Because 'the cmdlet asked the service for that subscription'
+    }
+
+    It '-TargetSubscriptionId and -Filter do not go together, as in Azs.Subscriptions.Admin' {
+        { Get-AzsUserSubscription -TargetSubscriptionId $script:FirstTenantSub -Filter "state eq 'Enabled'" } |
+            Should -Throw -ErrorId 'AmbiguousParameterSet*'
+    }
+
     It 'refuses a non-GUID <Name> before any request is sent' -ForEach @(
         @{ Name = '-TargetSubscriptionId'; Splat = @{ TargetSubscriptionId = 'my-subscription' } }
         @{ Name = '-SubscriptionId'; Splat = @{ SubscriptionId = 'my-provider' } }

@@ -105,6 +105,31 @@ impl std::fmt::Debug for PepClient {
 /// original passes -TimeoutInSeconds 1800).
 pub const LONG_COMMAND_TIMEOUT_SECONDS: u64 = 1800;
 
+/// The commands that get `TimeoutInSeconds` = `LONG_COMMAND_TIMEOUT_SECONDS` unless the caller gives one.
+const LONG_COMMANDS: [&str; 2] = [
+    "New-AzureBridgeServicePrincipal",
+    "New-AzureStackActivation",
+];
+
+/// The parameters a privileged endpoint command is sent with unless the caller gives them: for
+/// `New-AzureBridgeServicePrincipal` and `New-AzureStackActivation`, `TimeoutInSeconds` of half an hour;
+/// nothing for the others. One list for every way of reaching the PEP (this client, and the module's
+/// PowerShell remoting, which asks through the C ABI). `InvalidArgument` for a name that is not a command.
+pub fn command_defaults(command: &str) -> Result<Map<String, Value>> {
+    let command = command_name(command)?;
+    let mut defaults = Map::new();
+    if LONG_COMMANDS
+        .iter()
+        .any(|long| long.eq_ignore_ascii_case(command))
+    {
+        defaults.insert(
+            "TimeoutInSeconds".into(),
+            LONG_COMMAND_TIMEOUT_SECONDS.into(),
+        );
+    }
+    Ok(defaults)
+}
+
 fn command_name(command: &str) -> Result<&str> {
     let command = command.trim();
     let valid = command.split_once('-').is_some_and(|(verb, noun)| {
@@ -231,15 +256,12 @@ impl PepClient {
         azure_environment: &str,
         tenant_id: &str,
     ) -> Result<BridgeServicePrincipal> {
-        let mut parameters = Map::new();
+        let command = "New-AzureBridgeServicePrincipal";
+        let mut parameters = command_defaults(command)?;
         parameters.insert("RefreshToken".into(), refresh_token.expose().into());
         parameters.insert("AzureEnvironment".into(), azure_environment.into());
         parameters.insert("TenantId".into(), tenant_id.into());
-        parameters.insert(
-            "TimeoutInSeconds".into(),
-            LONG_COMMAND_TIMEOUT_SECONDS.into(),
-        );
-        self.invoke_as("New-AzureBridgeServicePrincipal", &parameters)
+        self.invoke_as(command, &parameters)
     }
 
     /// `New-RegistrationToken` with parameters from `version::token_parameters`.
@@ -253,13 +275,10 @@ impl PepClient {
     }
 
     pub fn new_activation(&self, activation_key: &Secret) -> Result<Value> {
-        let mut parameters = Map::new();
+        let command = "New-AzureStackActivation";
+        let mut parameters = command_defaults(command)?;
         parameters.insert("ActivationKey".into(), activation_key.expose().into());
-        parameters.insert(
-            "TimeoutInSeconds".into(),
-            LONG_COMMAND_TIMEOUT_SECONDS.into(),
-        );
-        self.invoke("New-AzureStackActivation", &parameters)
+        self.invoke(command, &parameters)
     }
 
     pub fn remove_activation(&self) -> Result<Value> {
@@ -356,6 +375,56 @@ mod tests {
             Some("CommandNotFoundException")
         );
         assert!(!format!("{pep:?}").contains("pep-password-1"));
+    }
+
+    #[test]
+    fn the_long_commands_get_half_an_hour_unless_given() {
+        for command in [
+            "New-AzureBridgeServicePrincipal",
+            "new-azurestackactivation",
+        ] {
+            let defaults = command_defaults(command).unwrap();
+            assert_eq!(
+                Value::Object(defaults),
+                serde_json::json!({"TimeoutInSeconds": 1800}),
+                "{command}"
+            );
+        }
+        for command in [
+            "Get-AzureStackStampInformation",
+            "New-RegistrationToken",
+            "Remove-AzureStackActivation",
+            "Set-RegistrationKeyPair",
+        ] {
+            assert!(command_defaults(command).unwrap().is_empty(), "{command}");
+        }
+        assert!(matches!(
+            command_defaults("../x"),
+            Err(Error::InvalidArgument { .. })
+        ));
+
+        // The typed calls send them.
+        let (url, seen) = serve(vec![
+            reply(
+                "200 OK",
+                &["content-type: application/json"],
+                r#"{"output":{"ObjectId":"o"}}"#,
+            ),
+            reply(
+                "200 OK",
+                &["content-type: application/json"],
+                r#"{"output":null}"#,
+            ),
+        ]);
+        let pep = client(&url);
+        pep.new_bridge_service_principal(&Secret::new("r"), "AzureCloud", "t")
+            .unwrap();
+        pep.new_activation(&Secret::new("k")).unwrap();
+        let seen = seen.lock().unwrap();
+        for (_, body) in seen.iter() {
+            let body: Value = serde_json::from_str(body).unwrap();
+            assert_eq!(body["TimeoutInSeconds"], 1800, "{body}");
+        }
     }
 
     #[test]

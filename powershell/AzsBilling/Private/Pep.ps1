@@ -1,6 +1,8 @@
 # The one way registration commands reach a stamp's privileged endpoint (PEP): PowerShell remoting to the JEA
-# endpoint 'PrivilegedEndpoint' on an ERCS VM (a computer name, or a session the caller opened), or the
-# emulator's model of it (an https:// URL, reached through the library). Only these commands are sent.
+# endpoint 'PrivilegedEndpoint' on an ERCS VM (-PrivilegedEndpoint, a computer name, or -Session, a session
+# the caller opened), or the emulator's model of it (-EmulatedPrivilegedEndpoint, an https:// URL, reached
+# through the library). The emulated one is only ever the caller's explicit choice: a URL given as
+# -PrivilegedEndpoint is refused, never quietly taken for the emulator. Only these commands are sent.
 
 $script:PepCommands = @(
     'Get-AzureStackStampInformation'
@@ -19,6 +21,7 @@ function Open-AzsPep {
         [string] $PrivilegedEndpoint,
         [pscredential] $PrivilegedEndpointCredential,
         [System.Management.Automation.Runspaces.PSSession] $Session,
+        [uri] $EmulatedPrivilegedEndpoint,
         [object] $Connection,
         [string] $CaBundlePath
     )
@@ -28,13 +31,34 @@ function Open-AzsPep {
         if ($caBundle) { Stop-AzsCaBundleForRemoting $Cmdlet $CaBundlePath $Session.ComputerName }
         return @{ Kind = 'Remoting'; Session = $Session; OwnsSession = $false; Name = $Session.ComputerName }
     }
-    if ([string]::IsNullOrWhiteSpace($PrivilegedEndpoint) -or $null -eq $PrivilegedEndpointCredential) {
+    $emulated = $null -ne $EmulatedPrivilegedEndpoint -and -not [string]::IsNullOrWhiteSpace($EmulatedPrivilegedEndpoint.OriginalString)
+    if ($emulated -and -not [string]::IsNullOrWhiteSpace($PrivilegedEndpoint)) {
+        $Cmdlet.ThrowTerminatingError((New-AzsBillingSimpleError -ErrorId 'AmbiguousPrivilegedEndpoint' -Category InvalidArgument `
+                    -ExceptionType ([System.ArgumentException]) `
+                    -Message "Give -PrivilegedEndpoint (the ERCS VM, reached by PowerShell remoting) or -EmulatedPrivilegedEndpoint (the URL of the emulator's model of it), not both."))
+    }
+    if ((-not $emulated -and [string]::IsNullOrWhiteSpace($PrivilegedEndpoint)) -or $null -eq $PrivilegedEndpointCredential) {
         $Cmdlet.ThrowTerminatingError((New-AzsBillingSimpleError -ErrorId 'NoPrivilegedEndpoint' -Category InvalidArgument `
                     -ExceptionType ([System.ArgumentException]) `
-                    -Message 'Give -PrivilegedEndpoint (the ERCS VM, e.g. AzS-ERCS01) with -PrivilegedEndpointCredential (<domain>\CloudAdmin), or -Session (an open session to the privileged endpoint).'))
+                    -Message 'Give -PrivilegedEndpoint (the ERCS VM, e.g. AzS-ERCS01) with -PrivilegedEndpointCredential (<domain>\CloudAdmin), or -Session (an open session to the privileged endpoint); against azs-emulator, -EmulatedPrivilegedEndpoint (its pep.url) with -PrivilegedEndpointCredential.'))
     }
-    $uri = $null
-    if ([uri]::TryCreate($PrivilegedEndpoint, [System.UriKind]::Absolute, [ref]$uri) -and $uri.Scheme -in 'https', 'http') {
+    if (-not $emulated -and (ConvertTo-AzsHttpUrl $PrivilegedEndpoint)) {
+        # A URL is never an ERCS VM; taking it for the emulator unasked would put a test seam in the product.
+        $record = New-AzsBillingSimpleError -ErrorId 'PrivilegedEndpointIsUrl' -Category InvalidArgument `
+            -ExceptionType ([System.ArgumentException]) -TargetObject $PrivilegedEndpoint `
+            -Message "-PrivilegedEndpoint '$PrivilegedEndpoint' is a URL, but it takes the ERCS VM's name or IP address (e.g. AzS-ERCS01), reached by PowerShell remoting. For the emulator's model of the privileged endpoint, give the URL as -EmulatedPrivilegedEndpoint instead."
+        $record.ErrorDetails = [System.Management.Automation.ErrorDetails]::new($record.Exception.Message)
+        $record.ErrorDetails.RecommendedAction = "Use -PrivilegedEndpoint <ERCS VM name or IP> on a real stamp, or -EmulatedPrivilegedEndpoint '$PrivilegedEndpoint' against azs-emulator."
+        $Cmdlet.ThrowTerminatingError($record)
+    }
+    if ($emulated) {
+        $uri = ConvertTo-AzsHttpUrl $EmulatedPrivilegedEndpoint.OriginalString
+        if ($null -eq $uri) {
+            $Cmdlet.ThrowTerminatingError((New-AzsBillingSimpleError -ErrorId 'InvalidEmulatedPrivilegedEndpoint' -Category InvalidArgument `
+                        -ExceptionType ([System.ArgumentException]) -TargetObject $EmulatedPrivilegedEndpoint `
+                        -Message "-EmulatedPrivilegedEndpoint '$($EmulatedPrivilegedEndpoint.OriginalString)' is not an http(s) URL: give the emulator's pep.url (https://127.0.0.1:<port>/), or the ERCS VM's name as -PrivilegedEndpoint."))
+        }
+        Write-Verbose "Using the emulated privileged endpoint $($uri.AbsoluteUri) (-EmulatedPrivilegedEndpoint): azs-emulator's model of the PEP, reached through the library, not PowerShell remoting."
         $options = [ordered]@{
             url      = $uri.AbsoluteUri
             username = $PrivilegedEndpointCredential.UserName
@@ -69,11 +93,19 @@ function Open-AzsPep {
     return @{ Kind = 'Remoting'; Session = $opened; OwnsSession = $true; Name = $PrivilegedEndpoint }
 }
 
+function ConvertTo-AzsHttpUrl {
+    # The absolute http(s) URL $Text is, else $null.
+    param([string] $Text)
+    $uri = $null
+    if ([uri]::TryCreate($Text, [System.UriKind]::Absolute, [ref]$uri) -and $uri.Scheme -in 'https', 'http') { return $uri }
+    $null
+}
+
 function Stop-AzsCaBundleForRemoting {
     param([System.Management.Automation.PSCmdlet] $Cmdlet, [string] $CaBundlePath, [string] $ComputerName)
     $Cmdlet.ThrowTerminatingError((New-AzsBillingSimpleError -ErrorId 'CaBundleNotForRemoting' -Category InvalidArgument `
                 -ExceptionType ([System.ArgumentException]) -TargetObject $CaBundlePath `
-                -Message "-CaBundlePath applies to an https:// privileged endpoint (the emulator's); PowerShell remoting to '$ComputerName' trusts the certificates of the system store. Leave -CaBundlePath out, or give the https:// URL as -PrivilegedEndpoint."))
+                -Message "-CaBundlePath applies to -EmulatedPrivilegedEndpoint (the emulator's privileged endpoint model); PowerShell remoting to '$ComputerName' trusts the certificates of the system store. Leave -CaBundlePath out, or give the emulator's https:// URL as -EmulatedPrivilegedEndpoint."))
 }
 
 function Close-AzsPep {
@@ -94,6 +126,10 @@ function Invoke-AzsPepCommand {
         [string] $Activity
     )
     if ($Name -notin $script:PepCommands) { throw "Internal error: '$Name' is not a privileged endpoint command this module sends." }
+    # The library's defaults for the command (TimeoutInSeconds of the long ones), where the caller gave none.
+    $defaults = Invoke-AzsBillingNative -Cmdlet $Cmdlet -Call { [AzsBilling.Native.RegistrationApi]::PepCommandDefaults($Name) } | ConvertFrom-Json -AsHashtable
+    $Parameters = $Parameters.Clone()
+    foreach ($key in $defaults.Keys) { if (-not $Parameters.ContainsKey($key)) { $Parameters[$key] = $defaults[$key] } }
     $shown = ($Parameters.Keys | Sort-Object | ForEach-Object {
             if ($_ -in 'RefreshToken', 'ActivationKey') { "-$_ <hidden>" } else { "-$_ $($Parameters[$_])" }
         }) -join ' '

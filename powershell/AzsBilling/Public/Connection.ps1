@@ -6,10 +6,13 @@ function Connect-AzsBillingEnvironment {
     .DESCRIPTION
     Creates a client of the azs_billing library and keeps it as the module's current connection, replacing
     any previous one. For -ArmEndpoint the endpoint's /metadata/endpoints is read now (login endpoint,
-    audience, identity system). The credential is then used once: on an admin endpoint
-    (adminmanagement.*) to find the Default Provider Subscription, on other endpoints to list the subscriptions
-    the caller can see; a credential the identity provider refuses fails here. Other failures of that look-up
-    are only reported with -Verbose.
+    audience, identity system). The credential is then used once: on an admin endpoint (adminmanagement.*, or
+    an address whose token audience is, as the library tells them apart) to find the Default Provider
+    Subscription, on other endpoints to list the subscriptions the caller can see; a credential the identity
+    provider refuses fails here. Other failures of that look-up are only reported with -Verbose.
+
+    The result's EndpointType is Admin, Tenant (an Azure Stack Hub user endpoint) or Azure (a public Azure
+    cloud, or the emulator's Azure side), as the library reads it from the endpoint.
 
     Credentials: -Credential (a service principal: user name = application id, password = client secret),
     -CertificatePath with -ApplicationId (a PEM certificate with its key, or -PrivateKeyPath; or a .pfx/.p12
@@ -68,7 +71,8 @@ function Connect-AzsBillingEnvironment {
 
     .PARAMETER SubscriptionId
     The subscription registration commands work in (for an Azure connection: where the registration resource
-    lives). Default: the only subscription the account sees.
+    lives). Default: the only subscription the account sees. One the account is seen not to have is refused
+    (SubscriptionNotFound); the library makes that choice, as azsb_working_subscription does for C callers.
 
     .EXAMPLE
     $sp = Get-Credential -UserName '8d0c5a7e-...' -Message 'Client secret'
@@ -243,17 +247,20 @@ function Connect-AzsBillingEnvironment {
         $environment = Invoke-AzsBillingNative -Cmdlet $PSCmdlet -Reword $reword -Call {
             [AzsBilling.Native.Api]::ClientEnvironment($client)
         } | ConvertFrom-Json
-        $isAdmin = ([uri]$environment.resource_manager).Host -like 'adminmanagement.*' -or
-            [string]$environment.audience -match '^https?://adminmanagement\.'
+        # 'admin', 'tenant' or 'azure', as the library tells them apart (host name or token audience).
+        $endpointType = [string]$environment.endpoint_type
+        $isAdmin = $endpointType -eq 'admin'
 
         # One call with the credential: it checks the sign-in and finds the subscriptions the cmdlets default to.
         $defaultProvider = $null
+        $subscriptionsJson = '[]'
         $subscriptions = @()
         try {
             if ($isAdmin) {
                 $defaultProvider = [AzsBilling.Native.Api]::DefaultProviderSubscription($client)
             } else {
-                $subscriptions = @([AzsBilling.Native.Api]::ClientSubscriptions($client) | ConvertFrom-Json | ForEach-Object { $_ })
+                $subscriptionsJson = [AzsBilling.Native.Api]::ClientSubscriptions($client)
+                $subscriptions = @($subscriptionsJson | ConvertFrom-Json | ForEach-Object { $_ })
             }
         } catch {
             $e = Get-AzsBillingException $_.Exception
@@ -278,25 +285,22 @@ function Connect-AzsBillingEnvironment {
         $tokenTenant = if ($signedIn -and $signedIn.tenant_id) { [string]$signedIn.tenant_id } else { $null }
         if ($signedIn -and $signedIn.account) { $account = [string]$signedIn.account }
 
-        # The subscription registration commands work in (Set-AzContext's role in the original tooling).
-        $visibleIds = @($subscriptions | ForEach-Object { $_.subscriptionId })
-        $selectedSubscription = $null
-        if ($SubscriptionId) {
-            if (-not $isAdmin -and $visibleIds.Count -gt 0 -and $SubscriptionId -notin $visibleIds) {
+        # The subscription registration commands work in (Set-AzContext's role in the original tooling), as the
+        # library chooses it from -SubscriptionId and the subscriptions the account sees.
+        $working = $null
+        try {
+            $working = [AzsBilling.Native.Api]::WorkingSubscription($subscriptionsJson, $SubscriptionId) | ConvertFrom-Json
+        } catch {
+            $e = Get-AzsBillingException $_.Exception
+            if ($null -eq $e) { throw }
+            if ($e.Status -eq [AzsBilling.Native.AzsbStatus]::NotFound) {
                 $PSCmdlet.ThrowTerminatingError((New-AzsBillingSimpleError -ErrorId 'SubscriptionNotFound' -Category ObjectNotFound `
-                            -TargetObject $SubscriptionId `
-                            -Message "Subscription '$SubscriptionId' is not among those the account sees ($($visibleIds -join ', '))."))
+                            -TargetObject $SubscriptionId -Message $e.Message))
             }
-            $selectedSubscription = $SubscriptionId
-        } elseif ($visibleIds.Count -eq 1) {
-            $selectedSubscription = $visibleIds[0]
+            $PSCmdlet.ThrowTerminatingError((New-AzsBillingErrorRecord -Exception (& $reword $e)))
         }
-        $selectedTenant = if ($tokenTenant) { $tokenTenant } else { $Tenant }
-        foreach ($visible in $subscriptions) {
-            if ($visible.subscriptionId -eq $selectedSubscription -and $visible.PSObject.Properties['tenantId'] -and $visible.tenantId) {
-                $selectedTenant = [string]$visible.tenantId
-            }
-        }
+        $selectedSubscription = if ($working.subscription_id) { [string]$working.subscription_id } else { $null }
+        $selectedTenant = if ($working.tenant_id) { [string]$working.tenant_id } elseif ($tokenTenant) { $tokenTenant } else { $Tenant }
         $connection = [pscustomobject]@{
             PSTypeName                    = 'AzsBilling.Connection'
             Id                            = [guid]::NewGuid().ToString()
@@ -311,7 +315,8 @@ function Connect-AzsBillingEnvironment {
             Account                       = $account
             AccountType                   = if ($signedIn -and $signedIn.account_type) { [string]$signedIn.account_type } else { $null }
             CredentialType                = $credentialType
-            EndpointType                  = if ($isAdmin) { 'Admin' } else { 'Tenant' }
+            # Admin, Tenant or Azure: the library's endpoint_type, capitalised for display.
+            EndpointType                  = if ($endpointType) { $endpointType.Substring(0, 1).ToUpperInvariant() + $endpointType.Substring(1) } else { 'Tenant' }
             DefaultProviderSubscriptionId = $defaultProvider
             Subscriptions                 = @($subscriptions | ForEach-Object { $_.subscriptionId })
             SubscriptionId                = $selectedSubscription

@@ -27,14 +27,21 @@ function Set-AzsRegistration {
     The PEP credential (<AzureStackDomain>\CloudAdmin).
 
     .PARAMETER PrivilegedEndpoint
-    The PEP: an ERCS VM name or IP (PowerShell remoting), or the https:// URL of the emulator's PEP model
-    (trusted with -CaBundlePath, else the CA bundle of the Azure connection).
+    The PEP: the ERCS VM's name or IP address (e.g. AzS-ERCS01), reached by PowerShell remoting to its
+    'PrivilegedEndpoint' JEA configuration. A URL here is refused: the emulator's PEP model is given as
+    -EmulatedPrivilegedEndpoint.
+
+    .PARAMETER EmulatedPrivilegedEndpoint
+    Instead of -PrivilegedEndpoint: the https:// URL of the emulator's model of the PEP (its ready line's
+    pep.url), reached through the library rather than PowerShell remoting, with -PrivilegedEndpointCredential
+    (trusted with -CaBundlePath, else the CA bundle of the Azure connection). For tests and demonstrations
+    against azs-emulator; a real stamp's PEP is never a URL.
 
     .PARAMETER Session
     An open session to the PEP, instead of -PrivilegedEndpoint and -PrivilegedEndpointCredential.
 
     .PARAMETER CaBundlePath
-    A PEM file of CA certificates to trust for an https:// -PrivilegedEndpoint (the emulator's ready-line
+    A PEM file of CA certificates to trust for -EmulatedPrivilegedEndpoint (the emulator's ready-line
     ca_pem), for a session with no connection to that stamp. Not for PowerShell remoting.
 
     .PARAMETER RegistrationName
@@ -90,6 +97,7 @@ function Set-AzsRegistration {
         [pscredential] $PrivilegedEndpointCredential,
         [string] $PrivilegedEndpoint,
         [System.Management.Automation.Runspaces.PSSession] $Session,
+        [uri] $EmulatedPrivilegedEndpoint,
         [string] $CaBundlePath,
 
         [Parameter(Mandatory, ParameterSetName = 'Register')]
@@ -128,14 +136,16 @@ function Set-AzsRegistration {
         [switch] $Reregister
     )
     $azure = Resolve-AzsAzureContext -Cmdlet $PSCmdlet -AzureContext $AzureContext
-    if ($azure.Connection.CredentialType -ne 'device_code') {
+    # The library knows which sign-ins leave a refresh token (a user's device code sign-in).
+    $credential = Invoke-AzsBillingNative -Cmdlet $PSCmdlet -Call { [AzsBilling.Native.Api]::ClientCredential($azure.Client) } | ConvertFrom-Json
+    if (-not $credential.holds_refresh_token) {
         $PSCmdlet.ThrowTerminatingError((New-AzsBillingSimpleError -ErrorId 'UserSignInRequired' -Category InvalidArgument `
                     -ExceptionType ([System.ArgumentException]) -TargetObject $azure.Connection `
                     -Message "Set-AzsRegistration needs an Azure user sign-in (Connect-AzsBillingEnvironment -UseDeviceAuthentication): the privileged endpoint creates the bridge service principal from that user's refresh token, and a $($azure.Connection.CredentialType) connection has none. A service principal can run the disconnected steps (Register-AzsEnvironment, Get-AzsActivationKey)."))
     }
     $activity = 'Set-AzsRegistration'
     $pep = Open-AzsPep -Cmdlet $PSCmdlet -PrivilegedEndpoint $PrivilegedEndpoint -PrivilegedEndpointCredential $PrivilegedEndpointCredential `
-        -Session $Session -Connection $azure.Connection -CaBundlePath $CaBundlePath
+        -Session $Session -EmulatedPrivilegedEndpoint $EmulatedPrivilegedEndpoint -Connection $azure.Connection -CaBundlePath $CaBundlePath
     try {
         $stamp = Invoke-AzsPepCommand -Cmdlet $PSCmdlet -Pep $pep -Name 'Get-AzureStackStampInformation' -Activity $activity
         # -Reregister works in the subscription the existing registration is in (the original switched context).
@@ -172,7 +182,6 @@ function Set-AzsRegistration {
             RefreshToken     = $refreshToken
             AzureEnvironment = [string]$azure.Connection.Environment
             TenantId         = [string]$azure.Connection.TenantId
-            TimeoutInSeconds = 1800
         }
         $refreshToken = $null
         $token = New-AzsRegistrationToken -Cmdlet $PSCmdlet -Pep $pep -Settings $resolved -StampInfo $stamp -Activity $activity
@@ -190,7 +199,7 @@ function Set-AzsRegistration {
                     subscription_id = $subscriptionId; resource_group = $ResourceGroupName; name = $RegistrationName
                 })).activation_key
         $null = Invoke-AzsPepCommand -Cmdlet $PSCmdlet -Pep $pep -Name 'New-AzureStackActivation' -Activity $activity -Parameters @{
-            ActivationKey = $key; TimeoutInSeconds = 1800
+            ActivationKey = $key
         }
         Write-Verbose 'Your environment is now registered and activated using the provided parameters.'
         New-AzsRegistrationStatus -Cmdlet $PSCmdlet -Registration $registration -StampCloudId ([string]$stamp.CloudID) -ActivationKey $key
@@ -219,14 +228,21 @@ function Remove-AzsRegistration {
     The PEP credential (<AzureStackDomain>\CloudAdmin).
 
     .PARAMETER PrivilegedEndpoint
-    The PEP: an ERCS VM name or IP (PowerShell remoting), or the https:// URL of the emulator's PEP model
-    (trusted with -CaBundlePath, else the CA bundle of the Azure connection).
+    The PEP: the ERCS VM's name or IP address (e.g. AzS-ERCS01), reached by PowerShell remoting to its
+    'PrivilegedEndpoint' JEA configuration. A URL here is refused: the emulator's PEP model is given as
+    -EmulatedPrivilegedEndpoint.
+
+    .PARAMETER EmulatedPrivilegedEndpoint
+    Instead of -PrivilegedEndpoint: the https:// URL of the emulator's model of the PEP (its ready line's
+    pep.url), reached through the library rather than PowerShell remoting, with -PrivilegedEndpointCredential
+    (trusted with -CaBundlePath, else the CA bundle of the Azure connection). For tests and demonstrations
+    against azs-emulator; a real stamp's PEP is never a URL.
 
     .PARAMETER Session
     An open session to the PEP.
 
     .PARAMETER CaBundlePath
-    A PEM file of CA certificates to trust for an https:// -PrivilegedEndpoint (the emulator's ready-line
+    A PEM file of CA certificates to trust for -EmulatedPrivilegedEndpoint (the emulator's ready-line
     ca_pem), for a session with no connection to that stamp. Not for PowerShell remoting.
 
     .PARAMETER RegistrationName
@@ -247,6 +263,7 @@ function Remove-AzsRegistration {
         [pscredential] $PrivilegedEndpointCredential,
         [string] $PrivilegedEndpoint,
         [System.Management.Automation.Runspaces.PSSession] $Session,
+        [uri] $EmulatedPrivilegedEndpoint,
         [string] $CaBundlePath,
         [Parameter(Mandatory)] [ValidateNotNullOrEmpty()] [string] $RegistrationName,
         [ValidateNotNullOrEmpty()] [string] $ResourceGroupName = 'azurestack',
@@ -255,7 +272,7 @@ function Remove-AzsRegistration {
     $azure = Resolve-AzsAzureContext -Cmdlet $PSCmdlet -AzureContext $AzureContext
     $activity = 'Remove-AzsRegistration'
     $pep = Open-AzsPep -Cmdlet $PSCmdlet -PrivilegedEndpoint $PrivilegedEndpoint -PrivilegedEndpointCredential $PrivilegedEndpointCredential `
-        -Session $Session -Connection $azure.Connection -CaBundlePath $CaBundlePath
+        -Session $Session -EmulatedPrivilegedEndpoint $EmulatedPrivilegedEndpoint -Connection $azure.Connection -CaBundlePath $CaBundlePath
     try {
         $stamp = Invoke-AzsPepCommand -Cmdlet $PSCmdlet -Pep $pep -Name 'Get-AzureStackStampInformation' -Activity $activity
         $arguments = [ordered]@{ subscription_id = $azure.SubscriptionId; resource_group = $ResourceGroupName; name = $RegistrationName }
@@ -303,14 +320,21 @@ function Get-AzsRegistrationToken {
     The PEP credential (<AzureStackDomain>\CloudAdmin).
 
     .PARAMETER PrivilegedEndpoint
-    The PEP: an ERCS VM name or IP (PowerShell remoting), or the https:// URL of the emulator's PEP model
-    (trusted with -CaBundlePath, else the CA bundle of the current connection).
+    The PEP: the ERCS VM's name or IP address (e.g. AzS-ERCS01), reached by PowerShell remoting to its
+    'PrivilegedEndpoint' JEA configuration. A URL here is refused: the emulator's PEP model is given as
+    -EmulatedPrivilegedEndpoint.
+
+    .PARAMETER EmulatedPrivilegedEndpoint
+    Instead of -PrivilegedEndpoint: the https:// URL of the emulator's model of the PEP (its ready line's
+    pep.url), reached through the library rather than PowerShell remoting, with -PrivilegedEndpointCredential
+    (trusted with -CaBundlePath, else the CA bundle of the current connection). For tests and demonstrations
+    against azs-emulator; a real stamp's PEP is never a URL.
 
     .PARAMETER Session
     An open session to the PEP.
 
     .PARAMETER CaBundlePath
-    A PEM file of CA certificates to trust for an https:// -PrivilegedEndpoint (the emulator's ready-line
+    A PEM file of CA certificates to trust for -EmulatedPrivilegedEndpoint (the emulator's ready-line
     ca_pem), for a session with no connection to that stamp. Not for PowerShell remoting.
 
     .PARAMETER BillingModel
@@ -333,6 +357,11 @@ function Get-AzsRegistrationToken {
 
     .EXAMPLE
     Get-AzsRegistrationToken -PrivilegedEndpoint AzS-ERCS01 -PrivilegedEndpointCredential $cloudAdmin -BillingModel Capacity -AgreementNumber 1234567 -TokenOutputFilePath C:\RegistrationToken.txt
+
+    .EXAMPLE
+    Get-AzsRegistrationToken -EmulatedPrivilegedEndpoint $ready.pep.url -PrivilegedEndpointCredential $cloudAdmin -BillingModel Development -CaBundlePath $ready.ca_pem
+
+    Against azs-emulator: its model of the PEP, by the URL its ready line gives, instead of an ERCS VM.
     #>
     [CmdletBinding()]
     [OutputType([string])]
@@ -340,6 +369,7 @@ function Get-AzsRegistrationToken {
         [pscredential] $PrivilegedEndpointCredential,
         [string] $PrivilegedEndpoint,
         [System.Management.Automation.Runspaces.PSSession] $Session,
+        [uri] $EmulatedPrivilegedEndpoint,
         [string] $CaBundlePath,
         [Parameter(Mandatory)]
         [ValidateSet('Capacity', 'Development', 'Custom')]
@@ -360,7 +390,7 @@ function Get-AzsRegistrationToken {
     if ($PSBoundParameters.ContainsKey('MsAssetTag')) { $settings.ms_asset_tag = $MsAssetTag }
     $resolved = Resolve-AzsRegistrationSettings -Cmdlet $PSCmdlet -Settings $settings
     $pep = Open-AzsPep -Cmdlet $PSCmdlet -PrivilegedEndpoint $PrivilegedEndpoint -PrivilegedEndpointCredential $PrivilegedEndpointCredential `
-        -Session $Session -Connection $script:Connection -CaBundlePath $CaBundlePath
+        -Session $Session -EmulatedPrivilegedEndpoint $EmulatedPrivilegedEndpoint -Connection $script:Connection -CaBundlePath $CaBundlePath
     try {
         $stamp = Invoke-AzsPepCommand -Cmdlet $PSCmdlet -Pep $pep -Name 'Get-AzureStackStampInformation' -Activity 'Get-AzsRegistrationToken'
         $token = New-AzsRegistrationToken -Cmdlet $PSCmdlet -Pep $pep -Settings $resolved -StampInfo $stamp -Activity 'Get-AzsRegistrationToken'
@@ -570,14 +600,21 @@ function New-AzsActivationResource {
     The PEP credential (<AzureStackDomain>\CloudAdmin).
 
     .PARAMETER PrivilegedEndpoint
-    The PEP: an ERCS VM name or IP (PowerShell remoting), or the https:// URL of the emulator's PEP model
-    (trusted with -CaBundlePath, else the CA bundle of the current connection).
+    The PEP: the ERCS VM's name or IP address (e.g. AzS-ERCS01), reached by PowerShell remoting to its
+    'PrivilegedEndpoint' JEA configuration. A URL here is refused: the emulator's PEP model is given as
+    -EmulatedPrivilegedEndpoint.
+
+    .PARAMETER EmulatedPrivilegedEndpoint
+    Instead of -PrivilegedEndpoint: the https:// URL of the emulator's model of the PEP (its ready line's
+    pep.url), reached through the library rather than PowerShell remoting, with -PrivilegedEndpointCredential
+    (trusted with -CaBundlePath, else the CA bundle of the current connection). For tests and demonstrations
+    against azs-emulator; a real stamp's PEP is never a URL.
 
     .PARAMETER Session
     An open session to the PEP.
 
     .PARAMETER CaBundlePath
-    A PEM file of CA certificates to trust for an https:// -PrivilegedEndpoint (the emulator's ready-line
+    A PEM file of CA certificates to trust for -EmulatedPrivilegedEndpoint (the emulator's ready-line
     ca_pem), for a session with no connection to that stamp. Not for PowerShell remoting.
 
     .PARAMETER ActivationKey
@@ -592,13 +629,14 @@ function New-AzsActivationResource {
         [pscredential] $PrivilegedEndpointCredential,
         [string] $PrivilegedEndpoint,
         [System.Management.Automation.Runspaces.PSSession] $Session,
+        [uri] $EmulatedPrivilegedEndpoint,
         [string] $CaBundlePath,
         [Parameter(Mandatory)] [ValidateNotNullOrEmpty()] [string] $ActivationKey
     )
     $key = $ActivationKey.Trim()
     $decoded = Invoke-AzsBillingNative -Cmdlet $PSCmdlet -Reword ${function:ConvertTo-AzsRegistrationException} -Call { [AzsBilling.Native.RegistrationApi]::DecodeActivationKey($key) } | ConvertFrom-Json
     $pep = Open-AzsPep -Cmdlet $PSCmdlet -PrivilegedEndpoint $PrivilegedEndpoint -PrivilegedEndpointCredential $PrivilegedEndpointCredential `
-        -Session $Session -Connection $script:Connection -CaBundlePath $CaBundlePath
+        -Session $Session -EmulatedPrivilegedEndpoint $EmulatedPrivilegedEndpoint -Connection $script:Connection -CaBundlePath $CaBundlePath
     try {
         $stamp = Invoke-AzsPepCommand -Cmdlet $PSCmdlet -Pep $pep -Name 'Get-AzureStackStampInformation' -Activity 'New-AzsActivationResource'
         if ($decoded.cloud_id -and [string]$decoded.cloud_id -ne [string]$stamp.CloudID) {
@@ -608,7 +646,7 @@ function New-AzsActivationResource {
         }
         if (-not $PSCmdlet.ShouldProcess("stamp $($stamp.CloudID)", "Activate with registration $($decoded.registration_id)")) { return }
         $null = Invoke-AzsPepCommand -Cmdlet $PSCmdlet -Pep $pep -Name 'New-AzureStackActivation' -Activity 'New-AzsActivationResource' -Parameters @{
-            ActivationKey = $key; TimeoutInSeconds = 1800
+            ActivationKey = $key
         }
     } finally {
         Close-AzsPep $pep
@@ -638,14 +676,21 @@ function Remove-AzsActivationResource {
     The PEP credential (<AzureStackDomain>\CloudAdmin).
 
     .PARAMETER PrivilegedEndpoint
-    The PEP: an ERCS VM name or IP (PowerShell remoting), or the https:// URL of the emulator's PEP model
-    (trusted with -CaBundlePath, else the CA bundle of the current connection).
+    The PEP: the ERCS VM's name or IP address (e.g. AzS-ERCS01), reached by PowerShell remoting to its
+    'PrivilegedEndpoint' JEA configuration. A URL here is refused: the emulator's PEP model is given as
+    -EmulatedPrivilegedEndpoint.
+
+    .PARAMETER EmulatedPrivilegedEndpoint
+    Instead of -PrivilegedEndpoint: the https:// URL of the emulator's model of the PEP (its ready line's
+    pep.url), reached through the library rather than PowerShell remoting, with -PrivilegedEndpointCredential
+    (trusted with -CaBundlePath, else the CA bundle of the current connection). For tests and demonstrations
+    against azs-emulator; a real stamp's PEP is never a URL.
 
     .PARAMETER Session
     An open session to the PEP.
 
     .PARAMETER CaBundlePath
-    A PEM file of CA certificates to trust for an https:// -PrivilegedEndpoint (the emulator's ready-line
+    A PEM file of CA certificates to trust for -EmulatedPrivilegedEndpoint (the emulator's ready-line
     ca_pem), for a session with no connection to that stamp. Not for PowerShell remoting.
 
     .EXAMPLE
@@ -657,10 +702,11 @@ function Remove-AzsActivationResource {
         [pscredential] $PrivilegedEndpointCredential,
         [string] $PrivilegedEndpoint,
         [System.Management.Automation.Runspaces.PSSession] $Session,
+        [uri] $EmulatedPrivilegedEndpoint,
         [string] $CaBundlePath
     )
     $pep = Open-AzsPep -Cmdlet $PSCmdlet -PrivilegedEndpoint $PrivilegedEndpoint -PrivilegedEndpointCredential $PrivilegedEndpointCredential `
-        -Session $Session -Connection $script:Connection -CaBundlePath $CaBundlePath
+        -Session $Session -EmulatedPrivilegedEndpoint $EmulatedPrivilegedEndpoint -Connection $script:Connection -CaBundlePath $CaBundlePath
     try {
         if (-not $PSCmdlet.ShouldProcess($pep.Name, 'Remove the stamp''s activation')) { return }
         $null = Invoke-AzsPepCommand -Cmdlet $PSCmdlet -Pep $pep -Name 'Remove-AzureStackActivation' -Activity 'Remove-AzsActivationResource'

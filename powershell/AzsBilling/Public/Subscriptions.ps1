@@ -24,14 +24,15 @@ function Get-AzsUserSubscription {
     refused before any request is sent.
 
     .PARAMETER TargetSubscriptionId
-    Only this tenant subscription (a GUID); one that is not listed writes an ObjectNotFound error.
+    Only this tenant subscription (a GUID), got by its id rather than by listing them all; one the provider
+    subscription does not have writes an ObjectNotFound error. Not with -Filter, as in Azs.Subscriptions.Admin.
 
     .PARAMETER SubscriptionId
     The provider subscription(s) to list under; default: the Default Provider Subscription of the
     connection. (Alias: -ProviderSubscriptionId.)
 
     .PARAMETER Filter
-    An OData $filter passed to the service, e.g. "state eq 'Enabled'".
+    An OData $filter passed to the service when listing, e.g. "state eq 'Enabled'".
 
     .PARAMETER Connection
     The connection to query (an object Connect-AzsBillingEnvironment returned); default: the current one.
@@ -55,15 +56,16 @@ function Get-AzsUserSubscription {
     .OUTPUTS
     AzsBilling.UserSubscription
     #>
-    [CmdletBinding()]
+    [CmdletBinding(DefaultParameterSetName = 'List')]
     [OutputType('AzsBilling.UserSubscription')]
     param(
-        [Parameter(Position = 0)]
+        [Parameter(Position = 0, ParameterSetName = 'Get')]
         [string] $TargetSubscriptionId,
 
         [Alias('ProviderSubscriptionId')]
         [string[]] $SubscriptionId,
 
+        [Parameter(ParameterSetName = 'List')]
         [string] $Filter,
 
         [psobject] $Connection
@@ -92,13 +94,20 @@ function Get-AzsUserSubscription {
     $found = $false
     $listed = @()
     foreach ($provider in $SubscriptionId) {
-        $json = Invoke-AzsBillingNative -Cmdlet $PSCmdlet -NonTerminating -Extra @{ SubscriptionId = $provider } -Call {
-            [AzsBilling.Native.QueryApi]::UserSubscriptions($client, $provider, $Filter)
+        if ($null -ne $target) {
+            # The one subscription, got from the service (a 404 comes back as $null): not the whole list.
+            $json = Invoke-AzsBillingNative -Cmdlet $PSCmdlet -NonTerminating -AllowNotFound -Extra @{ SubscriptionId = $provider } -Call {
+                [AzsBilling.Native.QueryApi]::UserSubscription($client, $provider, $target.ToString())
+            }
+        } else {
+            $json = Invoke-AzsBillingNative -Cmdlet $PSCmdlet -NonTerminating -Extra @{ SubscriptionId = $provider } -Call {
+                [AzsBilling.Native.QueryApi]::UserSubscriptions($client, $provider, $Filter)
+            }
         }
         if (Test-AzsBillingFailed $json) { continue }
         $listed += $provider
+        if ($null -eq $json) { continue }
         foreach ($s in (ConvertFrom-Json -InputObject $json -NoEnumerate)) {
-            if ($null -ne $target -and [string]$s.subscriptionId -ne $target.ToString()) { continue }
             $found = $true
             [pscustomobject]@{
                 PSTypeName                      = 'AzsBilling.UserSubscription'

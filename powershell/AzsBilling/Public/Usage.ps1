@@ -232,19 +232,22 @@ function Get-AzsTenantUsage {
     }
     if (-not $SubscriptionId) {
         $visible = @($resolved.Connection.Subscriptions)
+        $json = ConvertTo-Json -Compress -InputObject @($visible | ForEach-Object { @{ subscriptionId = [string]$_ } })
         if ($visible.Count -eq 0 -and $resolved.Connection.EndpointType -ne 'Admin') {
             # Connecting looked the subscriptions up but tolerated a failure: ask again now. (On an admin
             # endpoint ARM lists the provider's own subscriptions, never a tenant's, so there is no default.)
             $json = Invoke-AzsBillingNative -Cmdlet $PSCmdlet -Call { [AzsBilling.Native.Api]::ClientSubscriptions($client) }
             $visible = @(ConvertFrom-Json -InputObject $json -NoEnumerate | ForEach-Object { $_ } | ForEach-Object { $_.subscriptionId })
         }
-        if ($visible.Count -ne 1) {
+        # The library's default, as after signing in: the only subscription the connection sees.
+        $working = Invoke-AzsBillingNative -Cmdlet $PSCmdlet -Call { [AzsBilling.Native.Api]::WorkingSubscription($json, $null) } | ConvertFrom-Json
+        if (-not $working.subscription_id) {
             $seen = if ($visible.Count -eq 0) { 'none' } else { $visible -join ', ' }
             $PSCmdlet.ThrowTerminatingError((New-AzsBillingSimpleError -ErrorId 'NoSubscription' -Category InvalidArgument `
                         -ExceptionType ([System.ArgumentException]) `
                         -Message "Give -SubscriptionId: the connection does not see exactly one subscription (it sees $seen)."))
         }
-        $SubscriptionId = $visible[0]
+        $SubscriptionId = [string]$working.subscription_id
     }
     $window = ConvertTo-AzsQueryWindow -Cmdlet $PSCmdlet -Start $ReportedStartTime -End $ReportedEndTime -Granularity $AggregationGranularity
     $query = New-AzsUsageQuery -Api tenant -SubscriptionId $SubscriptionId -Window $window -Granularity $AggregationGranularity `

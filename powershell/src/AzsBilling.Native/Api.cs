@@ -55,7 +55,7 @@ namespace AzsBilling.Native
             return client;
         }
 
-        /// <summary>{"name","resource_manager","login_endpoint","audience","identity_system"}.</summary>
+        /// <summary>{"name","resource_manager","login_endpoint","audience","identity_system","endpoint_type"}.</summary>
         public static string ClientEnvironment(ClientHandle client)
         {
             Check(NativeMethods.azsb_client_environment(client, out IntPtr json, out IntPtr error), error);
@@ -71,6 +71,27 @@ namespace AzsBilling.Native
             Check(NativeMethods.azsb_client_account(client, out IntPtr json, out IntPtr error), error);
             return TakeString(json) ?? "{}";
         }
+
+        /// <summary>
+        /// The client's credential, JSON {"type","holds_refresh_token"}: whether its sign-in leaves a refresh
+        /// token (a device code sign-in). Nothing is sent; never a secret.
+        /// </summary>
+        public static string ClientCredential(ClientHandle client) =>
+            Call((out IntPtr json, out IntPtr error) => NativeMethods.azsb_client_credential(client, out json, out error));
+
+        /// <summary>
+        /// The working subscription, JSON {"subscription_id","tenant_id"}, chosen by the library from the
+        /// subscriptions the caller sees (<see cref="ClientSubscriptions"/>'s JSON, "[]" when unknown) and the
+        /// one requested (or null). A requested one the caller does not see is an AzsbStatus.NotFound failure.
+        /// </summary>
+        public static string WorkingSubscription(string subscriptionsJson, string? requestedSubscriptionId) =>
+            Call((out IntPtr json, out IntPtr error) => NativeMethods.azsb_working_subscription(
+                subscriptionsJson, string.IsNullOrEmpty(requestedSubscriptionId) ? null : requestedSubscriptionId, out json, out error));
+
+        /// <summary>One tenant subscription under a provider subscription, a JSON object; AzsbStatus.NotFound when unknown.</summary>
+        public static string UserSubscription(ClientHandle client, string providerSubscriptionId, string subscriptionId) =>
+            Call((out IntPtr json, out IntPtr error) => NativeMethods.azsb_user_subscription_get(
+                client, providerSubscriptionId, subscriptionId, out json, out error));
 
         /// <summary>The subscriptions the caller sees on the endpoint, a JSON array.</summary>
         public static string ClientSubscriptions(ClientHandle client)

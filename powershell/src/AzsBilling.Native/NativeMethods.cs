@@ -73,6 +73,9 @@ namespace AzsBilling.Native
         internal static extern AzsbStatus azsb_client_account(ClientHandle client, out IntPtr json, out IntPtr error);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern AzsbStatus azsb_client_credential(ClientHandle client, out IntPtr json, out IntPtr error);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern void azsb_client_free(IntPtr client);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
@@ -115,7 +118,22 @@ namespace AzsBilling.Native
             out IntPtr error);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern AzsbStatus azsb_user_subscription_get(
+            ClientHandle client,
+            [MarshalAs(UnmanagedType.LPUTF8Str)] string providerSubscriptionId,
+            [MarshalAs(UnmanagedType.LPUTF8Str)] string subscriptionId,
+            out IntPtr json,
+            out IntPtr error);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern AzsbStatus azsb_client_subscriptions(ClientHandle client, out IntPtr json, out IntPtr error);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern AzsbStatus azsb_working_subscription(
+            [MarshalAs(UnmanagedType.LPUTF8Str)] string subscriptionsJson,
+            [MarshalAs(UnmanagedType.LPUTF8Str)] string? requestedSubscriptionId,
+            out IntPtr json,
+            out IntPtr error);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern AzsbStatus azsb_default_provider_subscription(
@@ -208,6 +226,9 @@ namespace AzsBilling.Native
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern AzsbStatus azsb_stamp_activation_get(ClientHandle client, out IntPtr json, out IntPtr error);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern AzsbStatus azsb_pep_command_defaults([MarshalAs(UnmanagedType.LPUTF8Str)] string command, out IntPtr json, out IntPtr error);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern AzsbStatus azsb_pep_invoke(

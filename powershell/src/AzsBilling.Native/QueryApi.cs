@@ -35,6 +35,10 @@ namespace AzsBilling.Native
         public static CallResult UserSubscriptions(ClientHandle client, string providerSubscriptionId, string? filter) =>
             Capture(() => Api.UserSubscriptions(client, providerSubscriptionId, filter));
 
+        /// <summary><see cref="Api.UserSubscription"/>.</summary>
+        public static CallResult UserSubscription(ClientHandle client, string providerSubscriptionId, string subscriptionId) =>
+            Capture(() => Api.UserSubscription(client, providerSubscriptionId, subscriptionId));
+
         private static CallResult Capture(Func<object?> call)
         {
             try

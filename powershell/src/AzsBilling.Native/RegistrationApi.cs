@@ -50,6 +50,13 @@ namespace AzsBilling.Native
         public static string StampActivation(ClientHandle client) =>
             Api.Call((out IntPtr json, out IntPtr error) => NativeMethods.azsb_stamp_activation_get(client, out json, out error));
 
+        /// <summary>
+        /// The parameters the library sends a PEP command with unless given (TimeoutInSeconds for the long
+        /// commands), a JSON object; for PowerShell remoting and the emulated PEP alike.
+        /// </summary>
+        public static string PepCommandDefaults(string command) =>
+            Api.Call((out IntPtr json, out IntPtr error) => NativeMethods.azsb_pep_command_defaults(command, out json, out error));
+
         /// <summary>Runs a command on the emulator's privileged endpoint model; returns {"output": ...}.</summary>
         public static string PepInvoke(string optionsJson, string command, string parametersJson) =>
             Api.Call((out IntPtr json, out IntPtr error) => NativeMethods.azsb_pep_invoke(optionsJson, command, parametersJson, out json, out error));
