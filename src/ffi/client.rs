@@ -13,6 +13,22 @@ pub struct AzsbClient {
     pub(crate) inner: Arc<Client>,
 }
 
+/// The shape of the exports that read a client and answer JSON: borrow the client, check `json_out`, run
+/// `operation`, write its result as JSON (a result that cannot be serialised is an error).
+pub(crate) fn client_json<R: serde::Serialize>(
+    client: *const AzsbClient,
+    json_out: *mut *mut c_char,
+    error_out: *mut *mut AzsbError,
+    operation: impl FnOnce(&Client) -> azs_billing_core::error::Result<R>,
+) -> AzsbStatus {
+    ffi_boundary!(error_out, {
+        let client = try_ref!(client, "client", error_out);
+        check_out!(json_out, "json_out", error_out);
+        let result = operation(&client.inner).and_then(|value| to_json(&value));
+        finish_json(result, json_out, error_out)
+    })
+}
+
 /// Receives the device code sign-in message ("To sign in, use a web browser to open ... and enter the code
 /// ..."). Called on the thread that called `azsb_client_new` or a later call that needed a token; `message`
 /// is valid for the duration of the call only.
@@ -124,12 +140,7 @@ pub extern "C" fn azsb_client_account(
     json_out: *mut *mut c_char,
     error_out: *mut *mut AzsbError,
 ) -> AzsbStatus {
-    ffi_boundary!(error_out, {
-        let client = try_ref!(client, "client", error_out);
-        check_out!(json_out, "json_out", error_out);
-        let result = client.inner.signed_in_account().and_then(|a| to_json(&a));
-        finish_json(result, json_out, error_out)
-    })
+    client_json(client, json_out, error_out, Client::signed_in_account)
 }
 
 /// The client's credential as JSON: {"type","holds_refresh_token"}. `type` is "client_secret",
@@ -142,15 +153,12 @@ pub extern "C" fn azsb_client_credential(
     json_out: *mut *mut c_char,
     error_out: *mut *mut AzsbError,
 ) -> AzsbStatus {
-    ffi_boundary!(error_out, {
-        let client = try_ref!(client, "client", error_out);
-        check_out!(json_out, "json_out", error_out);
-        let credential = client.inner.tokens().credential();
-        let json = serde_json::json!({
+    client_json(client, json_out, error_out, |client| {
+        let credential = client.tokens().credential();
+        Ok(serde_json::json!({
             "type": credential.kind(),
             "holds_refresh_token": credential.holds_refresh_token(),
-        });
-        finish_json(to_json(&json), json_out, error_out)
+        }))
     })
 }
 

@@ -2,7 +2,7 @@
 
 use std::ffi::c_char;
 
-use crate::ffi::client::AzsbClient;
+use crate::ffi::client::{AzsbClient, client_json};
 use crate::ffi::error::{AzsbError, AzsbStatus, finish, finish_json, to_json};
 use crate::ffi::strings::to_c;
 
@@ -112,13 +112,12 @@ pub extern "C" fn azsb_client_subscriptions(
     json_out: *mut *mut c_char,
     error_out: *mut *mut AzsbError,
 ) -> AzsbStatus {
-    ffi_boundary!(error_out, {
-        let client = try_ref!(client, "client", error_out);
-        check_out!(json_out, "json_out", error_out);
-        let result =
-            azs_billing_core::subscriptions::visible(&client.inner).and_then(|list| to_json(&list));
-        finish_json(result, json_out, error_out)
-    })
+    client_json(
+        client,
+        json_out,
+        error_out,
+        azs_billing_core::subscriptions::visible,
+    )
 }
 
 /// The Default Provider Subscription id of an admin endpoint, as a string: the caller's subscription whose

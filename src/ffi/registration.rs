@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
-use crate::ffi::client::AzsbClient;
+use crate::ffi::client::{AzsbClient, client_json};
 use crate::ffi::error::{AzsbError, AzsbStatus, finish, finish_json, report, to_json};
 use crate::ffi::strings::{borrow_str, to_c};
 use azs_billing_core::client::Client;
@@ -658,12 +658,7 @@ pub extern "C" fn azsb_stamp_activation_get(
     json_out: *mut *mut c_char,
     error_out: *mut *mut AzsbError,
 ) -> AzsbStatus {
-    ffi_boundary!(error_out, {
-        let client = try_ref!(client, "client", error_out);
-        check_out!(json_out, "json_out", error_out);
-        let result = stamp::activation(&client.inner).and_then(|a| to_json(&a));
-        finish_json(result, json_out, error_out)
-    })
+    client_json(client, json_out, error_out, stamp::activation)
 }
 
 /// The parameters a privileged endpoint command is sent with unless the caller gives them, as a JSON
