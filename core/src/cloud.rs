@@ -6,6 +6,7 @@ use url::Url;
 use crate::error::{Error, Result};
 use crate::transport::{Auth, Transport, check_url_with};
 
+/// Which identity provider an environment signs in with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum IdentitySystem {
     /// Azure AD (Entra ID): tokens from `{login}{tenant}/oauth2/token`.
@@ -42,8 +43,11 @@ impl EndpointType {
 /// Named public clouds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cloud {
+    /// Global Azure (`management.azure.com`).
     AzureCloud,
+    /// Azure operated by 21Vianet (`management.chinacloudapi.cn`).
     AzureChinaCloud,
+    /// Azure Government (`management.usgovcloudapi.net`).
     AzureUSGovernment,
 }
 
@@ -58,6 +62,7 @@ pub struct Environment {
     pub login_endpoint: Url,
     /// The token audience (resource) for this Resource Manager endpoint.
     pub audience: String,
+    /// Azure AD or AD FS: decides the token endpoint and the issuer.
     pub identity_system: IdentitySystem,
 }
 
@@ -97,6 +102,7 @@ impl Cloud {
             })
     }
 
+    /// The cloud's endpoints (Resource Manager, login, audience), Azure AD.
     pub fn environment(self) -> Environment {
         let (resource_manager, login, audience) = match self {
             Cloud::AzureCloud => (

@@ -4,14 +4,18 @@
 
 use std::sync::OnceLock;
 
+/// One meter of the catalogue.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Meter {
     /// As the catalogue spells it.
     pub id: String,
+    /// The meter's name ("Base VM Size Hours", ...).
     pub name: String,
+    /// The unit its quantities are in ("Hours", "GB", ...).
     pub unit: String,
     /// "Compute", "Storage", "Network", "Managed Disks", "SQL", "MySQL", "Key Vault", "App Service", ...
     pub category: String,
+    /// The catalogue's description of what is measured.
     pub description: String,
 }
 

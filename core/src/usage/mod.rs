@@ -10,4 +10,5 @@ pub use pager::{UsagePage, UsagePager};
 pub use query::{Granularity, UsageApi, UsageQuery};
 pub use record::{InstanceData, ResourceId, UsageRecord};
 
+/// The api-version both usage APIs are called with.
 pub const API_VERSION: &str = "2015-06-01-preview";

@@ -10,7 +10,9 @@ use crate::meters::{self, Meter};
 /// The parts of a resource URI `/subscriptions/{s}/resourceGroups/{g}/providers/{ns}/{type}/{name}...`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ResourceId {
+    /// The subscription the resource is in (the `{s}` of the URI, as written).
     pub subscription_id: String,
+    /// The resource group, when the URI has one.
     pub resource_group: Option<String>,
     /// Namespace, e.g. "Microsoft.Compute".
     pub provider: Option<String>,
@@ -20,10 +22,14 @@ pub struct ResourceId {
     pub resource_name: Option<String>,
 }
 
+/// A row's `instanceData`, parsed: which resource the usage is of, where, and its tags.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct InstanceData {
+    /// `Microsoft.Resources.resourceUri` as sent.
     pub resource_uri: String,
+    /// The resource URI split into its parts; None when it is not an ARM resource id.
     pub resource: Option<ResourceId>,
+    /// `Microsoft.Resources.location` (the stamp's region).
     pub location: Option<String>,
     /// Tags as given (an object; empty when null).
     pub tags: serde_json::Map<String, serde_json::Value>,
@@ -33,24 +39,39 @@ pub struct InstanceData {
     pub vm_size: Option<String>,
 }
 
+/// One usage row (an aggregate of one meter for one resource over one usage hour or day), typed.
+///
+/// `id` is not a row key: the service repeats it for every row of one meter in one subscription. What
+/// identifies a row is its usage bucket (subscription, normalised meter, resource URI and additional info,
+/// usage start and end) and, for daily rows, the reported day; docs/c-abi.md, "What identifies a row",
+/// has the rules.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct UsageRecord {
+    /// The aggregate's ARM id as sent (`.../UsageAggregate/{subscription}-{meterId}`).
     pub id: Option<String>,
+    /// The aggregate's name as sent.
     pub name: Option<String>,
+    /// The resource type as sent (`Microsoft.Commerce.Admin/subscriberUsageAggregates`, ...).
     #[serde(rename = "type")]
     pub record_type: Option<String>,
+    /// The tenant subscription the usage belongs to.
     pub subscription_id: String,
+    /// Start of the usage period (UTC), inclusive.
     pub usage_start: DateTime<Utc>,
+    /// End of the usage period (UTC), exclusive.
     pub usage_end: DateTime<Utc>,
     /// As the service sent it.
     pub meter_id: String,
     /// Lower case, no hyphens.
     pub meter_id_normalized: String,
+    /// The catalogue's entry for the meter; None for a meter the catalogue does not know.
     #[serde(skip)]
     pub meter: Option<&'static Meter>,
+    /// The quantity in the meter's unit, as sent.
     pub quantity: f64,
     /// The instanceData string as sent.
     pub instance_data_raw: Option<String>,
+    /// The instance data parsed; None when the row had none.
     pub instance: Option<InstanceData>,
 }
 
