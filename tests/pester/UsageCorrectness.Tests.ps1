@@ -106,6 +106,16 @@ Describe 'Delegated-provider (reseller) tenants' {
         }
     }
 
+    It 'the default table of Get-AzsUserSubscription shows IsDirectTenant' {
+        # An operator reading the table must see which rows the provider API bills without Select-Object.
+        $table = ($script:Subscriptions | Format-Table | Out-String -Width 250) -split "`n"
+        $header = $table | Where-Object { $_ -match '\bSubscriptionId\b' } | Select-Object -First 1
+        $header | Should -Match '\bIsDirectTenant\b'
+        $delegated = $script:Subscriptions | Where-Object { -not $_.IsDirectTenant } | Select-Object -First 1
+        $line = $table | Where-Object { $_ -match [regex]::Escape($delegated.SubscriptionId) }
+        $line | Should -Match '\bFalse\s*$'
+    }
+
     It 'a Usagesummary.ps1-style loop (`$result = ...` per subscription, -ErrorAction SilentlyContinue, Export-Csv) bills every subscription exactly' {
         # The AzureStack-Tools pattern, run as a plain script in a fresh pwsh: a statement-terminating error
         # would leave $result holding the previous tenant's rows and export them again under this tenant.
