@@ -48,14 +48,10 @@ BeforeAll {
     }
 
     # Test-only HTTP to the emulator's control routes and identity provider (the module itself always verifies TLS).
-    function Set-EmulatorFault([string[]] $Rules) {
-        $body = @{ rules = $Rules } | ConvertTo-Json -Compress
-        $null = Invoke-RestMethod -Method Put -Uri "$($script:Control)faults" -Body $body -ContentType 'application/json' -SkipCertificateCheck
-    }
+    # The fault rules of this file's emulator, through TestEmulator.ps1's one implementation.
+    function Set-EmulatorFault([string[]] $Rules) { Set-TestEmulatorFault -Control $script:Control -Rules $Rules }
 
-    function Clear-EmulatorFault {
-        $null = Invoke-RestMethod -Method Delete -Uri "$($script:Control)faults" -SkipCertificateCheck
-    }
+    function Clear-EmulatorFault { Clear-TestEmulatorFault -Control $script:Control }
 
     function Get-EmulatorTotal {
         param([string] $Api = 'provider', [string] $Start, [string] $End, [string] $Granularity = 'Hourly', [string] $SubscriberId, [string] $Subscription)
