@@ -20,6 +20,8 @@ use crate::error::{Error, Result, ServiceError};
 use crate::secret::Secret;
 use crate::transport::Transport;
 use crate::transport::pem;
+use rustls_pki_types::pem::{Error as PemError, PemObject as _};
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
 /// What the identity provider showed for device code sign-in; shown to the user by the caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,10 +61,7 @@ impl ClientCertificate {
 
     /// A certificate file and a key file (both PEM); they may be the same file.
     pub fn from_pem_files(certificate: &Path, private_key: &Path) -> Result<ClientCertificate> {
-        let file_error = |path: &Path, message: String| Error::File {
-            path: path.display().to_string(),
-            message,
-        };
+        let file_error = |path: &Path, message: String| Error::file(path, message, None);
         let mut certificate_text = read_text(certificate, "certificate")?;
         let parsed = certificate_from_pem(&certificate_text);
         certificate_text.zeroize();
@@ -78,18 +77,21 @@ impl ClientCertificate {
 
     /// A PKCS#12 (.pfx/.p12) file with an optional password.
     pub fn from_pfx_file(path: &Path, password: Option<&Secret>) -> Result<ClientCertificate> {
-        let file_error = |message: String| Error::File {
-            path: path.display().to_string(),
-            message,
-        };
-        let mut data = std::fs::read(path)
-            .map_err(|e| file_error(format!("cannot read the PFX file: {e}")))?;
+        let file_error = |message: String| Error::file(path, message, None);
+        let mut data = std::fs::read(path).map_err(|e| {
+            Error::file(
+                path,
+                format!("cannot read the PFX file: {e}"),
+                Some(e.into()),
+            )
+        })?;
         let archive = p12_keystore::Pkcs12Archive::from_pkcs12(
             &data,
             password.map(Secret::expose).unwrap_or(""),
         );
         data.zeroize();
-        let archive = archive.map_err(|e| file_error(pfx_problem(&e, password.is_some())))?;
+        let archive = archive
+            .map_err(|e| Error::file(path, pfx_problem(&e, password.is_some()), Some(e.into())))?;
         ClientCertificate::from_pfx_archive(&archive).map_err(file_error)
     }
 
@@ -198,17 +200,22 @@ impl ClientCertificate {
 const KEY_PROBLEM: &str = "the private key";
 
 fn read_text(path: &Path, what: &str) -> Result<String> {
-    let bytes = std::fs::read(path).map_err(|e| Error::File {
-        path: path.display().to_string(),
-        message: format!("cannot read the {what} file: {e}"),
+    let bytes = std::fs::read(path).map_err(|e| {
+        Error::file(
+            path,
+            format!("cannot read the {what} file: {e}"),
+            Some(e.into()),
+        )
     })?;
     String::from_utf8(bytes).map_err(|e| {
+        let utf8 = e.utf8_error();
         let mut bytes = e.into_bytes();
         bytes.zeroize();
-        Error::File {
-            path: path.display().to_string(),
-            message: format!("the {what} file is not PEM text (a DER or PFX file?)"),
-        }
+        Error::file(
+            path,
+            format!("the {what} file is not PEM text (a DER or PFX file?)"),
+            Some(utf8.into()),
+        )
     })
 }
 
@@ -233,7 +240,7 @@ fn pfx_problem(error: &p12_keystore::error::Error, had_password: bool) -> String
     }
 }
 
-/// An RSA public key: modulus and exponent.
+/// An RSA public key: modulus and exponent, big-endian without leading zeros (what the verifier takes).
 struct RsaPublic {
     modulus: Vec<u8>,
     exponent: Vec<u8>,
@@ -243,10 +250,9 @@ fn rsa_public_key(der: &[u8]) -> std::result::Result<RsaPublic, String> {
     let (_, certificate) = x509_parser::parse_x509_certificate(der)
         .map_err(|e| format!("the certificate is not valid X.509 ({e})"))?;
     match certificate.public_key().parsed() {
-        // DER integers carry a leading zero byte when the top bit is set; the verifier wants the bare value.
         Ok(x509_parser::public_key::PublicKey::RSA(rsa)) => Ok(RsaPublic {
-            modulus: strip_leading_zeros(rsa.modulus),
-            exponent: strip_leading_zeros(rsa.exponent),
+            modulus: unsigned(rsa.modulus),
+            exponent: unsigned(rsa.exponent),
         }),
         Ok(_) => {
             Err("the certificate's key is not an RSA key; client assertions here are RS256".into())
@@ -255,7 +261,9 @@ fn rsa_public_key(der: &[u8]) -> std::result::Result<RsaPublic, String> {
     }
 }
 
-fn strip_leading_zeros(bytes: &[u8]) -> Vec<u8> {
+/// A DER INTEGER's bytes without the sign byte x509-parser leaves on (a leading zero when the top bit is
+/// set): the verifier wants the bare unsigned value.
+fn unsigned(bytes: &[u8]) -> Vec<u8> {
     let first = bytes
         .iter()
         .position(|b| *b != 0)
@@ -265,87 +273,85 @@ fn strip_leading_zeros(bytes: &[u8]) -> Vec<u8> {
 
 /// The first certificate in PEM text: its DER and RSA public key.
 fn certificate_from_pem(text: &str) -> std::result::Result<(Vec<u8>, RsaPublic), String> {
-    let blocks = pem::blocks(text)?;
-    let certificate = blocks
-        .iter()
-        .find(|b| b.label == "CERTIFICATE")
-        .ok_or("no certificate (no '-----BEGIN CERTIFICATE-----' block)")?;
-    let public = rsa_public_key(&certificate.der)?;
-    Ok((certificate.der.clone(), public))
+    let certificate = match CertificateDer::from_pem_slice(text.as_bytes()) {
+        Ok(certificate) => certificate,
+        Err(PemError::NoItemsFound) => {
+            return Err("no certificate (no '-----BEGIN CERTIFICATE-----' block)".into());
+        }
+        Err(e) => return Err(pem::problem(&e)),
+    };
+    let public = rsa_public_key(&certificate)?;
+    Ok((certificate.to_vec(), public))
 }
 
 /// The first private key in PEM text, as a signing key.
 fn key_from_pem(text: &str) -> std::result::Result<EncodingKey, String> {
-    let blocks = pem::blocks(text)?;
-    let block = blocks
-        .iter()
-        .find(|b| b.label.ends_with("PRIVATE KEY"))
-        .ok_or_else(|| {
-            format!(
-                "{KEY_PROBLEM} is missing (no '-----BEGIN PRIVATE KEY-----' or '-----BEGIN RSA PRIVATE KEY-----' \
-                 block)"
-            )
-        })?;
-    if block.label == "ENCRYPTED PRIVATE KEY" || block.encrypted_headers {
+    // The PEM reader skips blocks it has no type for, so encrypted keys (PKCS#8 `ENCRYPTED PRIVATE KEY`,
+    // or OpenSSL's legacy `Proc-Type: 4,ENCRYPTED` headers) are looked for first, to say what they are.
+    if text.lines().map(str::trim).any(is_encrypted_key_line) {
         return Err(format!(
             "{KEY_PROBLEM} is encrypted; export it without a password, or use the PFX file with its password"
         ));
     }
-    match block.label.as_str() {
-        "RSA PRIVATE KEY" => {
-            let key = EncodingKey::from_rsa_der(&block.der);
-            Ok(key)
+    let mut key = match PrivateKeyDer::from_pem_slice(text.as_bytes()) {
+        Ok(key) => key,
+        Err(PemError::NoItemsFound) => {
+            return Err(match other_private_key_label(text) {
+                Some(label) => not_rsa(label),
+                None => format!(
+                    "{KEY_PROBLEM} is missing (no '-----BEGIN PRIVATE KEY-----' or '-----BEGIN RSA PRIVATE KEY-----' \
+                     block)"
+                ),
+            });
         }
-        "PRIVATE KEY" => pkcs8_rsa_key(&block.der),
-        other => Err(format!(
-            "{KEY_PROBLEM} is a '{other}', not an RSA key; client assertions here are RS256"
+        Err(e) => return Err(pem::problem(&e)),
+    };
+    let signing_key = match &key {
+        PrivateKeyDer::Pkcs1(pkcs1) => Ok(EncodingKey::from_rsa_der(pkcs1.secret_pkcs1_der())),
+        PrivateKeyDer::Pkcs8(pkcs8) => pkcs8_rsa_key(pkcs8.secret_pkcs8_der()),
+        PrivateKeyDer::Sec1(_) => Err(not_rsa("EC PRIVATE KEY")),
+        _ => Err(format!(
+            "{KEY_PROBLEM} is not an RSA key; client assertions here are RS256"
         )),
-    }
+    };
+    // The signer holds its own copy; this one is wiped (the PEM reader's types do not wipe on drop).
+    key.zeroize();
+    signing_key
 }
 
-/// DER `rsaEncryption` object identifier (1.2.840.113549.1.1.1), contents only.
-const RSA_ENCRYPTION_OID: [u8; 9] = [0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x01];
+fn is_encrypted_key_line(line: &str) -> bool {
+    line == "-----BEGIN ENCRYPTED PRIVATE KEY-----"
+        || (line.to_ascii_lowercase().starts_with("proc-type:")
+            && line.to_ascii_uppercase().contains("ENCRYPTED"))
+        || line.to_ascii_lowercase().starts_with("dek-info:")
+}
+
+/// The label of a private key block of a kind the PEM reader does not know (`DSA PRIVATE KEY`,
+/// `OPENSSH PRIVATE KEY`), to name it in the message.
+fn other_private_key_label(text: &str) -> Option<&str> {
+    text.lines().find_map(|line| {
+        line.trim()
+            .strip_prefix("-----BEGIN ")?
+            .strip_suffix("-----")
+            .filter(|label| label.ends_with("PRIVATE KEY"))
+    })
+}
+
+fn not_rsa(label: &str) -> String {
+    format!("{KEY_PROBLEM} is a '{label}', not an RSA key; client assertions here are RS256")
+}
 
 /// The RSA key inside a PKCS#8 `PrivateKeyInfo` (its `privateKey` octet string is PKCS#1, which is what
 /// the signer takes).
 fn pkcs8_rsa_key(der: &[u8]) -> std::result::Result<EncodingKey, String> {
-    let malformed = || format!("{KEY_PROBLEM} is not a readable PKCS#8 key");
-    let (info, _) = der_element(der, 0x30).ok_or_else(malformed)?;
-    let (_version, rest) = der_element(info, 0x02).ok_or_else(malformed)?;
-    let (algorithm, rest) = der_element(rest, 0x30).ok_or_else(malformed)?;
-    let (oid, _) = der_element(algorithm, 0x06).ok_or_else(malformed)?;
-    if oid != RSA_ENCRYPTION_OID {
+    let info = pkcs8::PrivateKeyInfoRef::try_from(der)
+        .map_err(|_| format!("{KEY_PROBLEM} is not a readable PKCS#8 key"))?;
+    if info.algorithm.oid != pkcs1::ALGORITHM_OID {
         return Err(format!(
             "{KEY_PROBLEM} is not an RSA key; client assertions here are RS256"
         ));
     }
-    let (pkcs1, _) = der_element(rest, 0x04).ok_or_else(malformed)?;
-    Ok(EncodingKey::from_rsa_der(pkcs1))
-}
-
-/// One DER element with tag `tag` at the start of `input`: its contents and what follows it.
-fn der_element(input: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
-    let (&first, rest) = input.split_first()?;
-    if first != tag {
-        return None;
-    }
-    let (&length_byte, rest) = rest.split_first()?;
-    let (length, rest) = if length_byte < 0x80 {
-        (usize::from(length_byte), rest)
-    } else {
-        let count = usize::from(length_byte & 0x7F);
-        if count == 0 || count > 4 || rest.len() < count {
-            return None;
-        }
-        let length = rest[..count]
-            .iter()
-            .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
-        (length, &rest[count..])
-    };
-    if rest.len() < length {
-        return None;
-    }
-    Some(rest.split_at(length))
+    Ok(EncodingKey::from_rsa_der(info.private_key.as_bytes()))
 }
 
 /// The key signs and the certificate's public key verifies: the pair belongs together, and the key is an
@@ -1012,14 +1018,17 @@ mod tests {
         })
     }
 
-    fn der_of(pem_text: &str, label: &str) -> Vec<u8> {
-        pem::blocks(pem_text)
+    fn certificate_der(pem_text: &str) -> Vec<u8> {
+        CertificateDer::from_pem_slice(pem_text.as_bytes())
             .unwrap()
-            .iter()
-            .find(|b| b.label == label)
+            .to_vec()
+    }
+
+    fn pkcs8_der(pem_text: &str) -> Vec<u8> {
+        rustls_pki_types::PrivatePkcs8KeyDer::from_pem_slice(pem_text.as_bytes())
             .unwrap()
-            .der
-            .clone()
+            .secret_pkcs8_der()
+            .to_vec()
     }
 
     fn to_pem(label: &str, der: &[u8]) -> String {
@@ -1036,18 +1045,15 @@ mod tests {
     }
 
     fn pkcs1_pem(pkcs8_pem: &str) -> String {
-        let der = der_of(pkcs8_pem, "PRIVATE KEY");
-        let (info, _) = der_element(&der, 0x30).unwrap();
-        let (_, rest) = der_element(info, 0x02).unwrap();
-        let (_, rest) = der_element(rest, 0x30).unwrap();
-        let (pkcs1, _) = der_element(rest, 0x04).unwrap();
-        to_pem("RSA PRIVATE KEY", pkcs1)
+        let der = pkcs8_der(pkcs8_pem);
+        let info = pkcs8::PrivateKeyInfoRef::try_from(der.as_slice()).unwrap();
+        to_pem("RSA PRIVATE KEY", info.private_key.as_bytes())
     }
 
     fn write_pfx(certificate_pem: &str, key_pem: &str, password: &str) -> Vec<u8> {
-        let key = p12_keystore::PrivateKey::from_der(&der_of(key_pem, "PRIVATE KEY")).unwrap();
+        let key = p12_keystore::PrivateKey::from_der(&pkcs8_der(key_pem)).unwrap();
         let certificate =
-            p12_keystore::Certificate::from_der(&der_of(certificate_pem, "CERTIFICATE")).unwrap();
+            p12_keystore::Certificate::from_der(&certificate_der(certificate_pem)).unwrap();
         let chain = p12_keystore::PrivateKeyChain::new(b"key-1".as_slice(), key, [certificate]);
         let mut store = p12_keystore::KeyStore::new();
         store.add_entry(
@@ -1059,7 +1065,7 @@ mod tests {
 
     fn expected_x5t(certificate_pem: &str) -> String {
         base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(sha1::Sha1::digest(der_of(certificate_pem, "CERTIFICATE")))
+            .encode(sha1::Sha1::digest(certificate_der(certificate_pem)))
     }
 
     #[test]
@@ -1069,7 +1075,7 @@ mod tests {
         let parsed = ClientCertificate::from_pem(&combined).unwrap();
         assert_eq!(parsed.x5t(), expected_x5t(certificate));
         assert_eq!(parsed.thumbprint().len(), 40);
-        assert_eq!(parsed.certificate_der(), der_of(certificate, "CERTIFICATE"));
+        assert_eq!(parsed.certificate_der(), certificate_der(certificate));
 
         let pkcs1 = format!("{}{certificate}", pkcs1_pem(key));
         assert_eq!(
@@ -1119,7 +1125,7 @@ mod tests {
         let parsed = ClientCertificate::from_pem_files(&cert_path, &key_path).unwrap();
         assert_eq!(parsed.x5t(), expected_x5t(certificate));
 
-        let Err(Error::File { path, message }) =
+        let Err(Error::File { path, message, .. }) =
             ClientCertificate::from_pem_files(&cert_path, &other_path)
         else {
             panic!("a mismatched key is a file error");
@@ -1128,7 +1134,7 @@ mod tests {
         assert!(message.contains("does not belong"), "{message}");
 
         let missing = dir.path().join("missing.pem");
-        let Err(Error::File { path, message }) =
+        let Err(Error::File { path, message, .. }) =
             ClientCertificate::from_pem_files(&missing, &key_path)
         else {
             panic!("a missing file is a file error");
@@ -1157,7 +1163,10 @@ mod tests {
 
         let wrong = Secret::new("not-the-password");
         let err = ClientCertificate::from_pfx_file(&path, Some(&wrong)).unwrap_err();
-        let Error::File { path: p, message } = &err else {
+        let Error::File {
+            path: p, message, ..
+        } = &err
+        else {
             panic!("{err:?}")
         };
         assert_eq!(p, &path.display().to_string());

@@ -10,10 +10,12 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject as _;
 use url::{Host, Url};
 use zeroize::Zeroize;
 
-use crate::error::{Error, Result, ServiceError};
+use crate::error::{BoxedSource, Error, Result, ServiceError};
 use crate::retry::{self, RetryPolicy};
 
 /// How the client reaches the endpoints: trust, timeouts, retries. Non-exhaustive, so fields can be added:
@@ -218,10 +220,10 @@ impl Transport {
             builder = builder.proxy(proxy);
         }
         let http = builder.build().map_err(|e| {
-            Error::Transport(format!(
-                "cannot set up the HTTP client: {}",
-                error_chain(&e)
-            ))
+            Error::transport(
+                format!("cannot set up the HTTP client: {}", error_chain(&e)),
+                e,
+            )
         })?;
         Ok(Transport {
             options: options.clone(),
@@ -341,6 +343,7 @@ impl Transport {
                 Failure::Transient {
                     message,
                     unexpected,
+                    source,
                     ..
                 } => {
                     let text = format!(
@@ -352,7 +355,10 @@ impl Transport {
                     if unexpected {
                         Error::UnexpectedResponse(text)
                     } else {
-                        Error::Transport(text)
+                        Error::Transport {
+                            message: text,
+                            source,
+                        }
                     }
                 }
                 Failure::Permanent(error) => error,
@@ -401,7 +407,7 @@ impl Transport {
             .header("x-ms-client-request-id", client_request_id);
 
         let started = std::time::Instant::now();
-        let response = builder.send().map_err(|e| classify(&e))?;
+        let response = builder.send().map_err(classify)?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let body = response
@@ -410,6 +416,7 @@ impl Transport {
                 kind: "body cut short",
                 message: format!("reading the response body: {}", error_chain(&e)),
                 unexpected: false,
+                source: Some(e.into()),
             })?
             .to_vec();
         log::trace!(
@@ -437,12 +444,14 @@ impl Transport {
                     kind: "truncated body",
                     message: format!("the response body ended early (truncated JSON: {e})"),
                     unexpected: false,
+                    source: Some(e.into()),
                 }
             } else {
                 Failure::Transient {
                     kind: "non-JSON body",
                     message: format!("the response body is not JSON ({e})"),
                     unexpected: true,
+                    source: Some(e.into()),
                 }
             });
         }
@@ -487,6 +496,8 @@ enum Failure {
         kind: &'static str,
         message: String,
         unexpected: bool,
+        /// The error behind `message`, kept as the final error's `source()`.
+        source: Option<BoxedSource>,
     },
     /// Retrying cannot help (TLS trust, a header that cannot be sent).
     Permanent(Error),
@@ -545,20 +556,21 @@ fn basic(username: &str, password: &str) -> Result<HeaderValue> {
 }
 
 /// Sorts a failed send into worth-retrying or not.
-fn classify(error: &reqwest::Error) -> Failure {
-    let message = error_chain(error);
+fn classify(error: reqwest::Error) -> Failure {
+    let message = error_chain(&error);
     if error.is_builder() {
-        return Failure::Permanent(Error::Transport(format!(
-            "the request could not be built: {message}"
-        )));
+        return Failure::Permanent(Error::transport(
+            format!("the request could not be built: {message}"),
+            error,
+        ));
     }
-    if is_tls_error(error) {
+    if is_tls_error(&error) {
         let hint = if message.contains("UnknownIssuer") {
             "; if the endpoint uses an internal CA (Azure Stack Hub usually does), pass its certificate in ca_bundle"
         } else {
             ""
         };
-        return Failure::Permanent(Error::Transport(format!("TLS: {message}{hint}")));
+        return Failure::Permanent(Error::transport(format!("TLS: {message}{hint}"), error));
     }
     let kind = if error.is_timeout() {
         "timeout"
@@ -573,6 +585,7 @@ fn classify(error: &reqwest::Error) -> Failure {
         kind,
         message,
         unexpected: false,
+        source: Some(error.into()),
     }
 }
 
@@ -763,32 +776,46 @@ const LOCALHOST_ADDRESSES: [std::net::SocketAddr; 2] = [
 
 /// Reads a PEM bundle of CA certificates; each must parse as X.509.
 fn read_ca_bundle(path: &Path) -> Result<Vec<reqwest::Certificate>> {
-    let file_error = |message: String| Error::File {
-        path: path.display().to_string(),
-        message,
-    };
-    let text =
-        std::fs::read(path).map_err(|e| file_error(format!("cannot read the CA bundle: {e}")))?;
-    let text = String::from_utf8_lossy(&text);
-    let blocks = pem::blocks(&text).map_err(|e| file_error(format!("not a PEM CA bundle: {e}")))?;
+    let bytes = std::fs::read(path).map_err(|e| {
+        Error::file(
+            path,
+            format!("cannot read the CA bundle: {e}"),
+            Some(e.into()),
+        )
+    })?;
     let mut certificates = Vec::new();
-    for block in blocks.iter().filter(|b| b.label == "CERTIFICATE") {
-        let number = certificates.len() + 1;
-        x509_parser::parse_x509_certificate(&block.der).map_err(|e| {
-            file_error(format!(
-                "certificate {number} of the CA bundle is not a valid X.509 certificate: {e}"
-            ))
+    for block in CertificateDer::pem_slice_iter(&bytes) {
+        let block = block.map_err(|e| {
+            Error::file(
+                path,
+                format!("not a PEM CA bundle: {}", pem::problem(&e)),
+                Some(e.into()),
+            )
         })?;
-        let certificate = reqwest::Certificate::from_der(&block.der).map_err(|e| {
-            file_error(format!(
-                "certificate {number} of the CA bundle cannot be used: {e}"
-            ))
+        let number = certificates.len() + 1;
+        x509_parser::parse_x509_certificate(&block).map_err(|e| {
+            Error::file(
+                path,
+                format!(
+                    "certificate {number} of the CA bundle is not a valid X.509 certificate: {e}"
+                ),
+                Some(e.into()),
+            )
+        })?;
+        let certificate = reqwest::Certificate::from_der(&block).map_err(|e| {
+            Error::file(
+                path,
+                format!("certificate {number} of the CA bundle cannot be used: {e}"),
+                Some(e.into()),
+            )
         })?;
         certificates.push(certificate);
     }
     if certificates.is_empty() {
-        return Err(file_error(
-            "the CA bundle holds no certificate (no '-----BEGIN CERTIFICATE-----' block)".into(),
+        return Err(Error::file(
+            path,
+            "the CA bundle holds no certificate (no '-----BEGIN CERTIFICATE-----' block)",
+            None,
         ));
     }
     Ok(certificates)
@@ -1195,7 +1222,7 @@ mod tests {
         let err = transport(&options(1))
             .get(&base, Auth::None, true)
             .unwrap_err();
-        assert!(matches!(err, Error::Transport(_)), "{err:?}");
+        assert!(matches!(err, Error::Transport { .. }), "{err:?}");
         assert!(
             err.to_string().contains("truncated") && err.to_string().contains("2 attempts"),
             "{err}"
@@ -1257,7 +1284,7 @@ mod tests {
             "{messages:?}"
         );
         let text = err.to_string();
-        assert!(matches!(err, Error::Transport(_)), "{err:?}");
+        assert!(matches!(err, Error::Transport { .. }), "{err:?}");
         assert!(
             text.contains(&format!(
                 "GET http://127.0.0.1:{port}/metadata/endpoints failed after 3 attempts"
@@ -1269,6 +1296,44 @@ mod tests {
             "{text}"
         );
         assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn errors_keep_their_source() {
+        use std::error::Error as _;
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let url = Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap();
+        let refused = transport(&options(0))
+            .get(&url, Auth::None, true)
+            .unwrap_err();
+        let source = refused
+            .source()
+            .expect("a refused connection keeps its cause");
+        assert!(
+            source.downcast_ref::<reqwest::Error>().is_some(),
+            "{source:?}"
+        );
+
+        let missing = tempfile::tempdir().unwrap().path().join("missing.pem");
+        let err = Transport::with_proxy_env(
+            &TransportOptions {
+                ca_bundle: Some(missing),
+                ..options(0)
+            },
+            &ProxyEnv::default(),
+        )
+        .unwrap_err();
+        let source = err.source().expect("a missing CA bundle keeps its cause");
+        assert_eq!(
+            source
+                .downcast_ref::<std::io::Error>()
+                .map(std::io::Error::kind),
+            Some(std::io::ErrorKind::NotFound)
+        );
     }
 
     #[test]
@@ -1371,7 +1436,7 @@ mod tests {
                 true,
             )
             .unwrap_err();
-        assert!(matches!(err, Error::Transport(_)), "{err:?}");
+        assert!(matches!(err, Error::Transport { .. }), "{err:?}");
     }
 
     #[test]
@@ -1483,7 +1548,7 @@ mod tests {
                 &ProxyEnv::default(),
             )
         };
-        let Err(Error::File { path, message }) = with(&missing) else {
+        let Err(Error::File { path, message, .. }) = with(&missing) else {
             panic!("a missing bundle is a file error")
         };
         assert_eq!(path, missing.display().to_string());
