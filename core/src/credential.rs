@@ -11,6 +11,9 @@ mod token_response;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 
+/// The target the submodules log under: the documented one (`credential`), not their own paths.
+const LOG_TARGET: &str = "azs_billing_core::credential";
+
 pub use certificate::ClientCertificate;
 pub use device_code::{DeviceCodeCallback, DeviceCodePrompt};
 pub use provider::TokenProvider;

@@ -52,7 +52,7 @@ impl TokenProvider {
                 Ok(issued) => return Ok(issued),
                 // Expired or revoked: sign in again below.
                 Err(Error::Authentication(e)) => {
-                    log::debug!(
+                    log::debug!(target: super::LOG_TARGET,
                         "the refresh token was refused ({}); signing in again with a device code",
                         e.code.as_deref().unwrap_or("no code")
                     );
@@ -102,7 +102,7 @@ impl TokenProvider {
         let deadline = Instant::now() + expires_in;
         let mut interval = Duration::try_from_secs_f64(interval.clamp(1.0, 60.0))
             .unwrap_or(Duration::from_secs(5));
-        log::debug!(
+        log::debug!(target: super::LOG_TARGET,
             "device code shown; polling {} every {} s for up to {} s",
             crate::transport::display_url(&token_url),
             interval.as_secs(),
@@ -135,11 +135,11 @@ impl TokenProvider {
                 Err(Error::Authentication(e))
                     if e.code.as_deref() == Some("authorization_pending") =>
                 {
-                    log::trace!("device code sign-in still pending");
+                    log::trace!(target: super::LOG_TARGET, "device code sign-in still pending");
                 }
                 Err(Error::Authentication(e)) if e.code.as_deref() == Some("slow_down") => {
                     interval += SLOW_DOWN_STEP;
-                    log::debug!(
+                    log::debug!(target: super::LOG_TARGET,
                         "the identity provider asked to slow down; polling every {} s",
                         interval.as_secs()
                     );

@@ -98,11 +98,13 @@ impl TokenProvider {
         }
         let issued = self.acquire(transport, audience)?;
         match issued.expires_at {
-            Some(expires_at) => log::debug!(
+            Some(expires_at) => log::debug!(target: super::LOG_TARGET,
                 "token for {audience} issued, expires {}",
                 expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
             ),
-            None => log::debug!("token for {audience} issued without an expiry; not cached"),
+            None => {
+                log::debug!(target: super::LOG_TARGET, "token for {audience} issued without an expiry; not cached")
+            }
         }
         if let Some(account) =
             crate::account::SignedInAccount::from_token(issued.access_token.expose())
@@ -129,7 +131,7 @@ impl TokenProvider {
     /// Forgets the cached token for `audience` (after a 401), so the next call signs in again.
     pub fn invalidate(&self, audience: &str) {
         if lock(&self.cache).remove(audience.trim()).is_some() {
-            log::debug!(
+            log::debug!(target: super::LOG_TARGET,
                 "cached token for {} dropped; the next request gets a new one",
                 audience.trim()
             );
@@ -169,13 +171,13 @@ impl TokenProvider {
         let entry = cache.get(audience)?;
         let left = (entry.expires_at - Utc::now()).to_std().ok()?;
         if left <= RENEW_BEFORE {
-            log::debug!(
+            log::debug!(target: super::LOG_TARGET,
                 "cached token for {audience} expires in {} s; renewing it",
                 left.as_secs()
             );
             return None;
         }
-        log::trace!("cached token for {audience}, {} s left", left.as_secs());
+        log::trace!(target: super::LOG_TARGET, "cached token for {audience}, {} s left", left.as_secs());
         Some(entry.token.clone())
     }
 
@@ -295,7 +297,7 @@ pub(super) fn identity_error(error: Error) -> Error {
 /// Logs (debug) a token request: where, for which audience, which grant and client. Never the form: it
 /// holds the secret, assertion, code or refresh token.
 pub(super) fn log_request(url: &Url, audience: &str, grant: &str, client_id: &str) {
-    log::debug!(
+    log::debug!(target: super::LOG_TARGET,
         "requesting a token for {audience} from {} ({grant}, client {client_id})",
         crate::transport::display_url(url)
     );
