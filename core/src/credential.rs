@@ -21,22 +21,33 @@ pub use provider::TokenProvider;
 /// How the library signs in. Secrets it holds never show in `Debug`.
 #[derive(Clone)]
 pub enum Credential {
+    /// A service principal with a client secret.
     ClientSecret {
+        /// The directory tenant (GUID or domain; ignored on AD FS).
         tenant: String,
+        /// The application (client) id.
         client_id: String,
+        /// The client secret's value.
         secret: Secret,
     },
+    /// A service principal with a certificate, signing a client assertion.
     Certificate {
+        /// The directory tenant (GUID or domain; ignored on AD FS).
         tenant: String,
+        /// The application (client) id.
         client_id: String,
+        /// The certificate and its private key.
         certificate: ClientCertificate,
     },
     /// A bearer token obtained elsewhere; used as is, for every audience, until the service refuses it.
     AccessToken(Secret),
     /// Device code sign-in as a user; `client_id` defaults to the Azure PowerShell public client.
     DeviceCode {
+        /// The directory tenant (GUID or domain; ignored on AD FS).
         tenant: String,
+        /// The application (client) id.
         client_id: String,
+        /// Called with the code to show the user.
         prompt: DeviceCodeCallback,
     },
 }

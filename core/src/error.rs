@@ -65,6 +65,7 @@ pub enum Error {
     /// matched nothing (`service` is None). `message` says what was looked for.
     #[error("{message}")]
     NotFound {
+        /// What was looked for, and the service's answer.
         message: String,
         /// Boxed: it would double the size of every `Result` in the library otherwise.
         service: Option<Box<ServiceError>>,

@@ -50,6 +50,7 @@ impl std::fmt::Debug for Transport {
 }
 
 impl Transport {
+    /// A client for `options`, with proxies from the environment; fails on unusable options or CA bundle.
     pub fn new(options: &TransportOptions) -> Result<Transport> {
         Transport::with_proxy_env(options, &ProxyEnv::from_process())
     }
@@ -103,6 +104,7 @@ impl Transport {
         })
     }
 
+    /// The options it was built with.
     pub fn options(&self) -> &TransportOptions {
         &self.options
     }

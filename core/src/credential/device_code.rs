@@ -14,9 +14,13 @@ use super::token_response::{Issued, number};
 /// What the identity provider showed for device code sign-in; shown to the user by the caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceCodePrompt {
+    /// The code the user enters.
     pub user_code: String,
+    /// Where the user enters it.
     pub verification_uri: String,
+    /// The identity provider's instructions, ready to show.
     pub message: String,
+    /// How long the code stays valid.
     pub expires_in_seconds: u64,
 }
 

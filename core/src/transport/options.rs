@@ -14,10 +14,12 @@ pub struct TransportOptions {
     /// PEM file of extra CA certificates to trust besides the OS store (stamps often use an internal CA).
     pub ca_bundle: Option<PathBuf>,
     #[serde(with = "secs")]
+    /// Timeout of establishing a connection (TCP and TLS).
     pub connect_timeout: Duration,
     /// Timeout of one request, body included.
     #[serde(with = "secs")]
     pub read_timeout: Duration,
+    /// When and how often failed requests are retried.
     pub retry: RetryPolicy,
     /// Allow plain http:// to hosts other than loopback.
     pub allow_http: bool,

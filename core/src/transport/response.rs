@@ -5,8 +5,11 @@ use crate::error::{Error, Result, ServiceError};
 /// A successful response, body read in full.
 #[derive(Clone)]
 pub struct Response {
+    /// HTTP status (2xx).
     pub status: u16,
+    /// Response headers.
     pub headers: reqwest::header::HeaderMap,
+    /// The body, read in full.
     pub body: Vec<u8>,
 }
 
