@@ -405,7 +405,7 @@ fn refusals_before_anything_is_sent() {
         Credential::AccessToken(Secret::new("t")),
     );
     options.transport.ca_bundle = Some(missing.clone());
-    let Err(Error::File { path, message }) = Client::new(options) else {
+    let Err(Error::File { path, message, .. }) = Client::new(options) else {
         panic!("a missing CA bundle is a file error")
     };
     assert_eq!(path, missing.display().to_string());
@@ -420,7 +420,7 @@ fn an_untrusted_certificate_fails_fast_with_a_hint() {
     options.transport.retry.initial_delay = Duration::from_secs(2);
     let started = Instant::now();
     let err = Client::new(options).expect_err("the emulator's CA is not trusted");
-    assert!(matches!(err, Error::Transport(_)), "{err:?}");
+    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
     assert!(err.to_string().contains("ca_bundle"), "{err}");
     assert!(started.elapsed() < Duration::from_secs(2), "not retried");
 

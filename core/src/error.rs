@@ -16,13 +16,22 @@ pub struct ServiceError {
     pub correlation_id: Option<String>,
 }
 
+/// The underlying error an [`Error`] keeps as its `source()`. Its text is already part of the
+/// [`Error`]'s message; it is kept so callers can inspect it (an `io::ErrorKind`, a `reqwest::Error`).
+pub type BoxedSource = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 /// Every failure of the library. Non-exhaustive: match the variants you handle and keep a `_` arm.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// Bad input, found before any request was sent. `what` names the argument.
     #[error("{what}: {message}")]
-    InvalidArgument { what: &'static str, message: String },
+    InvalidArgument {
+        /// The argument (or option) at fault.
+        what: &'static str,
+        /// What is wrong with it and what is expected.
+        message: String,
+    },
     /// The service refused the request (after retries, for retryable statuses).
     #[error("{}", service_message(.0))]
     Service(ServiceError),
@@ -30,18 +39,33 @@ pub enum Error {
     #[error("authentication failed: {}", service_message(.0))]
     Authentication(ServiceError),
     /// The request could not be completed (connection, TLS, timeout), after retries.
-    #[error("transport error: {0}")]
-    Transport(String),
+    #[error("transport error: {message}")]
+    Transport {
+        /// What failed, with the request and the causes in words (the same text `Display` shows).
+        message: String,
+        /// The HTTP client's or parser's error, when there was one.
+        #[source]
+        source: Option<BoxedSource>,
+    },
     /// A response did not have the expected shape.
     #[error("unexpected response: {0}")]
     UnexpectedResponse(String),
     /// A local file (certificate, CA bundle) could not be read or understood.
     #[error("{path}: {message}")]
-    File { path: String, message: String },
+    File {
+        /// The file, as given.
+        path: String,
+        /// What is wrong with it.
+        message: String,
+        /// The I/O or parser error, when there was one.
+        #[source]
+        source: Option<BoxedSource>,
+    },
     /// The resource does not exist: the service answered 404 (its answer in `service`), or a search
     /// matched nothing (`service` is None). `message` says what was looked for.
     #[error("{message}")]
     NotFound {
+        /// What was looked for, and the service's answer.
         message: String,
         /// Boxed: it would double the size of every `Result` in the library otherwise.
         service: Option<Box<ServiceError>>,
@@ -81,6 +105,7 @@ pub fn quoted(text: &str) -> String {
 }
 
 impl Error {
+    /// An `InvalidArgument` error; an oversized message is cut short.
     pub fn invalid(what: &'static str, message: impl Into<String>) -> Error {
         let mut message = message.into();
         if let Some((cut, _)) = message.char_indices().nth(MAX_INVALID_MESSAGE_CHARS) {
@@ -88,6 +113,27 @@ impl Error {
             message.push('…');
         }
         Error::InvalidArgument { what, message }
+    }
+
+    /// A `Transport` error keeping its cause.
+    pub(crate) fn transport(message: impl Into<String>, source: impl Into<BoxedSource>) -> Error {
+        Error::Transport {
+            message: message.into(),
+            source: Some(source.into()),
+        }
+    }
+
+    /// A `File` error about `path`, keeping its cause when there is one.
+    pub(crate) fn file(
+        path: &std::path::Path,
+        message: impl Into<String>,
+        source: Option<BoxedSource>,
+    ) -> Error {
+        Error::File {
+            path: path.display().to_string(),
+            message: message.into(),
+            source,
+        }
     }
 
     /// A 404 answer as `NotFound`, saying what was looked for; other errors unchanged.
@@ -120,6 +166,7 @@ impl Error {
     }
 }
 
+/// The library's `Result`: its error is [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[cfg(test)]

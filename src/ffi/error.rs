@@ -77,7 +77,7 @@ impl From<&Error> for AzsbError {
             Error::InvalidArgument { .. } => AzsbStatus::InvalidArgument,
             Error::Service(_) => AzsbStatus::Service,
             Error::Authentication(_) => AzsbStatus::Authentication,
-            Error::Transport(_) => AzsbStatus::Transport,
+            Error::Transport { .. } => AzsbStatus::Transport,
             Error::UnexpectedResponse(_) => AzsbStatus::UnexpectedResponse,
             Error::File { .. } => AzsbStatus::File,
             Error::NotFound { .. } => AzsbStatus::NotFound,
