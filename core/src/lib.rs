@@ -36,6 +36,7 @@ pub mod secret;
 pub mod subscriptions;
 pub mod transport;
 pub mod usage;
+pub mod warehouse;
 
 pub use client::{Client, ClientOptions, EnvironmentSpec};
 pub use cloud::{Cloud, EndpointType, Environment, IdentitySystem};
