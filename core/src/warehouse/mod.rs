@@ -6,7 +6,7 @@
 //!   window is one transaction that also advances the cursor's watermark, so a failure loses that window
 //!   only and a re-run redoes it.
 //! - `rows.rs` turns a usage record into a stored row and its key; `quantity.rs` keeps quantities as exact
-//!   decimals and sums them (`decimal_sum`); `cursor.rs` keeps where each sync stands; `read.rs` answers
+//!   decimals and sums them (`decimal_sum`); `cursor.rs` keeps where each sync stands; `runs.rs` records each run, its error and the tenant list; `read.rs` answers
 //!   [`Store::sync_state`] and [`Store::aggregate`].
 //!
 //! # The row key
