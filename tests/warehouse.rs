@@ -80,15 +80,7 @@ fn totals(
     if let Some(subscriber) = subscriber {
         query.push_str(&format!("&subscriberId={subscriber}"));
     }
-    let body: serde_json::Value = stamp
-        .control()
-        .get(format!(
-            "{}_emulator/usage/totals?{query}",
-            stamp.s("/admin_arm")
-        ))
-        .send()
-        .and_then(|r| r.json())
-        .expect("totals");
+    let body = stamp.usage_totals(&query);
     let micros: i128 = body["quantity_micros"]
         .as_str()
         .expect("quantity_micros")
@@ -438,71 +430,44 @@ fn bad_options_fail_before_any_request() {
     stamp.set_faults(&["503"]);
 
     let base = provider_options(&stamp, Granularity::Hourly, data_end(&stamp));
-    let (what, message) = invalid_argument(sync(
-        &client,
-        &mut store,
-        &SyncOptions {
-            start: start + Duration::minutes(30),
-            ..base.clone()
-        },
-    ));
+    let mut refused = |options: SyncOptions| invalid_argument(sync(&client, &mut store, &options));
+    let (what, message) = refused(SyncOptions {
+        start: start + Duration::minutes(30),
+        ..base.clone()
+    });
     assert_eq!(what, "start");
     assert!(message.contains("whole UTC hour"), "{message}");
-    let (what, message) = invalid_argument(sync(
-        &client,
-        &mut store,
-        &SyncOptions {
-            granularity: Granularity::Daily,
-            start: start + Duration::hours(1),
-            ..base.clone()
-        },
-    ));
+    let (what, message) = refused(SyncOptions {
+        granularity: Granularity::Daily,
+        start: start + Duration::hours(1),
+        ..base.clone()
+    });
     assert_eq!(what, "start");
     assert!(message.contains("UTC midnight"), "{message}");
-    let (what, _) = invalid_argument(sync(
-        &client,
-        &mut store,
-        &SyncOptions {
-            until: Some(start - Duration::hours(1)),
-            ..base.clone()
-        },
-    ));
+    let (what, _) = refused(SyncOptions {
+        until: Some(start - Duration::hours(1)),
+        ..base.clone()
+    });
     assert_eq!(what, "until");
-    let (what, _) = invalid_argument(sync(
-        &client,
-        &mut store,
-        &SyncOptions {
-            until: Some(Utc::now() + Duration::days(1)),
-            ..base.clone()
-        },
-    ));
+    let (what, _) = refused(SyncOptions {
+        until: Some(Utc::now() + Duration::days(1)),
+        ..base.clone()
+    });
     assert_eq!(what, "until");
-    invalid_argument(sync(
-        &client,
-        &mut store,
-        &SyncOptions {
-            subscription: "not-a-guid".into(),
-            ..base.clone()
-        },
-    ));
-    invalid_argument(sync(
-        &client,
-        &mut store,
-        &SyncOptions {
-            api: UsageApi::Tenant,
-            subscriber: Some(stamp.s("/dataset/first_tenant_subscription_id")),
-            ..base.clone()
-        },
-    ));
+    refused(SyncOptions {
+        subscription: "not-a-guid".into(),
+        ..base.clone()
+    });
+    refused(SyncOptions {
+        api: UsageApi::Tenant,
+        subscriber: Some(stamp.s("/dataset/first_tenant_subscription_id")),
+        ..base.clone()
+    });
     // The cursor exists with another start: both are named.
-    let (what, message) = invalid_argument(sync(
-        &client,
-        &mut store,
-        &SyncOptions {
-            start: start + Duration::days(1),
-            ..base.clone()
-        },
-    ));
+    let (what, message) = refused(SyncOptions {
+        start: start + Duration::days(1),
+        ..base.clone()
+    });
     assert_eq!(what, "start");
     assert!(message.contains("2026-01-05T00:00:00Z"), "{message}");
     assert!(message.contains("2026-01-06T00:00:00Z"), "{message}");
@@ -513,6 +478,19 @@ fn bad_options_fail_before_any_request() {
         assert!(message.contains("sqlite:PATH"), "{url}: {message}");
     }
     assert_eq!(count(&store, "SELECT count(*) FROM usage_rows"), 0);
+}
+
+/// Hourly rows of January 2026 by UTC day, for every subscription and meter.
+fn january_by_day() -> AggregateQuery {
+    AggregateQuery {
+        from: utc("2026-01-01T00:00:00Z"),
+        to: utc("2026-02-01T00:00:00Z"),
+        period: Period::Day,
+        time_zone: None,
+        granularity: Granularity::Hourly,
+        subscription: None,
+        meter_id: None,
+    }
 }
 
 #[test]
@@ -554,13 +532,8 @@ fn daily_sums_are_exact_in_utc_and_in_another_zone() {
     let aggregate = |zone: Option<&str>| {
         store
             .aggregate(&AggregateQuery {
-                from: utc("2026-01-01T00:00:00Z"),
-                to: utc("2026-02-01T00:00:00Z"),
-                period: Period::Day,
                 time_zone: zone.map(str::to_string),
-                granularity: Granularity::Hourly,
-                subscription: None,
-                meter_id: None,
+                ..january_by_day()
             })
             .expect("aggregate")
     };
@@ -604,13 +577,10 @@ fn daily_sums_are_exact_in_utc_and_in_another_zone() {
     let first = stamp.s("/dataset/first_tenant_subscription_id");
     let filtered = store
         .aggregate(&AggregateQuery {
-            from: utc("2026-01-01T00:00:00Z"),
-            to: utc("2026-02-01T00:00:00Z"),
             period: Period::Month,
-            time_zone: None,
-            granularity: Granularity::Hourly,
             subscription: Some(first.to_uppercase()),
             meter_id: Some("FAB6EB84-500B-4A09-A8CA-7358F8BBAEA5".into()),
+            ..january_by_day()
         })
         .expect("filtered");
     assert_eq!(filtered.len(), 1, "{filtered:?}");
@@ -621,15 +591,7 @@ fn daily_sums_are_exact_in_utc_and_in_another_zone() {
     assert_eq!(filtered[0].unit.as_deref().map(str::is_empty), Some(false));
     let (what, _) = invalid_argument(store.aggregate(&AggregateQuery {
         time_zone: Some("Mars/Olympus".into()),
-        ..AggregateQuery {
-            from: utc("2026-01-01T00:00:00Z"),
-            to: utc("2026-02-01T00:00:00Z"),
-            period: Period::Day,
-            time_zone: None,
-            granularity: Granularity::Hourly,
-            subscription: None,
-            meter_id: None,
-        }
+        ..january_by_day()
     }));
     assert_eq!(what, "time_zone");
 }
