@@ -104,6 +104,11 @@ enum azsb_status
    */
   AZSB_STATUS_PEP_ERROR = 7016,
   /*
+   The usage warehouse's store could not be opened, migrated, read or written, or a row contradicts one
+   already stored; the message says what was being done.
+   */
+  AZSB_STATUS_STORE = 7017,
+  /*
    The library panicked; a bug.
    */
   AZSB_STATUS_PANIC = 7099,

@@ -44,16 +44,7 @@ fn count_rows(client: Arc<Client>, query: UsageQuery) -> usize {
 
 /// The emulator's own count for a query, from its control route.
 fn expected_rows(stamp: &Stamp, query: &str) -> u64 {
-    let totals: serde_json::Value = stamp
-        .control()
-        .get(format!(
-            "{}_emulator/usage/totals?{query}",
-            stamp.s("/admin_arm")
-        ))
-        .send()
-        .and_then(|r| r.json())
-        .expect("totals");
-    totals["rows"].as_u64().expect("rows")
+    stamp.usage_totals(query)["rows"].as_u64().expect("rows")
 }
 
 #[test]

@@ -74,6 +74,14 @@ pub enum Error {
     /// (`ParameterBindingException`, `RuntimeException`, `CommandNotFoundException`, ...).
     #[error("privileged endpoint: {}", service_message(.0))]
     Pep(ServiceError),
+    /// The usage warehouse's store (a SQLite file) failed: it could not be opened, migrated, read or
+    /// written, or a row contradicts one already stored. `message` says what was being done.
+    #[error("{message}")]
+    Store {
+        message: String,
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
 }
 
 fn service_message(e: &ServiceError) -> String {

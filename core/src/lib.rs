@@ -12,7 +12,8 @@
 //!
 //! - `info`: what an operator watching a run wants to see: each retry with its cause (HTTP status or
 //!   transport failure) and the delay chosen, and giving up (`azs_billing_core::retry`); each registration
-//!   step (`registration::azure`) and privileged endpoint command (`registration::pep`);
+//!   step (`registration::azure`) and privileged endpoint command (`registration::pep`); each usage
+//!   warehouse sync and window committed (`warehouse::sync`);
 //! - `debug`: token requests (grant, endpoint, client id, audience) and issues (expiry), renewals and 401
 //!   retries (`credential`, `client`); each usage page with its row count and latency (`usage::pager`);
 //!   reads that decide a step (an existing lock, group or role assignment);
@@ -36,6 +37,7 @@ pub mod secret;
 pub mod subscriptions;
 pub mod transport;
 pub mod usage;
+pub mod warehouse;
 
 pub use client::{Client, ClientOptions, EnvironmentSpec};
 pub use cloud::{Cloud, EndpointType, Environment, IdentitySystem};

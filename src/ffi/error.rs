@@ -36,6 +36,9 @@ pub enum AzsbStatus {
     /// The privileged endpoint ran the command and it failed; the error's code is the PowerShell exception
     /// type (e.g. "ParameterBindingException").
     PepError = 7016,
+    /// The usage warehouse's store could not be opened, migrated, read or written, or a row contradicts one
+    /// already stored; the message says what was being done.
+    Store = 7017,
     /// The library panicked; a bug.
     Panic = 7099,
 }
@@ -82,6 +85,7 @@ impl From<&Error> for AzsbError {
             Error::File { .. } => AzsbStatus::File,
             Error::NotFound { .. } => AzsbStatus::NotFound,
             Error::Pep(_) => AzsbStatus::PepError,
+            Error::Store { .. } => AzsbStatus::Store,
             // The core's error is non-exhaustive; a new kind gets its own status here when it is added.
             _ => AzsbStatus::UnexpectedResponse,
         };

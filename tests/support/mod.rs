@@ -127,6 +127,19 @@ impl Stamp {
             .expect("control client")
     }
 
+    /// The emulator's exact totals of a usage query (`GET {admin_arm}_emulator/usage/totals?{query}`):
+    /// `rows`, `quantity_micros` (a decimal string), `pages`.
+    pub fn usage_totals(&self, query: &str) -> Value {
+        self.control()
+            .get(format!(
+                "{}_emulator/usage/totals?{query}",
+                self.s("/admin_arm")
+            ))
+            .send()
+            .and_then(|r| r.json())
+            .expect("totals")
+    }
+
     /// Replaces the fault plan (`PUT {admin_arm}_emulator/faults`).
     pub fn set_faults(&self, rules: &[&str]) {
         let response = self

@@ -21,6 +21,7 @@ namespace AzsBilling.Native
         File = 7014,
         NotFound = 7015,
         PepError = 7016,
+        Store = 7017,
         Panic = 7099,
     }
 

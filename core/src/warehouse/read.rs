@@ -1,0 +1,309 @@
+//! Reading a store: where each cursor stands, and exact sums of usage by period, subscription and meter.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
+use chrono_tz::Tz;
+use rusqlite::params;
+use rust_decimal::Decimal;
+
+use crate::error::{Error, Result};
+use crate::usage::{Granularity, UsageApi};
+use crate::warehouse::cursor::parse_time;
+use crate::warehouse::quantity::parse_stored;
+use crate::warehouse::rows::time_text;
+use crate::warehouse::store::{Store, store_error};
+
+/// A cursor as `sync_state` reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CursorState {
+    pub id: i64,
+    pub stamp: String,
+    pub api: UsageApi,
+    pub subscription: String,
+    pub subscriber: Option<String>,
+    pub granularity: Granularity,
+    pub start_time: DateTime<Utc>,
+    /// Every reported window before this is committed.
+    pub watermark: DateTime<Utc>,
+    pub rows: u64,
+    pub last_run_started: Option<DateTime<Utc>>,
+    pub last_run_finished: Option<DateTime<Utc>>,
+    /// The last run's error; None when it succeeded.
+    pub last_error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Period {
+    #[default]
+    Day,
+    Month,
+}
+
+/// Usage by usage time. A row counts in the period its `usage_start` falls in (a daily row is not split
+/// across a zone's day boundary).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AggregateQuery {
+    /// Usage time, inclusive.
+    pub from: DateTime<Utc>,
+    /// Usage time, exclusive.
+    pub to: DateTime<Utc>,
+    pub period: Period,
+    /// IANA zone ("Europe/Berlin") whose local days and months are the periods; None: UTC.
+    pub time_zone: Option<String>,
+    /// Which cursors' rows: hourly and daily rows of the same usage are the same usage twice.
+    pub granularity: Granularity,
+    pub subscription: Option<String>,
+    /// Any spelling (case and hyphens are ignored).
+    pub meter_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AggregateRow {
+    /// The period's first local day.
+    pub period: NaiveDate,
+    /// When the period begins, as a UTC time.
+    pub period_start: DateTime<Utc>,
+    pub subscription_id: String,
+    pub meter_id_normalized: String,
+    /// From the meter catalogue; None for a meter it does not have.
+    pub meter_name: Option<String>,
+    pub unit: Option<String>,
+    /// The exact sum of the rows' quantities.
+    pub quantity: Decimal,
+    pub rows: u64,
+}
+
+fn api_of(text: &str) -> Result<UsageApi> {
+    match text {
+        "provider" => Ok(UsageApi::Provider),
+        "tenant" => Ok(UsageApi::Tenant),
+        other => Err(corrupt(format!("the cursor API '{other}' is unknown"))),
+    }
+}
+
+fn granularity_of(text: &str) -> Result<Granularity> {
+    match text {
+        "Hourly" => Ok(Granularity::Hourly),
+        "Daily" => Ok(Granularity::Daily),
+        other => Err(corrupt(format!(
+            "the cursor granularity '{other}' is unknown"
+        ))),
+    }
+}
+
+fn corrupt(message: String) -> Error {
+    Error::Store {
+        message,
+        source: None,
+    }
+}
+
+fn optional_time(text: Option<String>) -> Result<Option<DateTime<Utc>>> {
+    text.as_deref().map(parse_time).transpose()
+}
+
+/// The period `time` falls in, in `zone`: its first local day.
+fn period_of(time: DateTime<Utc>, zone: Tz, period: Period) -> NaiveDate {
+    let local = time.with_timezone(&zone).date_naive();
+    match period {
+        Period::Day => local,
+        Period::Month => local.with_day(1).unwrap_or(local),
+    }
+}
+
+/// When a local day begins in `zone`; where midnight does not exist (a DST gap), the first hour that does.
+fn day_start(day: NaiveDate, zone: Tz) -> DateTime<Utc> {
+    let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default();
+    (0..4)
+        .find_map(|hour| {
+            zone.from_local_datetime(&(midnight + chrono::Duration::hours(hour)))
+                .earliest()
+        })
+        .map_or_else(|| midnight.and_utc(), |t| t.with_timezone(&Utc))
+}
+
+impl Store {
+    /// Every cursor: watermark, rows, last run, last error.
+    pub fn sync_state(&self) -> Result<Vec<CursorState>> {
+        let at = "reading the sync cursors";
+        let mut statement = self
+            .connection
+            .prepare(
+                "SELECT id, stamp, api, subscription, subscriber, granularity, start_time, watermark, rows,
+                        last_run_started, last_run_finished, last_error
+                 FROM cursors ORDER BY id",
+            )
+            .map_err(store_error(at))?;
+        type Raw = (
+            i64,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            i64,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
+        let raw: Vec<Raw> = statement
+            .query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                    r.get(8)?,
+                    r.get(9)?,
+                    r.get(10)?,
+                    r.get(11)?,
+                ))
+            })
+            .and_then(Iterator::collect)
+            .map_err(store_error(at))?;
+        raw.into_iter()
+            .map(|r| {
+                Ok(CursorState {
+                    id: r.0,
+                    stamp: r.1,
+                    api: api_of(&r.2)?,
+                    subscription: r.3,
+                    subscriber: Some(r.4).filter(|s| !s.is_empty()),
+                    granularity: granularity_of(&r.5)?,
+                    start_time: parse_time(&r.6)?,
+                    watermark: parse_time(&r.7)?,
+                    rows: r.8.max(0) as u64,
+                    last_run_started: optional_time(r.9)?,
+                    last_run_finished: optional_time(r.10)?,
+                    last_error: r.11,
+                })
+            })
+            .collect()
+    }
+
+    /// Usage summed exactly by period × subscription × meter, ordered by period, subscription and meter.
+    /// SQL sums each usage hour (`decimal_sum`); the hours are then put into the zone's periods here, since
+    /// SQLite knows no IANA zones.
+    pub fn aggregate(&self, query: &AggregateQuery) -> Result<Vec<AggregateRow>> {
+        let zone: Tz = match query.time_zone.as_deref().map(str::trim) {
+            None | Some("") => Tz::UTC,
+            Some(name) => name.parse().map_err(|_| {
+                Error::invalid(
+                    "time_zone",
+                    format!(
+                        "{} is not an IANA time zone (e.g. \"Europe/Berlin\", \"Pacific/Auckland\", \"UTC\")",
+                        crate::error::quoted(name)
+                    ),
+                )
+            })?,
+        };
+        if query.from >= query.to {
+            return Err(Error::invalid(
+                "from",
+                format!(
+                    "{} is not before the end {}",
+                    time_text(query.from),
+                    time_text(query.to)
+                ),
+            ));
+        }
+        let meter = query.meter_id.as_deref().map(crate::meters::normalize);
+        let at = "summing usage";
+        let mut statement = self
+            .connection
+            .prepare(
+                "SELECT r.usage_start, r.subscription_id, r.meter_id_normalized, decimal_sum(r.quantity), count(*)
+                 FROM usage_rows r JOIN cursors c ON c.id = r.cursor_id
+                 WHERE c.granularity = ?1 AND r.usage_start >= ?2 AND r.usage_start < ?3
+                   AND (?4 IS NULL OR lower(r.subscription_id) = lower(?4))
+                   AND (?5 IS NULL OR r.meter_id_normalized = ?5)
+                 GROUP BY r.usage_start, r.subscription_id, r.meter_id_normalized",
+            )
+            .map_err(store_error(at))?;
+        let hours: Vec<(String, String, String, String, i64)> = statement
+            .query_map(
+                params![
+                    query.granularity.as_str(),
+                    time_text(query.from),
+                    time_text(query.to),
+                    query.subscription.as_deref().map(str::trim),
+                    meter
+                ],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .and_then(Iterator::collect)
+            .map_err(store_error(at))?;
+        let mut sums: BTreeMap<(NaiveDate, String, String), (Decimal, u64)> = BTreeMap::new();
+        for (usage_start, subscription, meter, quantity, rows) in hours {
+            let period = period_of(parse_time(&usage_start)?, zone, query.period);
+            let sum = sums.entry((period, subscription, meter)).or_default();
+            sum.0 = sum
+                .0
+                .checked_add(parse_stored(&quantity)?)
+                .ok_or_else(|| corrupt("the usage sum overflows a decimal".to_string()))?;
+            sum.1 += rows.max(0) as u64;
+        }
+        Ok(sums
+            .into_iter()
+            .map(
+                |((period, subscription_id, meter_id_normalized), (quantity, rows))| {
+                    let meter = crate::meters::lookup(&meter_id_normalized);
+                    AggregateRow {
+                        period,
+                        period_start: day_start(period, zone),
+                        subscription_id,
+                        meter_name: meter.map(|m| m.name.clone()),
+                        unit: meter.map(|m| m.unit.clone()),
+                        meter_id_normalized,
+                        quantity: quantity.normalize(),
+                        rows,
+                    }
+                },
+            )
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(text: &str) -> DateTime<Utc> {
+        text.parse().expect("time")
+    }
+
+    #[test]
+    fn periods_follow_the_zone() {
+        let auckland: Tz = "Pacific/Auckland".parse().expect("zone");
+        // 2026-01-05T12:00Z is already the 6th in Auckland (UTC+13 in January).
+        assert_eq!(
+            period_of(utc("2026-01-05T12:00:00Z"), auckland, Period::Day),
+            NaiveDate::from_ymd_opt(2026, 1, 6).expect("date")
+        );
+        assert_eq!(
+            period_of(utc("2026-01-05T10:00:00Z"), auckland, Period::Day),
+            NaiveDate::from_ymd_opt(2026, 1, 5).expect("date")
+        );
+        assert_eq!(
+            period_of(utc("2026-01-31T12:00:00Z"), auckland, Period::Month),
+            NaiveDate::from_ymd_opt(2026, 2, 1).expect("date")
+        );
+        assert_eq!(
+            day_start(NaiveDate::from_ymd_opt(2026, 1, 6).expect("date"), auckland),
+            utc("2026-01-05T11:00:00Z")
+        );
+        // Havana skips midnight on its spring-forward day (2026-03-08): the day begins at 01:00 local.
+        let havana: Tz = "America/Havana".parse().expect("zone");
+        assert_eq!(
+            day_start(NaiveDate::from_ymd_opt(2026, 3, 8).expect("date"), havana),
+            utc("2026-03-08T05:00:00Z")
+        );
+    }
+}

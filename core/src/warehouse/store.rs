@@ -1,0 +1,235 @@
+//! Opening a store: the URL, the connection's settings, and the schema migrations.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use crate::error::{Error, Result};
+use crate::warehouse::{quantity, schema};
+
+/// How long a write waits for another connection's transaction before failing (`busy_timeout`).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The accepted URL forms, for messages.
+const ACCEPTED: &str =
+    "sqlite:PATH (e.g. sqlite:/var/lib/azs-billing/usage.db or sqlite:usage.db) or sqlite::memory:";
+
+/// A usage warehouse: one SQLite database (PostgreSQL to come), its schema at this library's version.
+pub struct Store {
+    pub(crate) connection: Connection,
+    /// What was opened, for messages: the path, or `:memory:`.
+    pub(crate) location: String,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("location", &self.location)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where a URL points.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Location {
+    File(PathBuf),
+    Memory,
+}
+
+fn parse_url(url: &str) -> Result<Location> {
+    let url = url.trim();
+    let lower = url.to_ascii_lowercase();
+    if lower.starts_with("postgresql://") || lower.starts_with("postgres://") {
+        return Err(Error::invalid(
+            "store",
+            format!("PostgreSQL stores are not supported yet; use {ACCEPTED}"),
+        ));
+    }
+    let Some(rest) = lower
+        .starts_with("sqlite:")
+        .then(|| &url["sqlite:".len()..])
+    else {
+        return Err(Error::invalid(
+            "store",
+            format!(
+                "{} is not a store URL; use {ACCEPTED}",
+                crate::error::quoted(url)
+            ),
+        ));
+    };
+    // `sqlite://PATH` is the form other tools write; `sqlite:///abs` is then an absolute path.
+    let path = rest.strip_prefix("//").unwrap_or(rest);
+    match path {
+        "" => Err(Error::invalid(
+            "store",
+            format!("the store URL names no file; use {ACCEPTED}"),
+        )),
+        ":memory:" => Ok(Location::Memory),
+        path => Ok(Location::File(PathBuf::from(path))),
+    }
+}
+
+pub(crate) fn store_error(message: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> Error {
+    let message = message.into();
+    move |e| Error::Store {
+        message: format!("{message}: {e}"),
+        source: Some(Box::new(e)),
+    }
+}
+
+impl Store {
+    /// Opens (creating it when absent) the store at `url` and brings its schema to this library's version.
+    /// A store written by a newer library is refused, untouched.
+    pub fn open(url: &str) -> Result<Store> {
+        let (connection, location) = match parse_url(url)? {
+            Location::Memory => (
+                Connection::open_in_memory().map_err(store_error("opening an in-memory store"))?,
+                ":memory:".to_string(),
+            ),
+            Location::File(path) => {
+                let shown = path.display().to_string();
+                let connection = Connection::open(&path)
+                    .map_err(store_error(format!("opening the store {shown}")))?;
+                (connection, shown)
+            }
+        };
+        let mut store = Store {
+            connection,
+            location,
+        };
+        store.configure()?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// WAL so readers never block the sync's writer; a busy timeout so a second writer waits rather than
+    /// failing at once; foreign keys, which SQLite leaves off unless asked.
+    fn configure(&mut self) -> Result<()> {
+        let at = format!("configuring the store {}", self.location);
+        let c = &self.connection;
+        c.busy_timeout(BUSY_TIMEOUT).map_err(store_error(&at))?;
+        c.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
+            .map_err(store_error(&at))?;
+        c.pragma_update(None, "foreign_keys", true)
+            .map_err(store_error(&at))?;
+        quantity::register_decimal_sum(c).map_err(store_error(&at))?;
+        Ok(())
+    }
+
+    /// Applies the migrations the store lacks, all in one transaction with the version they reach.
+    fn migrate(&mut self) -> Result<()> {
+        let at = format!("migrating the store {}", self.location);
+        let newest = schema::current_version();
+        let tx = self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(store_error(&at))?;
+        let version: i64 = tx
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(store_error(&at))?;
+        if version > newest {
+            return Err(Error::Store {
+                message: format!(
+                    "the store {} has schema version {version}, newer than this library's {newest}: it was written by a newer azs-billing; open it with that version or newer",
+                    self.location
+                ),
+                source: None,
+            });
+        }
+        if version < 0 {
+            return Err(Error::Store {
+                message: format!(
+                    "the store {} has schema version {version}: it is not an azs-billing store",
+                    self.location
+                ),
+                source: None,
+            });
+        }
+        for (index, migration) in schema::MIGRATIONS.iter().enumerate().skip(version as usize) {
+            tx.execute_batch(migration).map_err(store_error(format!(
+                "{at}: migration to version {}",
+                index + 1
+            )))?;
+        }
+        tx.pragma_update(None, "user_version", newest)
+            .map_err(store_error(&at))?;
+        tx.commit().map_err(store_error(&at))?;
+        Ok(())
+    }
+
+    /// The schema version of the open store (this library's, once opened).
+    pub fn schema_version(&self) -> Result<i64> {
+        self.connection
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(store_error("reading the store's schema version"))
+    }
+
+    /// The underlying SQLite connection, for reading with your own SQL (`decimal_sum` is registered on it).
+    pub fn connection(&self) -> &Connection {
+        &self.connection
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn invalid(url: &str) -> String {
+        match Store::open(url) {
+            Err(Error::InvalidArgument { what, message }) => {
+                assert_eq!(what, "store");
+                message
+            }
+            other => panic!("{url}: expected InvalidArgument, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn urls() {
+        assert_eq!(
+            parse_url("sqlite:/tmp/u.db").expect("abs"),
+            Location::File("/tmp/u.db".into())
+        );
+        assert_eq!(
+            parse_url("SQLite:usage.db").expect("rel"),
+            Location::File("usage.db".into())
+        );
+        assert_eq!(
+            parse_url("sqlite:///tmp/u.db").expect("three slashes"),
+            Location::File("/tmp/u.db".into())
+        );
+        assert_eq!(
+            parse_url("sqlite::memory:").expect("memory"),
+            Location::Memory
+        );
+        assert!(invalid("postgresql://host/db").contains("not supported yet"));
+        assert!(invalid("postgres://host/db").contains("not supported yet"));
+        assert!(invalid("/tmp/u.db").contains("sqlite:PATH"));
+        assert!(invalid("mysql://x").contains("sqlite:PATH"));
+        assert!(invalid("sqlite:").contains("names no file"));
+    }
+
+    #[test]
+    fn a_new_store_is_at_the_current_version() {
+        let store = Store::open("sqlite::memory:").expect("store");
+        assert_eq!(
+            store.schema_version().expect("version"),
+            schema::current_version()
+        );
+        let tables: i64 = store
+            .connection
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('cursors', 'usage_rows', 'sync_runs', 'tenant_snapshots')",
+                [],
+                |r| r.get(0),
+            )
+            .expect("tables");
+        assert_eq!(tables, 4);
+        let foreign_keys: i64 = store
+            .connection
+            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+            .expect("pragma");
+        assert_eq!(foreign_keys, 1);
+    }
+}

@@ -1,0 +1,639 @@
+//! The usage warehouse against the emulator: a sync stores exactly the rows the service reports (the
+//! emulator's own totals), once; re-runs, split runs and runs broken by faults end in the same store; bad
+//! options fail before any request; sums by day are exact in any time zone.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use azs_billing_core::client::Client;
+use azs_billing_core::error::Error;
+use azs_billing_core::usage::{Granularity, UsageApi};
+use azs_billing_core::warehouse::{AggregateQuery, Period, Store, SyncOptions, SyncReport, sync};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use sha2::{Digest, Sha256};
+use support::Stamp;
+
+fn utc(text: &str) -> DateTime<Utc> {
+    text.parse().expect("a UTC time")
+}
+
+/// The standard data set's first usage day, and a time after every row it reports.
+fn data_start(stamp: &Stamp) -> DateTime<Utc> {
+    let day: NaiveDate = stamp.s("/dataset/start_date").parse().expect("start_date");
+    day.and_hms_opt(0, 0, 0).expect("midnight").and_utc()
+}
+
+fn data_end(stamp: &Stamp) -> DateTime<Utc> {
+    let days = stamp.ready["dataset"]["days"].as_i64().expect("days");
+    // Rows are reported up to a few hours after their usage: a whole day more covers them all.
+    data_start(stamp) + Duration::days(days + 1)
+}
+
+fn operator_client(stamp: &Stamp) -> Arc<Client> {
+    Arc::new(
+        Client::new(stamp.options("admin_arm", stamp.secret_credential("operator")))
+            .expect("client"),
+    )
+}
+
+fn operator_client_without_retries(stamp: &Stamp) -> Arc<Client> {
+    let mut options = stamp.options("admin_arm", stamp.secret_credential("operator"));
+    options.transport.retry.max_retries = 0;
+    Arc::new(Client::new(options).expect("client"))
+}
+
+fn provider_options(stamp: &Stamp, granularity: Granularity, until: DateTime<Utc>) -> SyncOptions {
+    let mut options = SyncOptions::new(
+        UsageApi::Provider,
+        stamp.s("/default_provider_subscription_id"),
+        granularity,
+        data_start(stamp),
+    );
+    options.until = Some(until);
+    options
+}
+
+fn store_at(dir: &Path, name: &str) -> (Store, String) {
+    let url = format!("sqlite:{}", dir.join(name).display());
+    (Store::open(&url).expect("store"), url)
+}
+
+/// The emulator's totals for a provider query: rows and quantity.
+fn totals(
+    stamp: &Stamp,
+    granularity: Granularity,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    subscriber: Option<&str>,
+) -> (u64, Decimal) {
+    let mut query = format!(
+        "api=provider&reportedStartTime={}&reportedEndTime={}&aggregationGranularity={}",
+        from.format("%Y-%m-%dT%H:%M:%SZ"),
+        to.format("%Y-%m-%dT%H:%M:%SZ"),
+        granularity.as_str()
+    );
+    if let Some(subscriber) = subscriber {
+        query.push_str(&format!("&subscriberId={subscriber}"));
+    }
+    let body = stamp.usage_totals(&query);
+    let micros: i128 = body["quantity_micros"]
+        .as_str()
+        .expect("quantity_micros")
+        .parse()
+        .expect("a number");
+    let quantity = Decimal::from_i128_with_scale(micros, 6).normalize();
+    (body["rows"].as_u64().expect("rows"), quantity)
+}
+
+fn count(store: &Store, sql: &str) -> i64 {
+    store
+        .connection()
+        .query_row(sql, [], |r| r.get(0))
+        .expect("count")
+}
+
+fn total_quantity(store: &Store, filter: &str) -> Decimal {
+    let text: Option<String> = store
+        .connection()
+        .query_row(
+            &format!("SELECT decimal_sum(quantity) FROM usage_rows {filter}"),
+            [],
+            |r| r.get(0),
+        )
+        .expect("sum");
+    Decimal::from_str(&text.unwrap_or_else(|| "0".into())).expect("decimal")
+}
+
+/// sha256 over every row's key and quantity, in key order; `with_reported` includes the reported window
+/// start (hourly rows' depends on how the sync was cut into windows; daily rows' is their reported day).
+fn row_set_hash(store: &Store, with_reported: bool) -> String {
+    let mut statement = store
+        .connection()
+        .prepare(
+            "SELECT reported_start, subscription_id, meter_id_normalized, bucket, usage_start, usage_end, quantity
+             FROM usage_rows",
+        )
+        .expect("select");
+    let mut keys: Vec<String> = statement
+        .query_map([], |r| {
+            let reported: String = r.get(0)?;
+            let rest: Vec<String> = (1..7).map(|i| r.get(i)).collect::<Result<_, _>>()?;
+            Ok(if with_reported {
+                format!("{reported}\u{1f}{}", rest.join("\u{1f}"))
+            } else {
+                rest.join("\u{1f}")
+            })
+        })
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    keys.sort();
+    let mut hasher = Sha256::new();
+    for key in &keys {
+        hasher.update(key.as_bytes());
+        hasher.update(b"\n");
+    }
+    format!("{:x} ({} rows)", hasher.finalize(), keys.len())
+}
+
+#[test]
+fn a_provider_hourly_sync_stores_exactly_what_the_service_reports_and_a_rerun_adds_nothing() {
+    let stamp = support::start();
+    let client = operator_client(&stamp);
+    let dir = tempfile::tempdir().expect("dir");
+    let (mut store, _) = store_at(dir.path(), "usage.db");
+    let (from, to) = (data_start(&stamp), data_end(&stamp));
+    let options = provider_options(&stamp, Granularity::Hourly, to);
+
+    let report = sync(&client, &mut store, &options).expect("sync");
+    let (rows, quantity) = totals(&stamp, Granularity::Hourly, from, to, None);
+    assert!(rows > 5_000, "{rows} rows: the data set pages");
+    assert_eq!(report.rows, rows);
+    assert_eq!(report.windows, 8, "one-day windows over eight days");
+    assert_eq!(report.duplicates_skipped, 0);
+    assert_eq!(report.watermark, to);
+    assert_eq!(
+        count(&store, "SELECT count(*) FROM usage_rows") as u64,
+        rows
+    );
+    assert_eq!(total_quantity(&store, ""), quantity);
+
+    // Per tenant subscription too, and every tenant's owner as listed at the run.
+    let subscriptions: Vec<String> = store
+        .connection()
+        .prepare("SELECT DISTINCT subscription_id FROM usage_rows ORDER BY 1")
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+        .expect("subscriptions");
+    assert!(subscriptions.len() >= 2, "{subscriptions:?}");
+    for subscription in &subscriptions {
+        let (rows, quantity) = totals(&stamp, Granularity::Hourly, from, to, Some(subscription));
+        let filter = format!("WHERE subscription_id = '{subscription}'");
+        assert_eq!(
+            count(&store, &format!("SELECT count(*) FROM usage_rows {filter}")) as u64,
+            rows,
+            "{subscription}"
+        );
+        assert_eq!(total_quantity(&store, &filter), quantity, "{subscription}");
+        let listed = count(
+            &store,
+            &format!(
+                "SELECT count(*) FROM tenant_snapshots WHERE subscription_id = '{subscription}' AND sync_run_id = {}",
+                report.run_id
+            ),
+        );
+        assert_eq!(listed, 1, "{subscription} is in the tenant snapshot");
+    }
+    assert!(report.tenants.is_some_and(|n| n >= subscriptions.len()));
+
+    let state = store.sync_state().expect("state");
+    assert_eq!(state.len(), 1);
+    assert_eq!(state[0].watermark, to);
+    assert_eq!(state[0].rows, rows);
+    assert_eq!(state[0].last_error, None);
+    assert!(state[0].last_run_finished.is_some());
+
+    // Again: nothing new, no window, no request for the tenant list, no row added.
+    let hash = row_set_hash(&store, true);
+    let again = sync(&client, &mut store, &options).expect("again");
+    assert_eq!((again.windows, again.rows, again.tenants), (0, 0, None));
+    assert_eq!(row_set_hash(&store, true), hash);
+    assert_eq!(store.sync_state().expect("state")[0].rows, rows);
+
+    // The row key is the store's: inserting an existing row again is refused by the unique index.
+    let duplicate = store.connection().execute(
+        "INSERT INTO usage_rows (cursor_id, reported_start, reported_end, subscription_id, meter_id,
+             meter_id_normalized, usage_start, usage_end, quantity, bucket)
+         SELECT cursor_id, reported_start, reported_end, subscription_id, meter_id, meter_id_normalized,
+             usage_start, usage_end, '1', bucket FROM usage_rows LIMIT 1",
+        [],
+    );
+    match duplicate {
+        Err(rusqlite::Error::SqliteFailure(e, message)) => {
+            assert_eq!(
+                e.code,
+                rusqlite::ErrorCode::ConstraintViolation,
+                "{message:?}"
+            );
+            assert!(
+                message.as_deref().is_some_and(|m| m.contains("UNIQUE")),
+                "{message:?}"
+            );
+        }
+        other => panic!("a duplicate row was not refused: {other:?}"),
+    }
+}
+
+/// A sync to `t1` then to the end, and one straight to the end, in two stores.
+fn split_and_whole(
+    stamp: &Stamp,
+    granularity: Granularity,
+    t1: DateTime<Utc>,
+) -> (Store, Store, SyncReport) {
+    let client = operator_client(stamp);
+    let dir = tempfile::tempdir().expect("dir");
+    let end = data_end(stamp);
+    let (mut split, _) = store_at(dir.path(), "split.db");
+    let first = sync(
+        &client,
+        &mut split,
+        &provider_options(stamp, granularity, t1),
+    )
+    .expect("to t1");
+    assert_eq!(first.watermark, t1);
+    let second = sync(
+        &client,
+        &mut split,
+        &provider_options(stamp, granularity, end),
+    )
+    .expect("on");
+    let (mut whole, _) = store_at(dir.path(), "whole.db");
+    sync(
+        &client,
+        &mut whole,
+        &provider_options(stamp, granularity, end),
+    )
+    .expect("whole");
+    (split, whole, second)
+}
+
+#[test]
+fn syncing_in_two_runs_equals_one_run_and_picks_up_late_rows() {
+    let stamp = support::start();
+    // Hourly, cut off the day grid: the second run's windows differ, its rows do not.
+    let t1 = data_start(&stamp) + Duration::hours(3 * 24 + 5);
+    let (split, whole, second) = split_and_whole(&stamp, Granularity::Hourly, t1);
+    assert_eq!(row_set_hash(&split, false), row_set_hash(&whole, false));
+    let t1_text = t1.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let late = count(
+        &split,
+        &format!(
+            "SELECT count(*) FROM usage_rows WHERE usage_start < '{t1_text}' AND reported_start >= '{t1_text}'"
+        ),
+    );
+    assert!(late > 0, "usage before T1 reported after it is picked up");
+    assert!(second.rows > 0);
+
+    // Daily, one reported day per query: the split store is the same store, reported days included.
+    let t1 = data_start(&stamp) + Duration::days(3);
+    let (split, whole, _) = split_and_whole(&stamp, Granularity::Daily, t1);
+    assert_eq!(row_set_hash(&split, true), row_set_hash(&whole, true));
+    let (rows, quantity) = totals(
+        &stamp,
+        Granularity::Daily,
+        data_start(&stamp),
+        data_end(&stamp),
+        None,
+    );
+    assert_eq!(
+        count(&split, "SELECT count(*) FROM usage_rows") as u64,
+        rows
+    );
+    assert_eq!(total_quantity(&split, ""), quantity);
+    // Daily parts of one usage day reported on two days are two rows, not a conflict.
+    let parts = count(
+        &split,
+        "SELECT count(*) FROM (SELECT 1 FROM usage_rows
+             GROUP BY subscription_id, meter_id_normalized, bucket, usage_start, usage_end HAVING count(*) > 1)",
+    );
+    assert!(parts > 0, "some usage day was reported on two days");
+}
+
+/// Puts a fault plan from inside a progress callback (which must be `Send + Sync`, unlike `Stamp`).
+fn fault_setter(stamp: &Stamp) -> impl Fn(&[&str]) + Send + Sync + use<> {
+    let url = format!("{}_emulator/faults", stamp.s("/admin_arm"));
+    let pem = std::fs::read(stamp.ca()).expect("CA file");
+    move |rules: &[&str]| {
+        let client = reqwest::blocking::Client::builder()
+            .tls_certs_only([reqwest::Certificate::from_pem(&pem).expect("CA PEM")])
+            .no_proxy()
+            .build()
+            .expect("control client");
+        let response = client
+            .put(&url)
+            .json(&serde_json::json!({ "rules": rules }))
+            .send()
+            .expect("fault plan sent");
+        assert!(response.status().is_success());
+    }
+}
+
+#[test]
+fn a_failure_mid_window_loses_that_window_only_and_a_rerun_completes_the_store() {
+    let stamp = support::start();
+    let dir = tempfile::tempdir().expect("dir");
+    let end = data_end(&stamp);
+    let second_window = data_start(&stamp) + Duration::days(1);
+
+    // Once the first window is committed, the second request of the next (its second page) fails, and
+    // nothing retries it.
+    let (mut store, _) = store_at(dir.path(), "faulted.db");
+    let mut options = provider_options(&stamp, Granularity::Hourly, end);
+    let set_faults = fault_setter(&stamp);
+    options.progress = Some(Arc::new(move |progress| {
+        if progress.windows_done == 1 {
+            set_faults(&["503:every=2,count=1,path=usage"]);
+        }
+    }));
+    let error = sync(
+        &operator_client_without_retries(&stamp),
+        &mut store,
+        &options,
+    )
+    .expect_err("the sync fails");
+    assert_eq!(
+        error.service_error().map(|e| e.status),
+        Some(503),
+        "{error}"
+    );
+    let state = &store.sync_state().expect("state")[0];
+    assert_eq!(
+        state.watermark, second_window,
+        "the first window only is committed"
+    );
+    assert!(
+        state
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("503")),
+        "{:?}",
+        state.last_error
+    );
+    let second_text = second_window.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    assert_eq!(
+        count(
+            &store,
+            &format!("SELECT count(*) FROM usage_rows WHERE reported_start >= '{second_text}'")
+        ),
+        0,
+        "the failed window left no row"
+    );
+    assert_eq!(
+        count(&store, "SELECT count(*) FROM usage_rows") as u64,
+        state.rows
+    );
+    let run_error = count(
+        &store,
+        "SELECT count(*) FROM sync_runs WHERE error LIKE '%503%' AND windows = 1 AND finished IS NOT NULL",
+    );
+    assert_eq!(
+        run_error, 1,
+        "the failed run is recorded with its one window"
+    );
+
+    // The re-run redoes the failed window and the rest: the store of an uninterrupted sync.
+    stamp.set_faults(&[]);
+    let client = operator_client(&stamp);
+    let clean = provider_options(&stamp, Granularity::Hourly, end);
+    let rerun = sync(&client, &mut store, &clean).expect("re-run");
+    assert_eq!(rerun.windows, 7);
+    assert_eq!(store.sync_state().expect("state")[0].last_error, None);
+    let (mut uninterrupted, _) = store_at(dir.path(), "clean.db");
+    sync(&client, &mut uninterrupted, &clean).expect("uninterrupted");
+    assert_eq!(
+        row_set_hash(&store, true),
+        row_set_hash(&uninterrupted, true)
+    );
+    assert_eq!(
+        store.sync_state().expect("state")[0].rows,
+        uninterrupted.sync_state().expect("state")[0].rows
+    );
+}
+
+fn invalid_argument(result: Result<impl std::fmt::Debug, Error>) -> (&'static str, String) {
+    match result {
+        Err(Error::InvalidArgument { what, message }) => (what, message),
+        other => panic!("expected InvalidArgument, got {other:?}"),
+    }
+}
+
+#[test]
+fn bad_options_fail_before_any_request() {
+    let stamp = support::start();
+    let client = operator_client(&stamp);
+    let dir = tempfile::tempdir().expect("dir");
+    let (mut store, _) = store_at(dir.path(), "usage.db");
+    let start = data_start(&stamp);
+    // A sync with nothing to do creates the cursor without a request.
+    let none = sync(
+        &client,
+        &mut store,
+        &provider_options(&stamp, Granularity::Hourly, start),
+    )
+    .expect("empty sync");
+    assert_eq!(none.windows, 0);
+    // From here, any request would fail.
+    stamp.set_faults(&["503"]);
+
+    let base = provider_options(&stamp, Granularity::Hourly, data_end(&stamp));
+    let mut refused = |options: SyncOptions| invalid_argument(sync(&client, &mut store, &options));
+    let (what, message) = refused(SyncOptions {
+        start: start + Duration::minutes(30),
+        ..base.clone()
+    });
+    assert_eq!(what, "start");
+    assert!(message.contains("whole UTC hour"), "{message}");
+    let (what, message) = refused(SyncOptions {
+        granularity: Granularity::Daily,
+        start: start + Duration::hours(1),
+        ..base.clone()
+    });
+    assert_eq!(what, "start");
+    assert!(message.contains("UTC midnight"), "{message}");
+    let (what, _) = refused(SyncOptions {
+        until: Some(start - Duration::hours(1)),
+        ..base.clone()
+    });
+    assert_eq!(what, "until");
+    let (what, _) = refused(SyncOptions {
+        until: Some(Utc::now() + Duration::days(1)),
+        ..base.clone()
+    });
+    assert_eq!(what, "until");
+    refused(SyncOptions {
+        subscription: "not-a-guid".into(),
+        ..base.clone()
+    });
+    refused(SyncOptions {
+        api: UsageApi::Tenant,
+        subscriber: Some(stamp.s("/dataset/first_tenant_subscription_id")),
+        ..base.clone()
+    });
+    // The cursor exists with another start: both are named.
+    let (what, message) = refused(SyncOptions {
+        start: start + Duration::days(1),
+        ..base.clone()
+    });
+    assert_eq!(what, "start");
+    assert!(message.contains("2026-01-05T00:00:00Z"), "{message}");
+    assert!(message.contains("2026-01-06T00:00:00Z"), "{message}");
+
+    for url in ["postgresql://localhost/usage", "usage.db", "file:usage.db"] {
+        let (what, message) = invalid_argument(Store::open(url));
+        assert_eq!(what, "store");
+        assert!(message.contains("sqlite:PATH"), "{url}: {message}");
+    }
+    assert_eq!(count(&store, "SELECT count(*) FROM usage_rows"), 0);
+}
+
+/// Hourly rows of January 2026 by UTC day, for every subscription and meter.
+fn january_by_day() -> AggregateQuery {
+    AggregateQuery {
+        from: utc("2026-01-01T00:00:00Z"),
+        to: utc("2026-02-01T00:00:00Z"),
+        period: Period::Day,
+        time_zone: None,
+        granularity: Granularity::Hourly,
+        subscription: None,
+        meter_id: None,
+    }
+}
+
+#[test]
+fn daily_sums_are_exact_in_utc_and_in_another_zone() {
+    let stamp = support::start();
+    let client = operator_client(&stamp);
+    let dir = tempfile::tempdir().expect("dir");
+    let (mut store, _) = store_at(dir.path(), "usage.db");
+    sync(
+        &client,
+        &mut store,
+        &provider_options(&stamp, Granularity::Hourly, data_end(&stamp)),
+    )
+    .expect("sync");
+
+    // Every row, summed here by local day without SQL.
+    let rows: Vec<(String, String, String, String)> = store
+        .connection()
+        .prepare(
+            "SELECT usage_start, subscription_id, meter_id_normalized, quantity FROM usage_rows",
+        )
+        .and_then(|mut s| {
+            s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+                .collect()
+        })
+        .expect("rows");
+    let expected = |zone: chrono_tz::Tz| {
+        let mut sums: BTreeMap<(NaiveDate, String, String), Decimal> = BTreeMap::new();
+        for (start, subscription, meter, quantity) in &rows {
+            let day = utc(start).with_timezone(&zone).date_naive();
+            *sums
+                .entry((day, subscription.clone(), meter.clone()))
+                .or_default() += Decimal::from_str(quantity).expect("decimal");
+        }
+        sums.into_iter()
+            .map(|(k, v)| (k, v.normalize()))
+            .collect::<Vec<_>>()
+    };
+    let aggregate = |zone: Option<&str>| {
+        store
+            .aggregate(&AggregateQuery {
+                time_zone: zone.map(str::to_string),
+                ..january_by_day()
+            })
+            .expect("aggregate")
+    };
+    let as_sums = |rows: Vec<azs_billing_core::warehouse::AggregateRow>| {
+        rows.into_iter()
+            .map(|r| {
+                (
+                    (r.period, r.subscription_id, r.meter_id_normalized),
+                    r.quantity,
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let in_utc = aggregate(None);
+    assert!(
+        in_utc
+            .iter()
+            .any(|r| r.meter_name.as_deref() == Some("Base VM Size Hours"))
+    );
+    assert!(
+        in_utc.iter().any(|r| r.meter_name.is_none()),
+        "unknown meters pass through"
+    );
+    assert_eq!(as_sums(in_utc), expected(chrono_tz::Tz::UTC));
+    let auckland = aggregate(Some("Pacific/Auckland"));
+    assert!(
+        auckland
+            .iter()
+            .all(|r| r.period_start.format("%H:%M").to_string() == "11:00"),
+        "Auckland days begin at 11:00 UTC in January"
+    );
+    let auckland = as_sums(auckland);
+    assert_eq!(auckland, expected(chrono_tz::Pacific::Auckland));
+    assert_ne!(
+        auckland,
+        expected(chrono_tz::Tz::UTC),
+        "the zone moves usage between days"
+    );
+
+    // One subscription and one meter, any spelling of its id.
+    let first = stamp.s("/dataset/first_tenant_subscription_id");
+    let filtered = store
+        .aggregate(&AggregateQuery {
+            period: Period::Month,
+            subscription: Some(first.to_uppercase()),
+            meter_id: Some("FAB6EB84-500B-4A09-A8CA-7358F8BBAEA5".into()),
+            ..january_by_day()
+        })
+        .expect("filtered");
+    assert_eq!(filtered.len(), 1, "{filtered:?}");
+    let filter = format!(
+        "WHERE subscription_id = '{first}' AND meter_id_normalized = 'fab6eb84500b4a09a8ca7358f8bbaea5'"
+    );
+    assert_eq!(filtered[0].quantity, total_quantity(&store, &filter));
+    assert_eq!(filtered[0].unit.as_deref().map(str::is_empty), Some(false));
+    let (what, _) = invalid_argument(store.aggregate(&AggregateQuery {
+        time_zone: Some("Mars/Olympus".into()),
+        ..january_by_day()
+    }));
+    assert_eq!(what, "time_zone");
+}
+
+#[test]
+fn a_store_from_a_newer_version_is_refused_and_an_existing_one_opens() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (store, url) = store_at(dir.path(), "usage.db");
+    assert_eq!(store.schema_version().expect("version"), 1);
+    store
+        .connection()
+        .execute(
+            "INSERT INTO cursors (stamp, api, subscription, granularity, start_time, watermark)
+             VALUES ('s', 'provider', 'p', 'Daily', '2026-01-05T00:00:00Z', '2026-01-07T00:00:00Z')",
+            [],
+        )
+        .expect("cursor");
+    drop(store);
+    let again = Store::open(&url).expect("an existing v1 store opens");
+    assert_eq!(again.schema_version().expect("version"), 1);
+    let state = again.sync_state().expect("state");
+    assert_eq!(state[0].watermark, utc("2026-01-07T00:00:00Z"));
+    drop(again);
+
+    let newer = rusqlite::Connection::open(dir.path().join("usage.db")).expect("raw");
+    newer
+        .pragma_update(None, "user_version", 2)
+        .expect("version 2");
+    drop(newer);
+    match Store::open(&url) {
+        Err(Error::Store { message, .. }) => {
+            assert!(
+                message.contains("schema version 2, newer than this library's 1"),
+                "{message}"
+            );
+        }
+        other => panic!("a newer store was opened: {other:?}"),
+    }
+    // Refused untouched.
+    let raw = rusqlite::Connection::open(dir.path().join("usage.db")).expect("raw");
+    let version: i64 = raw
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .expect("version");
+    assert_eq!(version, 2);
+}
