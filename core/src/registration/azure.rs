@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use crate::arm;
 use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::registration::arm;
 use crate::registration::token::decode_registration_token;
 use crate::secret::Secret;
 use crate::transport::Method;
