@@ -24,6 +24,7 @@
 //! registration token) nor a URL's query (continuation tokens).
 
 pub mod account;
+pub(crate) mod arm;
 pub mod client;
 pub mod cloud;
 pub mod credential;

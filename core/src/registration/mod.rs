@@ -8,7 +8,6 @@
 //! - `stamp`: the stamp's activation resource on its admin endpoint;
 //! - `status`: a registration beside the stamp's activation (registered, activated, expired, matching).
 
-pub(crate) mod arm;
 pub mod azure;
 pub mod billing;
 pub mod pep;

@@ -3,9 +3,9 @@
 //! only read here: the privileged endpoint creates and removes it (reference §2.8: deleting it directly
 //! broke disconnected stamps).
 
+use crate::arm;
 use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::registration::arm;
 use crate::subscriptions::default_provider_subscription;
 
 pub const ACTIVATION_API_VERSION: &str = "2016-01-01";

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use serde_json::Value;
 use url::Url;
 
+use crate::arm::check_next_link;
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::usage::query::UsageQuery;
@@ -246,30 +247,6 @@ fn parse_page(body: &[u8], number: u64) -> Result<ParsedPage> {
         Some(_) => return Err(unexpected("nextLink is not a string".to_string())),
     };
     Ok(ParsedPage { records, next_link })
-}
-
-/// Parses a nextLink exactly as given (no re-encoding) and checks it stays on the Resource Manager
-/// endpoint (scheme, host and port), so the bearer token and continuation token go nowhere else.
-pub(crate) fn check_next_link(arm: &Url, link: &str) -> Result<Url> {
-    let url = Url::parse(link).map_err(|e| {
-        Error::UnexpectedResponse(format!(
-            "the nextLink '{link}' is not an absolute URL ({e})"
-        ))
-    })?;
-    let same = url.scheme() == arm.scheme()
-        && url.host_str().map(str::to_ascii_lowercase)
-            == arm.host_str().map(str::to_ascii_lowercase)
-        && url.port_or_known_default() == arm.port_or_known_default();
-    if !same {
-        return Err(Error::UnexpectedResponse(format!(
-            "the nextLink points at {}://{}, not the Resource Manager endpoint {}://{}; it was not followed, so the token was not sent there",
-            url.scheme(),
-            url.host_str().unwrap_or_default(),
-            arm.scheme(),
-            arm.host_str().unwrap_or_default(),
-        )));
-    }
-    Ok(url)
 }
 
 /// The `continuationToken` query value of a nextLink, percent-decoded once ('+' stays '+': the token is

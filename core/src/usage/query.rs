@@ -1,10 +1,10 @@
 //! A usage query, validated locally with the service's own rules before anything is sent.
 
 use chrono::{DateTime, Duration, DurationRound, Timelike, Utc};
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
 use url::Url;
 use uuid::Uuid;
 
+use crate::arm::{self, arm_base, encode_query};
 use crate::error::{Error, Result};
 use crate::usage::API_VERSION;
 
@@ -58,14 +58,6 @@ pub struct UsageQuery {
     /// Resume a query where a previous page left off.
     pub continuation_token: Option<String>,
 }
-
-/// Query values are escaped down to the RFC 3986 unreserved characters, so ':' in times and '+', '/', '='
-/// in continuation tokens never reach the server raw (a raw '+' arrives as a space and is refused).
-pub(crate) const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
 
 /// How times go on the wire and into messages: UTC with `Z`, whole seconds.
 const WIRE_TIME: &str = "%Y-%m-%dT%H:%M:%SZ";
@@ -192,43 +184,9 @@ fn non_empty(value: &Option<String>) -> Option<&str> {
 }
 
 fn parse_guid(what: &str, value: &str) -> std::result::Result<Uuid, String> {
-    Uuid::parse_str(value.trim()).map_err(|_| {
+    arm::parse_guid(value).ok_or_else(|| {
         format!("'{value}' is not a GUID ({what} looks like 8f9e1a2b-0c3d-4e5f-8a9b-0c1d2e3f4a5b)")
     })
-}
-
-/// The Resource Manager URL as text ending in '/', without query or fragment, ready for a path.
-pub(crate) fn arm_base(arm: &Url) -> Result<String> {
-    if arm.cannot_be_a_base() {
-        return Err(Error::invalid(
-            "resourceManager",
-            format!(
-                "{arm} is not an http(s) base URL; give the Resource Manager endpoint, e.g. https://adminmanagement.local.azurestack.external/"
-            ),
-        ));
-    }
-    let mut base = arm.clone();
-    base.set_query(None);
-    base.set_fragment(None);
-    let mut text = base.to_string();
-    if !text.ends_with('/') {
-        text.push('/');
-    }
-    Ok(text)
-}
-
-/// `name=value&...` with every value escaped (names are plain ASCII and sent as they are).
-pub(crate) fn encode_query(params: &[(&str, &str)]) -> String {
-    params
-        .iter()
-        .map(|(name, value)| {
-            format!(
-                "{name}={}",
-                percent_encoding::utf8_percent_encode(value, QUERY_VALUE)
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("&")
 }
 
 /// `time` rounded down to the hour (hourly) or to midnight UTC (daily).

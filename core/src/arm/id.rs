@@ -1,19 +1,10 @@
-//! The one request path every registration operation uses: URL building with validated, encoded path
-//! segments and api-version, any verb through the client (retries, 401 renewal, ARM errors), 404 as
-//! `NotFound`, JSON bodies into types, and lists followed through `nextLink`.
+//! Resource ids and their parts: names checked against ARM's rules, GUIDs, scopes, and path segments
+//! percent-encoded for a URL.
 
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
-use serde::de::DeserializeOwned;
-use serde_json::Value;
-use url::Url;
+use uuid::Uuid;
 
-use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::transport::{Method, Response};
-use crate::usage::pager::check_next_link;
-
-/// A guard against a server that keeps handing out nextLinks.
-const MAX_PAGES: usize = 1_000;
 
 /// What must be encoded in a path segment (RFC 3986 pchar), plus '%' so that a value is never read as an
 /// escape it did not mean.
@@ -152,11 +143,17 @@ pub(crate) fn encode(value: &str) -> String {
     utf8_percent_encode(value, SEGMENT).to_string()
 }
 
+/// A GUID as ARM ids take it: trimmed, in any spelling `uuid` reads (braces, upper case, no hyphens).
+/// None when it is not one; callers word the error for what they asked for.
+pub(crate) fn parse_guid(value: &str) -> Option<Uuid> {
+    Uuid::parse_str(value.trim()).ok()
+}
+
 /// A GUID argument (subscription, tenant, principal ids), in its canonical lowercase form.
 pub(crate) fn guid(what: &'static str, value: &str) -> Result<String> {
-    uuid::Uuid::parse_str(value.trim())
+    parse_guid(value)
         .map(|id| id.hyphenated().to_string())
-        .map_err(|_| {
+        .ok_or_else(|| {
             Error::invalid(
                 what,
                 format!(
@@ -202,137 +199,6 @@ pub(crate) fn scope(what: &'static str, value: &str) -> Result<String> {
 /// The subscription id at the start of a scope (`subscriptions/{id}/...`).
 pub(crate) fn scope_subscription(scope: &str) -> Option<&str> {
     scope.split('/').nth(1)
-}
-
-/// `path` (relative to the Resource Manager URL, already encoded) with api-version and extra query pairs.
-pub(crate) fn url(
-    client: &Client,
-    path: &str,
-    api_version: &str,
-    query: &[(&str, &str)],
-) -> Result<Url> {
-    let mut url = client.arm_url(path)?;
-    {
-        let mut pairs = url.query_pairs_mut();
-        pairs.append_pair("api-version", api_version);
-        for (name, value) in query {
-            pairs.append_pair(name, value);
-        }
-    }
-    Ok(url)
-}
-
-/// Sends one request; a 404 becomes `NotFound` saying what was looked for.
-pub(crate) fn send(
-    client: &Client,
-    method: Method,
-    url: &Url,
-    body: Option<&Value>,
-    what: impl FnOnce() -> String,
-) -> Result<Response> {
-    client
-        .send_json(method, url, body)
-        .map_err(|e| e.not_found_as(what))
-}
-
-/// A 2xx body as `T`, naming what was expected when it is not.
-pub(crate) fn parse<T: DeserializeOwned>(response: &Response, what: &str) -> Result<T> {
-    serde_json::from_slice(&response.body).map_err(|e| {
-        Error::UnexpectedResponse(format!(
-            "{what}: the response is not the expected JSON ({e})"
-        ))
-    })
-}
-
-/// GET of one resource as `T`.
-pub(crate) fn get<T: DeserializeOwned>(
-    client: &Client,
-    url: &Url,
-    what: impl Fn() -> String,
-) -> Result<T> {
-    let response = send(client, Method::Get, url, None, &what)?;
-    parse(&response, &what())
-}
-
-/// GET of one resource, None when it does not exist.
-pub(crate) fn find<T: DeserializeOwned>(
-    client: &Client,
-    url: &Url,
-    what: impl Fn() -> String,
-) -> Result<Option<T>> {
-    match get(client, url, what) {
-        Ok(value) => Ok(Some(value)),
-        Err(e) if e.is_not_found() => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
-/// PUT, PATCH or POST with a JSON body, answer as `T`.
-pub(crate) fn write<T: DeserializeOwned>(
-    client: &Client,
-    method: Method,
-    url: &Url,
-    body: &Value,
-    what: impl Fn() -> String,
-) -> Result<T> {
-    let response = send(client, method, url, Some(body), &what)?;
-    parse(&response, &what())
-}
-
-/// DELETE: true when something was deleted, false when there was nothing to delete (204, or 404 when
-/// `missing_is_absent`; otherwise a 404, e.g. of a parent, is `NotFound`).
-pub(crate) fn delete(
-    client: &Client,
-    url: &Url,
-    missing_is_absent: bool,
-    what: impl FnOnce() -> String,
-) -> Result<bool> {
-    match send(client, Method::Delete, url, None, what) {
-        Ok(response) => Ok(response.status != 204),
-        Err(e) if missing_is_absent && e.is_not_found() => Ok(false),
-        Err(e) => Err(e),
-    }
-}
-
-#[derive(serde::Deserialize)]
-struct Page<T> {
-    #[serde(default = "Vec::new")]
-    value: Vec<T>,
-    #[serde(default, rename = "nextLink")]
-    next_link: Option<String>,
-}
-
-/// A list, every page (`nextLink` followed on this endpoint only). A 404 is `NotFound` (of the parent).
-pub(crate) fn list<T: DeserializeOwned>(
-    client: &Client,
-    url: &Url,
-    what: impl Fn() -> String,
-) -> Result<Vec<T>> {
-    let arm = client.environment().resource_manager.clone();
-    let mut url = url.clone();
-    let mut all = Vec::new();
-    for _ in 0..MAX_PAGES {
-        // The CSP docs say an empty customer subscription list may come back with no body at all.
-        let response = send(client, Method::Get, &url, None, &what)?;
-        if response.body.iter().all(u8::is_ascii_whitespace) {
-            return Ok(all);
-        }
-        let page: Page<T> = parse(&response, &what())?;
-        let empty = page.value.is_empty();
-        all.extend(page.value);
-        match page.next_link.filter(|l| !l.trim().is_empty()) {
-            None => return Ok(all),
-            Some(link) => {
-                let next = check_next_link(&arm, &link)?;
-                // An empty page pointing back at itself would repeat forever.
-                if empty && next == url {
-                    return Ok(all);
-                }
-                url = next;
-            }
-        }
-    }
-    Ok(all)
 }
 
 #[cfg(test)]
