@@ -38,7 +38,7 @@ pub fn put_customer_subscription(
     tenant_id: Option<&str>,
 ) -> Result<CustomerSubscription> {
     let url = customer_subscription_url(client, registration, customer_subscription_id)?;
-    log::info!(
+    log::info!(target: super::LOG_TARGET,
         "mapping customer subscription {} to {}",
         customer_subscription_id.trim(),
         registration.describe()
@@ -96,7 +96,7 @@ pub fn delete_customer_subscription(
     customer_subscription_id: &str,
 ) -> Result<bool> {
     let url = customer_subscription_url(client, registration, customer_subscription_id)?;
-    log::info!(
+    log::info!(target: super::LOG_TARGET,
         "removing customer subscription {} from {}",
         customer_subscription_id.trim(),
         registration.describe()

@@ -31,7 +31,7 @@ pub fn put_lock(
     notes: &str,
 ) -> Result<Lock> {
     let url = lock_url(client, &arm::scope("scope", scope)?, name)?;
-    log::info!("putting {level} lock '{name}' on {}", scope.trim());
+    log::info!(target: super::LOG_TARGET, "putting {level} lock '{name}' on {}", scope.trim());
     arm::write(
         client,
         Method::Put,
@@ -46,9 +46,9 @@ pub fn delete_lock(client: &Client, scope: &str, name: &str) -> Result<bool> {
     let url = lock_url(client, &arm::scope("scope", scope)?, name)?;
     let deleted = arm::delete(client, &url, true, || format!("lock '{name}'"))?;
     if deleted {
-        log::info!("removed lock '{name}' from {}", scope.trim());
+        log::info!(target: super::LOG_TARGET, "removed lock '{name}' from {}", scope.trim());
     } else {
-        log::debug!("no lock '{name}' on {}", scope.trim());
+        log::debug!(target: super::LOG_TARGET, "no lock '{name}' on {}", scope.trim());
     }
     Ok(deleted)
 }

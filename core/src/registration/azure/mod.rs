@@ -14,6 +14,10 @@
 //! - `roles`: role assignments;
 //! - `customers`: CSP customer subscriptions of a registration.
 
+/// The target every record of the Azure side of registration logs under, whichever file of this module
+/// logs it: the one documented in the crate docs (`registration::azure`).
+const LOG_TARGET: &str = "azs_billing_core::registration::azure";
+
 use std::collections::BTreeMap;
 
 use crate::arm;

@@ -67,7 +67,7 @@ pub fn put_registration(
     registration: &RegistrationRef,
     token: &Secret,
 ) -> Result<Registration> {
-    log::info!("putting {}", registration.describe());
+    log::info!(target: super::LOG_TARGET, "putting {}", registration.describe());
     arm::write(
         client,
         Method::Put,
@@ -88,7 +88,7 @@ pub fn patch_registration(
     if let Some(tags) = tags {
         body["tags"] = json!(tags);
     }
-    log::info!("updating {} with a new token", registration.describe());
+    log::info!(target: super::LOG_TARGET, "updating {} with a new token", registration.describe());
     arm::write(
         client,
         Method::Patch,
@@ -123,7 +123,7 @@ pub fn create_registration(client: &Client, new: &NewRegistration) -> Result<Reg
         None => default_location(&client.environment().name),
     };
     let location = check_location(client, &registration.subscription_id, location)?;
-    log::info!(
+    log::info!(target: super::LOG_TARGET,
         "creating {} (resource group location {location})",
         registration.describe()
     );
@@ -153,17 +153,17 @@ pub fn remove_registration(client: &Client, registration: &RegistrationRef) -> R
     let resource_id = registration.resource_id()?;
     let url = registration_url(client, registration)?;
     if arm::find::<Registration>(client, &url, || registration.describe())?.is_none() {
-        log::info!(
+        log::info!(target: super::LOG_TARGET,
             "{} does not exist; nothing to remove",
             registration.describe()
         );
         return Ok(false);
     }
-    log::info!("removing {}", registration.describe());
+    log::info!(target: super::LOG_TARGET, "removing {}", registration.describe());
     delete_lock(client, &resource_id, LOCK_NAME)?;
     let deleted = arm::delete(client, &url, true, || registration.describe())?;
     for attempt in 1..=VERIFY_ATTEMPTS {
-        log::debug!(
+        log::debug!(target: super::LOG_TARGET,
             "checking that {} is gone ({attempt} of {VERIFY_ATTEMPTS})",
             registration.describe()
         );
@@ -272,7 +272,7 @@ pub fn find_registration(client: &Client, query: &RegistrationQuery) -> Result<R
             .map(|c| format!(", cloud id {c}"))
             .unwrap_or_default(),
     );
-    log::debug!("finding a registration ({searched})");
+    log::debug!(target: super::LOG_TARGET, "finding a registration ({searched})");
     let candidates = match (name, group) {
         (Some(name), Some(group)) => {
             let direct = RegistrationRef::new(&query.subscription_id, group, name);
@@ -340,7 +340,7 @@ pub fn activation_key(client: &Client, registration: &RegistrationRef) -> Result
         AZURESTACK_API_VERSION,
         &[],
     )?;
-    log::info!(
+    log::info!(target: super::LOG_TARGET,
         "requesting the activation key of {}",
         registration.describe()
     );

@@ -97,10 +97,10 @@ pub fn ensure_resource_group(
     location: &str,
 ) -> Result<ResourceGroup> {
     if let Some(group) = get_resource_group(client, subscription_id, resource_group)? {
-        log::debug!("resource group '{resource_group}' exists; kept as it is");
+        log::debug!(target: super::LOG_TARGET, "resource group '{resource_group}' exists; kept as it is");
         return Ok(group);
     }
-    log::info!(
+    log::info!(target: super::LOG_TARGET,
         "creating resource group '{resource_group}' in {}",
         location.trim()
     );
@@ -145,13 +145,13 @@ pub fn register_provider_within(
     let get_url = arm::url(client, &path, RESOURCES_API_VERSION, &[])?;
     let provider: Provider = arm::get(client, &get_url, what)?;
     if is_registered(&provider) {
-        log::debug!(
+        log::debug!(target: super::LOG_TARGET,
             "{PROVIDER_NAMESPACE} is registered with subscription {}",
             subscription_id.trim()
         );
         return Ok(provider);
     }
-    log::info!(
+    log::info!(target: super::LOG_TARGET,
         "registering {PROVIDER_NAMESPACE} with subscription {} (it is '{}'); waiting up to {} s",
         subscription_id.trim(),
         provider.registration_state.as_deref().unwrap_or("unknown"),
@@ -174,7 +174,7 @@ pub fn register_provider_within(
                 wait.as_secs()
             )));
         }
-        log::debug!(
+        log::debug!(target: super::LOG_TARGET,
             "{PROVIDER_NAMESPACE} is '{}'; asking again in {} ms",
             provider.registration_state.as_deref().unwrap_or("unknown"),
             poll.as_millis()

@@ -68,13 +68,13 @@ pub fn ensure_role_assignment(
     let principal_id = arm::guid("principal_id", principal_id)?;
     let (role_id, role_guid) = role_definition_id(&scope_path, role)?;
     if let Some(existing) = assignments_for(client, &scope_path, &principal_id, &role_guid)? {
-        log::debug!(
+        log::debug!(target: super::LOG_TARGET,
             "principal {principal_id} already has role {role_guid} at {}",
             scope.trim()
         );
         return Ok(existing);
     }
-    log::info!(
+    log::info!(target: super::LOG_TARGET,
         "assigning role {role_guid} to principal {principal_id} at {}",
         scope.trim()
     );
