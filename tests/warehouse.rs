@@ -329,16 +329,20 @@ fn a_failure_mid_window_loses_that_window_only_and_a_rerun_completes_the_store()
     let end = data_end(&stamp);
     let second_window = data_start(&stamp) + Duration::days(1);
 
-    // Once the first window is committed, the second request of the next (its second page) fails, and
-    // nothing retries it.
+    // One worker, one query per window: requests go strictly in order, so failing the usage request just
+    // after the first window's pages plus one fails the second window's second page, and nothing retries it.
+    let first = data_start(&stamp);
+    let query = format!(
+        "api=provider&reportedStartTime={}&reportedEndTime={}&aggregationGranularity=Hourly",
+        first.format("%Y-%m-%dT%H:%M:%SZ"),
+        second_window.format("%Y-%m-%dT%H:%M:%SZ"),
+    );
+    let first_pages = stamp.usage_totals(&query)["pages"].as_u64().expect("pages");
     let (mut store, _) = store_at(dir.path(), "faulted.db");
     let mut options = provider_options(&stamp, Granularity::Hourly, end);
-    let set_faults = fault_setter(&stamp);
-    options.progress = Some(Arc::new(move |progress| {
-        if progress.windows_done == 1 {
-            set_faults(&["503:every=2,count=1,path=usage"]);
-        }
-    }));
+    options.concurrency = 1;
+    options.slice = Some(Duration::days(1));
+    fault_setter(&stamp)(&[&format!("503:every={},count=1,path=usage", first_pages + 2)]);
     let error = sync(
         &operator_client_without_retries(&stamp),
         &mut store,
@@ -388,7 +392,11 @@ fn a_failure_mid_window_loses_that_window_only_and_a_rerun_completes_the_store()
     // The re-run redoes the failed window and the rest: the store of an uninterrupted sync.
     stamp.set_faults(&[]);
     let client = operator_client(&stamp);
-    let clean = provider_options(&stamp, Granularity::Hourly, end);
+    // Same slices as the faulted run, so even the reported window of each row is the same.
+    let clean = SyncOptions {
+        slice: Some(Duration::days(1)),
+        ..provider_options(&stamp, Granularity::Hourly, end)
+    };
     let rerun = sync(&client, &mut store, &clean).expect("re-run");
     assert_eq!(rerun.windows, 7);
     assert_eq!(store.sync_state().expect("state")[0].last_error, None);

@@ -82,6 +82,13 @@ pub enum Error {
         #[source]
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
+    /// The caller cancelled the operation (a [`crate::warehouse::CancelToken`]). What was committed before
+    /// the cancel stays; `message` says what that was.
+    #[error("{message}")]
+    Cancelled {
+        /// What stopped and what was kept.
+        message: String,
+    },
 }
 
 fn service_message(e: &ServiceError) -> String {

@@ -12,6 +12,7 @@ mod request;
 mod response;
 #[cfg(test)]
 pub(crate) mod testing;
+mod throttle;
 mod url_policy;
 
 use std::time::Duration;
@@ -26,6 +27,7 @@ use ca_bundle::read_ca_bundle;
 use failure::{Failure, classify, error_chain};
 use proxy::{ProxyEnv, proxies};
 use request::{Request, basic, bearer};
+use throttle::Throttle;
 use url_policy::{LOCALHOST_ADDRESSES, LOCALHOST_NAMES};
 
 pub use options::TransportOptions;
@@ -39,6 +41,7 @@ pub(crate) use url_policy::{check_url_with, display_url};
 pub struct Transport {
     options: TransportOptions,
     http: reqwest::blocking::Client,
+    throttle: Throttle,
 }
 
 impl std::fmt::Debug for Transport {
@@ -101,12 +104,19 @@ impl Transport {
         Ok(Transport {
             options: options.clone(),
             http,
+            throttle: Throttle::default(),
         })
     }
 
     /// The options it was built with.
     pub fn options(&self) -> &TransportOptions {
         &self.options
+    }
+
+    /// How many throttling answers (429, or 503) this transport has had since it was built, counting each
+    /// attempt. Several workers sharing the transport watch it to lower their concurrency.
+    pub fn throttle_events(&self) -> u64 {
+        self.throttle.events()
     }
 
     /// Refuses http:// URLs to non-loopback hosts unless allowed, before anything is sent.
@@ -174,6 +184,8 @@ impl Transport {
         let mut attempts: u32 = 0;
         loop {
             attempts += 1;
+            // A Retry-After any request of this client got holds for this one too.
+            self.throttle.wait();
             let (failure, server_asked) = match self.attempt(url, request, &client_request_id) {
                 Ok(response) => return Ok(response),
                 Err(Failure::Permanent(error)) => return Err(error),
@@ -182,6 +194,7 @@ impl Transport {
                         return Err(refusal(request, &response));
                     }
                     let asked = retry::server_delay(&response.headers);
+                    self.throttle.observe(response.status, asked);
                     (Failure::Status(response), asked)
                 }
                 Err(failure @ Failure::Transient { .. }) => (failure, None),

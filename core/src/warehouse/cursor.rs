@@ -127,3 +127,15 @@ pub(crate) fn advance(
         .map_err(store_error("advancing the sync cursor"))?;
     Ok(())
 }
+
+/// The cursor's watermark as stored now (inside a window's transaction: as this sync may move it).
+pub(crate) fn watermark(connection: &Connection, cursor_id: i64) -> Result<DateTime<Utc>> {
+    let text: String = connection
+        .query_row(
+            "SELECT watermark FROM cursors WHERE id = ?1",
+            params![cursor_id],
+            |r| r.get(0),
+        )
+        .map_err(store_error("reading the sync cursor's watermark"))?;
+    parse_time(&text)
+}

@@ -2,9 +2,10 @@
 //! window, and read back as exact sums (docs/warehouse.md).
 //!
 //! - [`Store`] (`store.rs`) opens a store by URL (`sqlite:PATH`) and migrates its schema (`schema.rs`).
-//! - [`sync`] (`sync.rs`) pulls contiguous reported-time windows through [`crate::usage::UsagePager`]; each
-//!   window is one transaction that also advances the cursor's watermark, so a failure loses that window
-//!   only and a re-run redoes it.
+//! - [`sync`] (`sync.rs`) pulls contiguous reported-time windows; each window is one transaction that also
+//!   advances the cursor's watermark, so a failure loses that window only and a re-run redoes it. Workers
+//!   (`fetch.rs`) fetch slices of the windows through [`crate::usage::UsagePager`] in parallel, as many at
+//!   once as `limiter.rs` allows (fewer while the service throttles); [`CancelToken`] stops a sync.
 //! - `rows.rs` turns a usage record into a stored row and its key; `quantity.rs` keeps quantities as exact
 //!   decimals and sums them (`decimal_sum`); `cursor.rs` keeps where each sync stands; `runs.rs` records each run, its error and the tenant list; `read.rs` answers
 //!   [`Store::sync_state`] and [`Store::aggregate`].
@@ -18,7 +19,10 @@
 //! rows (parts to add, never duplicates). A unique index holds the key: a row stored twice is refused by
 //! the store itself.
 
+mod cancel;
 mod cursor;
+mod fetch;
+mod limiter;
 mod quantity;
 mod read;
 mod rows;
@@ -27,10 +31,12 @@ mod schema;
 mod store;
 mod sync;
 
+pub use cancel::CancelToken;
 pub use cursor::CursorKey;
 pub use quantity::quantity_decimal;
 pub use read::{AggregateQuery, AggregateRow, CursorState, Period};
 pub use store::Store;
 pub use sync::{
-    DEFAULT_SETTLE_MARGIN, ProgressCallback, SyncOptions, SyncProgress, SyncReport, sync,
+    DEFAULT_CONCURRENCY, DEFAULT_HOURLY_SLICE, DEFAULT_SETTLE_MARGIN, MAX_CONCURRENCY,
+    ProgressCallback, SyncOptions, SyncProgress, SyncReport, sync,
 };

@@ -1,17 +1,22 @@
-//! Sequential, exactly-once sync: contiguous reported-time windows from the cursor's watermark to the
-//! settled end, each stored in one transaction together with the watermark's move.
+//! Exactly-once sync: contiguous reported-time windows from the cursor's watermark to the settled end, each
+//! stored in one transaction together with the watermark's move. Workers (`fetch.rs`) fetch slices of the
+//! windows in parallel; this thread is the one writer, storing each page as it arrives and committing the
+//! windows in order, so the watermark stays contiguous and no window is held in memory.
 
 use std::sync::Arc;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Instant;
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
-use rusqlite::TransactionBehavior;
+use rusqlite::{Transaction, TransactionBehavior};
 use uuid::Uuid;
 
 use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::usage::{Granularity, UsageApi, UsagePager, UsageQuery};
+use crate::usage::{Granularity, UsageApi, UsageQuery};
+use crate::warehouse::cancel::CancelToken;
 use crate::warehouse::cursor::{self, CursorKey};
+use crate::warehouse::fetch::{Fetched, Work};
 use crate::warehouse::rows::{self, Inserted, Reported, time_text};
 use crate::warehouse::runs::{self, Tally};
 use crate::warehouse::store::{Store, store_error};
@@ -21,6 +26,20 @@ use crate::warehouse::store::{Store, store_error};
 /// reported late still arrive, in a later reported window; the margin only keeps the service's own
 /// in-flight hour out of the window.
 pub const DEFAULT_SETTLE_MARGIN: Duration = Duration::hours(2);
+
+/// Page requests in flight at once by default. Sized for a real stamp, where one page takes seconds and
+/// the usage service answers several callers at once; the sync lowers it by itself when throttled.
+pub const DEFAULT_CONCURRENCY: usize = 8;
+
+/// The most page requests a sync keeps in flight.
+pub const MAX_CONCURRENCY: usize = 64;
+
+/// Reported time per query of an hourly sync by default: a window (one day by default) is fetched as four
+/// queries by as many workers, because a whole-day query of a busy stamp is minutes of sequential paging.
+pub const DEFAULT_HOURLY_SLICE: Duration = Duration::hours(6);
+
+/// How often the writer looks at the cancel token while it waits for a page.
+const CANCEL_POLL: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// A progress callback: called after each committed window.
 pub type ProgressCallback = Arc<dyn Fn(&SyncProgress) + Send + Sync>;
@@ -44,7 +63,17 @@ pub struct SyncOptions {
     pub window: Option<Duration>,
     /// Names the stamp in the cursor; None: the client's Resource Manager host, lower case.
     pub stamp: Option<String>,
+    /// Called after each committed window.
     pub progress: Option<ProgressCallback>,
+    /// Page requests in flight at most, 1 to [`MAX_CONCURRENCY`] ([`DEFAULT_CONCURRENCY`] by default); 1
+    /// pages strictly in sequence. Lowered by the sync itself while the service throttles.
+    pub concurrency: usize,
+    /// Hourly syncs: the reported time of one query, whole hours; None: [`DEFAULT_HOURLY_SLICE`]. Daily
+    /// syncs always query one reported day at a time (a daily row sums one reported day) and ignore it.
+    pub slice: Option<Duration>,
+    /// Stops the sync when requested: the window in progress is rolled back, committed windows stay, and
+    /// the sync returns [`Error::Cancelled`].
+    pub cancel: Option<CancelToken>,
 }
 
 impl SyncOptions {
@@ -65,6 +94,9 @@ impl SyncOptions {
             window: None,
             stamp: None,
             progress: None,
+            concurrency: DEFAULT_CONCURRENCY,
+            slice: None,
+            cancel: None,
         }
     }
 }
@@ -82,6 +114,9 @@ impl std::fmt::Debug for SyncOptions {
             .field("window", &self.window)
             .field("stamp", &self.stamp)
             .field("progress", &self.progress.is_some())
+            .field("concurrency", &self.concurrency)
+            .field("slice", &self.slice)
+            .field("cancel", &self.cancel)
             .finish()
     }
 }
@@ -96,6 +131,28 @@ pub struct SyncProgress {
     /// The cursor's watermark now.
     pub watermark: DateTime<Utc>,
     pub elapsed: std::time::Duration,
+}
+
+impl SyncProgress {
+    /// Rows stored per second of this run so far.
+    pub fn rows_per_second(&self) -> f64 {
+        let seconds = self.elapsed.as_secs_f64();
+        if seconds > 0.0 {
+            self.rows as f64 / seconds
+        } else {
+            0.0
+        }
+    }
+
+    /// Time left if the remaining windows take as long as the done ones did on average; None before the
+    /// first window.
+    pub fn eta(&self) -> Option<std::time::Duration> {
+        if self.windows_done == 0 {
+            return None;
+        }
+        let left = self.windows_total.saturating_sub(self.windows_done) as f64;
+        Some(self.elapsed.mul_f64(left / self.windows_done as f64))
+    }
 }
 
 /// What a sync did.
@@ -113,6 +170,10 @@ pub struct SyncReport {
     pub watermark: DateTime<Utc>,
     /// The settled end the run synced to.
     pub until: DateTime<Utc>,
+    /// Throttling answers (429, 503) the client got during the run, retried ones included.
+    pub throttled: u64,
+    /// The lowest concurrency the run fell to while throttled (the configured one when never throttled).
+    pub lowest_concurrency: usize,
 }
 
 /// One window: reported time [start, end).
@@ -129,6 +190,8 @@ struct Plan {
     start: DateTime<Utc>,
     until: DateTime<Utc>,
     window: Duration,
+    slice: Duration,
+    concurrency: usize,
 }
 
 fn unit(granularity: Granularity) -> Duration {
@@ -221,6 +284,29 @@ impl Plan {
         let units = ((seconds + step_seconds - 1) / step_seconds).clamp(1, 100_000);
         let window = step * units as i32;
 
+        if options.concurrency == 0 || options.concurrency > MAX_CONCURRENCY {
+            return Err(Error::invalid(
+                "concurrency",
+                format!(
+                    "{} page requests at once is out of range; give 1 to {MAX_CONCURRENCY} (the default is {DEFAULT_CONCURRENCY}, 1 pages in sequence)",
+                    options.concurrency
+                ),
+            ));
+        }
+        let slice = match granularity {
+            Granularity::Daily => Duration::days(1),
+            Granularity::Hourly => {
+                let slice = options.slice.unwrap_or(DEFAULT_HOURLY_SLICE);
+                if slice < Duration::hours(1) || slice.num_seconds() % 3600 != 0 {
+                    return Err(Error::invalid(
+                        "slice",
+                        "the query slice of an hourly sync must be one or more whole hours (the default is 6)",
+                    ));
+                }
+                slice
+            }
+        };
+
         // The service's rules (GUIDs, a subscriber only for the provider API), on the first query.
         let probe = UsageQuery {
             api: options.api,
@@ -263,6 +349,8 @@ impl Plan {
             start: options.start,
             until,
             window,
+            slice,
+            concurrency: options.concurrency,
         })
     }
 
@@ -278,32 +366,24 @@ impl Plan {
         windows
     }
 
-    /// The queries of a window: the whole window for hourly rows (each usage hour is reported once), one
-    /// reported day each for daily rows (a daily row sums what was reported on one day, so a query over two
-    /// reported days could return one bucket twice).
-    fn queries(&self, window: Window) -> Vec<Reported> {
-        match self.key.granularity {
-            Granularity::Hourly => vec![Reported {
-                start: window.start,
-                end: window.end,
-            }],
-            Granularity::Daily => {
-                let mut days = Vec::new();
-                let mut start = window.start;
-                while start < window.end {
-                    let end = (start + Duration::days(1)).min(window.end);
-                    days.push(Reported { start, end });
-                    start = end;
-                }
-                days
-            }
+    /// The queries of a window, in order: slices of `slice` (one reported day each for daily rows: a daily
+    /// row sums what was reported on one day, so a query over two reported days could return one bucket
+    /// twice).
+    fn slices(&self, window: Window) -> Vec<Reported> {
+        let mut slices = Vec::new();
+        let mut start = window.start;
+        while start < window.end {
+            let end = (start + self.slice).min(window.end);
+            slices.push(Reported { start, end });
+            start = end;
         }
+        slices
     }
 }
 
-/// Syncs `options`' cursor up to the settled end; see the module and docs/warehouse.md. On error, every
-/// window before the failed one stays committed, the failed one left no row, and the error is recorded on
-/// the run and the cursor; running the same sync again goes on from the failed window.
+/// Syncs `options`' cursor up to the settled end; see the module and docs/warehouse.md. On error or
+/// cancel, every window before the failed one stays committed, the failed one left no row, and the error
+/// is recorded on the run and the cursor; running the same sync again goes on from the failed window.
 pub fn sync(client: &Arc<Client>, store: &mut Store, options: &SyncOptions) -> Result<SyncReport> {
     let started = Utc::now();
     let clock = Instant::now();
@@ -311,7 +391,7 @@ pub fn sync(client: &Arc<Client>, store: &mut Store, options: &SyncOptions) -> R
     let cursor = cursor::find_or_create(&store.connection, &plan.key, plan.start)?;
     let windows = plan.windows(cursor.watermark);
     let run = runs::start(&store.connection, cursor.id, started, plan.until)?;
-    let mut tally = Tally::default();
+    let throttled_before = client.transport().throttle_events();
     let mut report = SyncReport {
         cursor_id: cursor.id,
         run_id: run,
@@ -321,48 +401,62 @@ pub fn sync(client: &Arc<Client>, store: &mut Store, options: &SyncOptions) -> R
         tenants: None,
         watermark: cursor.watermark,
         until: plan.until,
+        throttled: 0,
+        lowest_concurrency: plan.concurrency,
     };
     log::info!(
-        "warehouse sync: {} {:?} cursor {} from {} to {}: {} windows",
+        "warehouse sync: {} {:?} cursor {} from {} to {}: {} windows, up to {} requests at once",
         plan.key.granularity.as_str(),
         plan.key.api,
         cursor.id,
         time_text(cursor.watermark),
         time_text(plan.until),
-        windows.len()
+        windows.len(),
+        plan.concurrency
     );
-    let result: Result<()> = (|| {
+    let mut writer = Writer {
+        store,
+        options,
+        cursor_id: cursor.id,
+        run,
+        tally: Tally::default(),
+        clock,
+        windows_total: windows.len() as u64,
+        watermark: cursor.watermark,
+    };
+    let result = (|| {
         if !windows.is_empty() && plan.key.api == UsageApi::Provider {
             let tenants = crate::subscriptions::list(client, &plan.key.subscription, None)?;
-            runs::store_tenants(&mut store.connection, run, &tenants)?;
+            runs::store_tenants(&mut writer.store.connection, run, &tenants)?;
             report.tenants = Some(tenants.len());
         }
-        for (index, window) in windows.iter().enumerate() {
-            let added = sync_window(client, store, &plan, cursor.id, run, *window, &mut tally)?;
-            report.watermark = window.end;
-            log::info!(
-                "warehouse sync: window {}/{} [{}, {}) committed, {added} rows",
-                index + 1,
-                windows.len(),
-                time_text(window.start),
-                time_text(window.end)
-            );
-            if let Some(progress) = &options.progress {
-                progress(&SyncProgress {
-                    windows_done: tally.windows,
-                    windows_total: windows.len() as u64,
-                    rows: tally.rows,
-                    duplicates_skipped: tally.duplicates_skipped,
-                    watermark: window.end,
-                    elapsed: clock.elapsed(),
-                });
+        writer.check_cancel()?;
+        // Each window's slices, in window order: the workers take them in exactly this order.
+        let slices: Vec<Vec<Reported>> = windows.iter().map(|w| plan.slices(*w)).collect();
+        let flat: Vec<Reported> = slices.iter().flatten().copied().collect();
+        let (work, receivers) = Work::new(client, &plan.key, &flat, plan.concurrency);
+        let workers = plan.concurrency.min(flat.len());
+        let outcome = std::thread::scope(|scope| {
+            for _ in 0..workers {
+                scope.spawn(|| work.run_worker());
             }
-        }
-        Ok(())
+            let outcome = writer.write(&windows, &slices, receivers, &mut report);
+            // Whatever the outcome, no worker starts another request; the receivers are gone, so one
+            // blocked on a full channel wakes up and ends.
+            work.stop();
+            outcome
+        });
+        report.lowest_concurrency = work.limiter.lowest();
+        outcome
     })();
-    report.windows = tally.windows;
-    report.rows = tally.rows;
-    report.duplicates_skipped = tally.duplicates_skipped;
+    report.windows = writer.tally.windows;
+    report.rows = writer.tally.rows;
+    report.duplicates_skipped = writer.tally.duplicates_skipped;
+    report.throttled = client
+        .transport()
+        .throttle_events()
+        .saturating_sub(throttled_before);
+    let store = writer.store;
     match result {
         Ok(()) => {
             runs::finish(&store.connection, cursor.id, run, None)?;
@@ -377,55 +471,166 @@ pub fn sync(client: &Arc<Client>, store: &mut Store, options: &SyncOptions) -> R
     }
 }
 
-/// One window in one transaction: every page's rows as they come, then the watermark and the run's counts.
-/// Returns the rows added.
-fn sync_window(
-    client: &Arc<Client>,
-    store: &mut Store,
-    plan: &Plan,
+/// A worker gone without a word: only a bug (a panic, which the scope re-raises) gets here.
+fn lost_worker(what: &str) -> Error {
+    Error::Store {
+        message: format!(
+            "{what} (a bug in azs-billing); nothing of the window in progress was stored, and the next sync goes on from it"
+        ),
+        source: None,
+    }
+}
+
+/// The one thread that writes: windows in order, each in one transaction.
+struct Writer<'s> {
+    store: &'s mut Store,
+    options: &'s SyncOptions,
     cursor_id: i64,
     run: i64,
-    window: Window,
-    tally: &mut Tally,
-) -> Result<u64> {
-    let at = format!(
-        "storing the usage reported from {} to {}",
-        time_text(window.start),
-        time_text(window.end)
-    );
-    let tx = store
-        .connection
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(store_error(&at))?;
-    let mut added = 0;
-    let mut duplicates = 0;
-    for reported in plan.queries(window) {
-        let query = UsageQuery {
-            api: plan.key.api,
-            subscription_id: plan.key.subscription.clone(),
-            reported_start: reported.start,
-            reported_end: reported.end,
-            granularity: plan.key.granularity,
-            subscriber_id: plan.key.subscriber.clone(),
-            continuation_token: None,
-        };
-        for page in UsagePager::new(client.clone(), query)? {
-            for record in &page?.records {
-                match rows::insert(&tx, cursor_id, reported, record)? {
-                    Inserted::New => added += 1,
-                    Inserted::Duplicate => duplicates += 1,
+    tally: Tally,
+    clock: Instant,
+    windows_total: u64,
+    /// Where the cursor stands after the last window this run committed.
+    watermark: DateTime<Utc>,
+}
+
+/// Err(Cancelled) once `cancel` was requested, saying what stays: `tally` committed, up to `watermark`.
+fn check_cancel(
+    cancel: Option<&CancelToken>,
+    tally: Tally,
+    watermark: DateTime<Utc>,
+) -> Result<()> {
+    match cancel {
+        Some(token) if token.is_requested() => Err(Error::Cancelled {
+            message: format!(
+                "the sync was cancelled; {} windows ({} rows) were committed and stay, and the next sync of this cursor goes on from {}",
+                tally.windows,
+                tally.rows,
+                time_text(watermark),
+            ),
+        }),
+        _ => Ok(()),
+    }
+}
+
+impl Writer<'_> {
+    fn check_cancel(&self) -> Result<()> {
+        check_cancel(self.options.cancel.as_ref(), self.tally, self.watermark)
+    }
+
+    /// Takes every window's slices from `receivers` (one per slice, in order) and commits the windows.
+    fn write(
+        &mut self,
+        windows: &[Window],
+        slices: &[Vec<Reported>],
+        receivers: Vec<Receiver<Fetched>>,
+        report: &mut SyncReport,
+    ) -> Result<()> {
+        let mut receivers = receivers.into_iter();
+        for (index, (window, window_slices)) in windows.iter().zip(slices).enumerate() {
+            self.check_cancel()?;
+            let at = format!(
+                "storing the usage reported from {} to {}",
+                time_text(window.start),
+                time_text(window.end)
+            );
+            let (cursor_id, cancel, tally) =
+                (self.cursor_id, self.options.cancel.clone(), self.tally);
+            let cancelled = || check_cancel(cancel.as_ref(), tally, window.start);
+            let tx = self
+                .store
+                .connection
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(store_error(&at))?;
+            // The write lock is held from here: a watermark that moved since this sync read it means another
+            // sync of the same cursor committed windows meanwhile.
+            let watermark = cursor::watermark(&tx, cursor_id)?;
+            if watermark != window.start {
+                return Err(Error::Store {
+                    message: format!(
+                        "another sync of the same cursor moved its watermark to {} while this one was about to store the window from {}; nothing of this window was stored. Run one sync per cursor at a time; the next run goes on from the watermark",
+                        time_text(watermark),
+                        time_text(window.start)
+                    ),
+                    source: None,
+                });
+            }
+            let mut added = 0;
+            let mut duplicates = 0;
+            for reported in window_slices {
+                let receiver = receivers
+                    .next()
+                    .ok_or_else(|| lost_worker("a slice of the sync had no page channel"))?;
+                loop {
+                    let fetched = match receiver.recv_timeout(CANCEL_POLL) {
+                        Ok(fetched) => fetched,
+                        Err(RecvTimeoutError::Timeout) => {
+                            cancelled()?;
+                            continue;
+                        }
+                        Err(RecvTimeoutError::Disconnected) => {
+                            return Err(lost_worker(
+                                "a sync worker ended without finishing its slice",
+                            ));
+                        }
+                    };
+                    match fetched {
+                        Fetched::Page(records) => {
+                            for record in &records {
+                                match rows::insert(&tx, cursor_id, *reported, record)? {
+                                    Inserted::New => added += 1,
+                                    Inserted::Duplicate => duplicates += 1,
+                                }
+                            }
+                            cancelled()?;
+                        }
+                        Fetched::Done => break,
+                        Fetched::Failed(error) => return Err(error),
+                    }
                 }
             }
+            let counted = Tally {
+                windows: tally.windows + 1,
+                rows: tally.rows + added,
+                duplicates_skipped: tally.duplicates_skipped + duplicates,
+            };
+            commit(tx, cursor_id, self.run, window.end, added, counted, &at)?;
+            self.tally = counted;
+            self.watermark = window.end;
+            report.watermark = window.end;
+            log::info!(
+                "warehouse sync: window {}/{} [{}, {}) committed, {added} rows",
+                index + 1,
+                windows.len(),
+                time_text(window.start),
+                time_text(window.end)
+            );
+            if let Some(progress) = &self.options.progress {
+                progress(&SyncProgress {
+                    windows_done: self.tally.windows,
+                    windows_total: self.windows_total,
+                    rows: self.tally.rows,
+                    duplicates_skipped: self.tally.duplicates_skipped,
+                    watermark: window.end,
+                    elapsed: self.clock.elapsed(),
+                });
+            }
         }
+        Ok(())
     }
-    let counted = Tally {
-        windows: tally.windows + 1,
-        rows: tally.rows + added,
-        duplicates_skipped: tally.duplicates_skipped + duplicates,
-    };
-    cursor::advance(&tx, cursor_id, window.end, added)?;
+}
+
+/// The watermark's move to `watermark` and the run's counts, in the window's transaction.
+fn commit(
+    tx: Transaction<'_>,
+    cursor_id: i64,
+    run: i64,
+    watermark: DateTime<Utc>,
+    added: u64,
+    counted: Tally,
+    at: &str,
+) -> Result<()> {
+    cursor::advance(&tx, cursor_id, watermark, added)?;
     runs::record_tally(&tx, run, counted)?;
-    tx.commit().map_err(store_error(&at))?;
-    *tally = counted;
-    Ok(added)
+    tx.commit().map_err(store_error(at))
 }
