@@ -11,11 +11,14 @@ use crate::transport::{Auth, Method, Response, Transport, TransportOptions};
 /// Which Resource Manager endpoint to talk to.
 #[derive(Debug, Clone)]
 pub enum EnvironmentSpec {
+    /// One of the clouds whose endpoints the library knows.
     Cloud(Cloud),
     /// An Azure Stack Hub (or any) ARM endpoint whose `/metadata/endpoints` describes it.
     Discover {
+        /// The ARM endpoint to read `/metadata/endpoints` from.
         arm_endpoint: Url,
     },
+    /// Endpoints given in full, for a cloud neither known nor discoverable.
     Custom(Environment),
 }
 
@@ -49,6 +52,8 @@ impl ClientOptions {
     }
 }
 
+/// A signed-in connection to one Resource Manager: the environment, the HTTP transport with its retry
+/// policy, and the token cache every request of the library goes through.
 pub struct Client {
     environment: Environment,
     transport: Transport,
@@ -101,14 +106,17 @@ impl Client {
         }
     }
 
+    /// The endpoints this client talks to (resolved when the client was made).
     pub fn environment(&self) -> &Environment {
         &self.environment
     }
 
+    /// The HTTP transport, for requests the library has no function for.
     pub fn transport(&self) -> &Transport {
         &self.transport
     }
 
+    /// The token cache, for a caller that needs a bearer token for another audience.
     pub fn tokens(&self) -> &TokenProvider {
         &self.tokens
     }

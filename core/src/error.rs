@@ -78,7 +78,9 @@ pub enum Error {
     /// written, or a row contradicts one already stored. `message` says what was being done.
     #[error("{message}")]
     Store {
+        /// What was being done with the store, and what went wrong.
         message: String,
+        /// The SQLite or I/O error, when there was one.
         #[source]
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },

@@ -8,22 +8,33 @@ use crate::arm::{self, Page, encode_query};
 use crate::client::Client;
 use crate::error::{Error, Result};
 
-pub const API_VERSION: &str = "2015-11-01";
+pub(crate) const API_VERSION: &str = "2015-11-01";
 
 /// A guard against a server that keeps handing out nextLinks.
 const MAX_PAGES: usize = 10_000;
 
+/// A tenant subscription as the admin endpoint lists it: who owns it, under which offer and which
+/// provider subscription.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserSubscription {
+    /// The ARM resource id (`/subscriptions/{provider}/providers/Microsoft.Subscriptions.Admin/...`).
     pub id: Option<String>,
+    /// The GUID usage records name as the subscription (`subscriberId` for the provider API).
     pub subscription_id: String,
+    /// The name the tenant gave it.
     pub display_name: Option<String>,
+    /// The owner's sign-in name (UPN).
     pub owner: Option<String>,
+    /// `Enabled`, `Disabled`, `Deleted` ...: whether it is in use.
     pub state: Option<String>,
+    /// The resource id of the offer it was created from.
     pub offer_id: Option<String>,
+    /// The directory (tenant) the subscription belongs to; not a subscription id.
     pub tenant_id: Option<String>,
+    /// The provider subscription that sold it (a reseller's, or the Default Provider Subscription).
     pub delegated_provider_subscription_id: Option<String>,
+    /// `Default` or `Admin`: which Resource Manager the subscription is served by.
     pub routing_resource_manager_type: Option<String>,
     /// True when the provider subscription the list was read under is this subscription's own provider
     /// (its delegatedProviderSubscriptionId). A delegated provider's (reseller's) tenant is false: the
@@ -74,9 +85,13 @@ pub fn list(
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ArmSubscription {
+    /// The GUID other calls take as the subscription.
     pub subscription_id: String,
+    /// The name shown in the portal.
     pub display_name: Option<String>,
+    /// `Enabled`, `Disabled`, ...: whether it can be used.
     pub state: Option<String>,
+    /// The directory (tenant) the subscription belongs to.
     pub tenant_id: Option<String>,
 }
 

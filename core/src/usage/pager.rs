@@ -17,8 +17,10 @@ use crate::usage::record::UsageRecord;
 /// every public constant); the header and README state the number.
 const MAX_PAGES: u64 = 1_000_000;
 
+/// One page of usage records and the link to the next.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsagePage {
+    /// The records of this page, in the order the service sent them.
     pub records: Vec<UsageRecord>,
     /// The page's nextLink, absent on the last page.
     pub next_link: Option<String>,
@@ -26,6 +28,7 @@ pub struct UsagePage {
     pub continuation_token: Option<String>,
 }
 
+/// Reads a usage query page by page, following nextLinks until the last page (or `MAX_PAGES`).
 pub struct UsagePager {
     client: Arc<Client>,
     state: PageState,
@@ -97,6 +100,7 @@ impl UsagePager {
         self.state.token.as_deref()
     }
 
+    /// How many pages this pager has read, for progress and the page guard.
     pub fn pages_fetched(&self) -> u64 {
         self.state.pages
     }

@@ -30,6 +30,7 @@ fn registration_url(client: &Client, registration: &RegistrationRef) -> Result<u
     arm::url(client, &registration.path()?, AZURESTACK_API_VERSION, &[])
 }
 
+/// Reads one registration resource; `NotFound` when it does not exist.
 pub fn get_registration(client: &Client, registration: &RegistrationRef) -> Result<Registration> {
     arm::get(client, &registration_url(client, registration)?, || {
         registration.describe()
@@ -224,10 +225,13 @@ pub fn remove_registration_of_cloud(
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RegistrationQuery {
+    /// The subscription to search.
     pub subscription_id: String,
     /// Search one group; None searches the whole subscription.
     pub resource_group: Option<String>,
+    /// The registration's resource name, when known.
     pub name: Option<String>,
+    /// The stamp's cloud id: the registration whose `cloudId` property matches.
     pub cloud_id: Option<String>,
     /// A registration token to take the cloud id from when `cloud_id` is not given.
     pub token: Option<Secret>,

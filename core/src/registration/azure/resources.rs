@@ -131,6 +131,7 @@ fn is_registered(provider: &Provider) -> bool {
         .is_some_and(|s| s.eq_ignore_ascii_case("Registered"))
 }
 
+/// `register_provider` with the wait and poll interval given (tests shorten them).
 pub fn register_provider_within(
     client: &Client,
     subscription_id: &str,
