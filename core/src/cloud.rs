@@ -268,7 +268,13 @@ impl Environment {
     pub fn from_metadata(arm: &Url, document: &serde_json::Value) -> Result<Environment> {
         let arm = with_trailing_slash(arm.clone());
         let fail = |what: &str| {
-            Error::UnexpectedResponse(format!("the metadata/endpoints document of {arm} {what}"))
+            Error::unexpected(format!("the metadata/endpoints document of {arm} {what}"))
+        };
+        let fail_from = |what: &str, e: url::ParseError| {
+            Error::unexpected_from(
+                format!("the metadata/endpoints document of {arm} {what}"),
+                e,
+            )
         };
         let entry = match document {
             serde_json::Value::Array(entries) => {
@@ -293,9 +299,10 @@ impl Environment {
         let login = text(authentication, &["loginEndpoint"])
             .ok_or_else(|| fail("has no 'authentication.loginEndpoint'"))?;
         let login = Url::parse(&login).map(with_trailing_slash).map_err(|e| {
-            fail(&format!(
-                "has an unreadable 'authentication.loginEndpoint' ({e})"
-            ))
+            fail_from(
+                &format!("has an unreadable 'authentication.loginEndpoint' ({e})"),
+                e,
+            )
         })?;
         let audience = authentication
             .get("audiences")
@@ -308,7 +315,7 @@ impl Environment {
         let resource_manager = match text(entry, &["resourceManager"]) {
             Some(rm) => Url::parse(&rm)
                 .map(with_trailing_slash)
-                .map_err(|e| fail(&format!("has an unreadable 'resourceManager' ({e})")))?,
+                .map_err(|e| fail_from(&format!("has an unreadable 'resourceManager' ({e})"), e))?,
             None => arm.clone(),
         };
         let name = match (document.is_array(), text(entry, &["name"])) {
@@ -343,9 +350,10 @@ fn not_resource_manager(arm: &Url, error: Error) -> Error {
             ),
             service: Some(Box::new(e)),
         },
-        Error::UnexpectedResponse(message) => {
-            Error::UnexpectedResponse(format!("{message}; {NOT_ARM_HINT}"))
-        }
+        Error::UnexpectedResponse { message, source } => Error::UnexpectedResponse {
+            message: format!("{message}; {NOT_ARM_HINT}"),
+            source,
+        },
         other => other,
     }
 }
@@ -756,7 +764,7 @@ mod tests {
             (json!("text"), "not a JSON object"),
         ] {
             let err = Environment::from_metadata(&arm(), &document).unwrap_err();
-            assert!(matches!(err, Error::UnexpectedResponse(_)), "{err}");
+            assert!(matches!(err, Error::UnexpectedResponse { .. }), "{err}");
             assert!(err.to_string().contains(field), "{field}: {err}");
         }
     }

@@ -99,8 +99,9 @@ pub struct ArmSubscription {
 pub fn visible(client: &Client) -> Result<Vec<ArmSubscription>> {
     let url = client.arm_url("subscriptions?api-version=2016-06-01")?;
     let response = client.get_json(&url)?;
-    let json: Value = serde_json::from_slice(&response.body)
-        .map_err(|e| unexpected(format!("subscriptions: the body is not JSON ({e})")))?;
+    let json: Value = serde_json::from_slice(&response.body).map_err(|e| {
+        Error::unexpected_from(format!("subscriptions: the body is not JSON ({e})"), e)
+    })?;
     let values = json
         .get("value")
         .and_then(Value::as_array)
@@ -109,9 +110,10 @@ pub fn visible(client: &Client) -> Result<Vec<ArmSubscription>> {
         .iter()
         .map(|v| {
             serde_json::from_value(v.clone()).map_err(|e| {
-                unexpected(format!(
-                    "subscriptions: an item is not a subscription ({e})"
-                ))
+                Error::unexpected_from(
+                    format!("subscriptions: an item is not a subscription ({e})"),
+                    e,
+                )
             })
         })
         .collect()
@@ -266,12 +268,13 @@ fn get_path(provider_subscription: &str, subscription: &str) -> Result<String> {
 }
 
 fn unexpected(message: String) -> Error {
-    Error::UnexpectedResponse(message)
+    Error::unexpected(message)
 }
 
 fn parse_list(body: &[u8]) -> Result<Page<UserSubscription>> {
-    let json: Value = serde_json::from_slice(body)
-        .map_err(|e| unexpected(format!("subscription list: the body is not JSON ({e})")))?;
+    let json: Value = serde_json::from_slice(body).map_err(|e| {
+        Error::unexpected_from(format!("subscription list: the body is not JSON ({e})"), e)
+    })?;
     let Some(values) = json.get("value").and_then(Value::as_array) else {
         return Err(unexpected(
             "subscription list: the body has no \"value\" array".to_string(),
@@ -280,9 +283,7 @@ fn parse_list(body: &[u8]) -> Result<Page<UserSubscription>> {
     let subscriptions = values
         .iter()
         .enumerate()
-        .map(|(i, v)| {
-            subscription(v).map_err(|m| unexpected(format!("subscription list: item {i}: {m}")))
-        })
+        .map(|(i, v)| subscription(v, &format!("subscription list: item {i}")))
         .collect::<Result<Vec<_>>>()?;
     let next_link = match json.get("nextLink") {
         None | Some(Value::Null) => None,
@@ -301,16 +302,17 @@ fn parse_list(body: &[u8]) -> Result<Page<UserSubscription>> {
 }
 
 fn parse_one(body: &[u8]) -> Result<UserSubscription> {
-    let json: Value = serde_json::from_slice(body)
-        .map_err(|e| unexpected(format!("subscription: the body is not JSON ({e})")))?;
-    subscription(&json).map_err(|m| unexpected(format!("subscription: {m}")))
+    let json: Value = serde_json::from_slice(body).map_err(|e| {
+        Error::unexpected_from(format!("subscription: the body is not JSON ({e})"), e)
+    })?;
+    subscription(&json, "subscription")
 }
 
 /// One subscription definition. The admin API sends the fields at the top level; a definition that nests
-/// them under "properties" (the ARM resource shape) is read from there.
-fn subscription(value: &Value) -> std::result::Result<UserSubscription, String> {
+/// them under "properties" (the ARM resource shape) is read from there. `context` begins the messages.
+fn subscription(value: &Value, context: &str) -> Result<UserSubscription> {
     let Some(object) = value.as_object() else {
-        return Err("not a JSON object".to_string());
+        return Err(unexpected(format!("{context}: not a JSON object")));
     };
     let source = match object.get("properties") {
         Some(Value::Object(p)) if !object.contains_key("subscriptionId") => {
@@ -322,7 +324,7 @@ fn subscription(value: &Value) -> std::result::Result<UserSubscription, String> 
         }
         _ => value.clone(),
     };
-    serde_json::from_value(source).map_err(|e| e.to_string())
+    serde_json::from_value(source).map_err(|e| Error::unexpected_from(format!("{context}: {e}"), e))
 }
 
 #[cfg(test)]
@@ -549,7 +551,9 @@ mod tests {
             (b"oops", "not JSON"),
         ] {
             match parse_list(bad) {
-                Err(Error::UnexpectedResponse(m)) => assert!(m.contains(expected), "{m}"),
+                Err(Error::UnexpectedResponse { message: m, .. }) => {
+                    assert!(m.contains(expected), "{m}")
+                }
                 Err(other) => panic!("{other:?}"),
                 Ok(_) => panic!("accepted {}", String::from_utf8_lossy(bad)),
             }

@@ -254,7 +254,7 @@ impl PepClient {
     ) -> Result<T> {
         let output = self.invoke(command, parameters)?;
         serde_json::from_value(output).map_err(|e| {
-            Error::UnexpectedResponse(format!("{command} returned an unexpected object ({e})"))
+            Error::unexpected_from(format!("{command} returned an unexpected object ({e})"), e)
         })
     }
 
@@ -283,9 +283,7 @@ impl PepClient {
     pub fn new_registration_token(&self, parameters: &Map<String, Value>) -> Result<Secret> {
         match self.invoke("New-RegistrationToken", parameters)? {
             Value::String(token) if !token.trim().is_empty() => Ok(Secret::new(token.trim())),
-            _ => Err(Error::UnexpectedResponse(
-                "New-RegistrationToken returned no token".into(),
-            )),
+            _ => Err(Error::unexpected("New-RegistrationToken returned no token")),
         }
     }
 

@@ -180,7 +180,7 @@ pub fn remove_registration(client: &Client, registration: &RegistrationRef) -> R
     } else {
         "the DELETE answered that there was nothing to delete"
     };
-    Err(Error::UnexpectedResponse(format!(
+    Err(Error::unexpected(format!(
         "Removal of registration resource failed: {} still exists after DELETE ({answer}); check for a lock on \
          it, its group or the subscription, and remove it in the portal if this repeats",
         registration.describe()
@@ -355,9 +355,7 @@ pub fn activation_key(client: &Client, registration: &RegistrationRef) -> Result
         .activation_key
         .filter(|k| !k.trim().is_empty())
         .map(Secret::new)
-        .ok_or_else(|| {
-            Error::UnexpectedResponse("getactivationkey answered without an activationKey".into())
-        })
+        .ok_or_else(|| Error::unexpected("getactivationkey answered without an activationKey"))
 }
 
 #[cfg(test)]

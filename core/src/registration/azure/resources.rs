@@ -168,7 +168,7 @@ pub fn register_provider_within(
     let started = Instant::now();
     while !is_registered(&provider) {
         if started.elapsed() >= wait {
-            return Err(Error::UnexpectedResponse(format!(
+            return Err(Error::unexpected(format!(
                 "{PROVIDER_NAMESPACE} is still '{}' in subscription {} after {} s; try again later",
                 provider.registration_state.as_deref().unwrap_or("unknown"),
                 subscription_id.trim(),
