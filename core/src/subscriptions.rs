@@ -62,8 +62,31 @@ fn is_direct_tenant(provider: &Uuid, delegated_provider: Option<&str>) -> bool {
 }
 
 /// Lists tenant subscriptions under the provider subscription, following nextLink; `filter` is an OData
-/// `$filter` passed through.
+/// `$filter` passed through. A filter on `subscriptionId` that finds nothing because the GUID is a listed
+/// subscription's directory (tenant) id is `NotFound`, naming that subscription; otherwise an empty list.
 pub fn list(
+    client: &Client,
+    provider_subscription: &str,
+    filter: Option<&str>,
+) -> Result<Vec<UserSubscription>> {
+    let listed = list_pages(client, provider_subscription, filter)?;
+    if listed.is_empty() {
+        if let Some(given) = filter.and_then(filtered_subscription_id) {
+            if let Some(hint) = tenant_id_hint(client, provider_subscription, &given) {
+                return Err(Error::NotFound {
+                    message: format!(
+                        "no tenant subscription of provider subscription {} matches the filter: {hint}",
+                        provider_subscription.trim()
+                    ),
+                    service: None,
+                });
+            }
+        }
+    }
+    Ok(listed)
+}
+
+fn list_pages(
     client: &Client,
     provider_subscription: &str,
     filter: Option<&str>,
@@ -159,15 +182,73 @@ pub fn get(
 ) -> Result<UserSubscription> {
     let url = client.arm_url(&get_path(provider_subscription, subscription)?)?;
     let response = client.get_json(&url).map_err(|e| {
-        e.not_found_as(|| {
+        let e = e.not_found_as(|| {
             format!(
                 "'{}' is not a tenant subscription of provider subscription {}",
                 subscription.trim(),
                 provider_subscription.trim()
             )
-        })
+        });
+        match e {
+            Error::NotFound { message, service } => {
+                let hint = arm::parse_guid(subscription)
+                    .and_then(|given| tenant_id_hint(client, provider_subscription, &given));
+                Error::NotFound {
+                    message: match hint {
+                        Some(hint) => format!("{message}; {hint}"),
+                        None => message,
+                    },
+                    service,
+                }
+            }
+            other => other,
+        }
     })?;
     Ok(parse_one(&response.body)?.judge(&provider_guid(provider_subscription)?))
+}
+
+/// When `given` is no subscription but a listed one's directory (tenant) id, what to tell the caller: the
+/// two GUIDs sit side by side in the portal and are easily swapped. None when the list cannot be read (the
+/// NotFound stands as it is) or no subscription has that directory.
+fn tenant_id_hint(client: &Client, provider_subscription: &str, given: &Uuid) -> Option<String> {
+    let listed = list_pages(client, provider_subscription, None).ok()?;
+    tenant_id_hint_among(&listed, given)
+}
+
+fn tenant_id_hint_among(listed: &[UserSubscription], given: &Uuid) -> Option<String> {
+    let owner = listed.iter().find(|s| {
+        s.tenant_id
+            .as_deref()
+            .and_then(arm::parse_guid)
+            .is_some_and(|t| t == *given)
+    })?;
+    Some(format!(
+        "{given} is the directory (tenant) id of subscription {} ({}); give the subscription id",
+        owner.subscription_id,
+        owner.display_name.as_deref().unwrap_or("no display name")
+    ))
+}
+
+/// The GUID of a `subscriptionId eq '<guid>'` clause of an OData filter (any case), if it has one.
+fn filtered_subscription_id(filter: &str) -> Option<Uuid> {
+    let lower = filter.to_ascii_lowercase();
+    lower
+        .match_indices("subscriptionid")
+        .find_map(|(at, name)| {
+            // Not a longer name that ends in it (delegatedProviderSubscriptionId).
+            if lower[..at]
+                .chars()
+                .next_back()
+                .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
+                return None;
+            }
+            let rest = lower[at + name.len()..].trim_start();
+            let rest = rest.strip_prefix("eq")?.trim_start();
+            let rest = rest.strip_prefix('\'')?;
+            let end = rest.find('\'')?;
+            arm::parse_guid(&rest[..end])
+        })
 }
 
 /// The subscription commands work in, and its directory, chosen from what the account sees.
@@ -346,6 +427,46 @@ mod tests {
 
     fn body(example: &Value) -> Vec<u8> {
         example["responses"]["200"]["body"].to_string().into_bytes()
+    }
+
+    #[test]
+    fn a_subscription_id_filter_is_recognised() {
+        let id = "8f9e1a2b-0c3d-4e5f-8a9b-0c1d2e3f4a5b";
+        let want = Uuid::parse_str(id).ok();
+        assert_eq!(
+            filtered_subscription_id(&format!("subscriptionId eq '{id}'")),
+            want
+        );
+        assert_eq!(
+            filtered_subscription_id(&format!(
+                "delegatedProviderSubscriptionId eq '{id}' and SUBSCRIPTIONID eq '{id}'"
+            )),
+            want
+        );
+        assert_eq!(
+            filtered_subscription_id(&format!("delegatedProviderSubscriptionId eq '{id}'")),
+            None
+        );
+        assert_eq!(filtered_subscription_id("state eq 'Enabled'"), None);
+    }
+
+    #[test]
+    fn a_tenant_id_is_named_with_its_subscription() {
+        let tenant = Uuid::parse_str("11111111-2222-4333-8444-555555555555").unwrap();
+        let sub: UserSubscription = serde_json::from_value(serde_json::json!({
+            "subscriptionId": "8f9e1a2b-0c3d-4e5f-8a9b-0c1d2e3f4a5b",
+            "displayName": "Contoso dev",
+            "tenantId": tenant.to_string().to_uppercase(),
+        }))
+        .unwrap();
+        let hint = tenant_id_hint_among(std::slice::from_ref(&sub), &tenant).expect("a hint");
+        assert!(hint.contains(&tenant.to_string()), "{hint}");
+        assert!(
+            hint.contains("8f9e1a2b-0c3d-4e5f-8a9b-0c1d2e3f4a5b (Contoso dev)"),
+            "{hint}"
+        );
+        assert!(hint.contains("directory (tenant) id"), "{hint}");
+        assert_eq!(tenant_id_hint_among(&[sub], &Uuid::nil()), None);
     }
 
     #[test]
