@@ -328,6 +328,55 @@ fn one_tenant_subscription_is_got_not_listed() {
 }
 
 #[test]
+fn a_directory_id_given_as_a_subscription_id_is_named_as_such() {
+    use azs_billing_core::subscriptions;
+    let stamp = support::start();
+    let operator = operator_client(&stamp);
+    let provider = stamp.s("/default_provider_subscription_id");
+    let listed = subscriptions::list(&operator, &provider, None).expect("listed");
+    let tenant = listed
+        .iter()
+        .find_map(|s| s.tenant_id.clone())
+        .expect("the data set's subscriptions have directories");
+    let owners: Vec<&str> = listed
+        .iter()
+        .filter(|s| s.tenant_id.as_deref() == Some(tenant.as_str()))
+        .map(|s| s.subscription_id.as_str())
+        .collect();
+    let named_owner = |message: &str| owners.iter().any(|o| message.contains(o));
+
+    match subscriptions::get(&operator, &provider, &tenant) {
+        Err(Error::NotFound { message, service }) => {
+            assert!(
+                message.contains(&format!(
+                    "{tenant} is the directory (tenant) id of subscription"
+                )),
+                "{message}"
+            );
+            assert!(named_owner(&message), "{message}");
+            assert!(message.contains("give the subscription id"), "{message}");
+            assert_eq!(service.map(|s| s.status), Some(404));
+        }
+        other => panic!("expected NotFound, got {other:?}"),
+    }
+
+    let filter = format!("subscriptionId eq '{tenant}'");
+    match subscriptions::list(&operator, &provider, Some(&filter)) {
+        Err(Error::NotFound { message, .. }) => {
+            assert!(message.contains("directory (tenant) id"), "{message}");
+            assert!(named_owner(&message), "{message}");
+        }
+        other => panic!("expected NotFound, got {other:?}"),
+    }
+    // A filter that finds nothing for another reason is still an empty list.
+    let unknown = "subscriptionId eq '0d1e2f3a-0000-4000-8000-000000000000'";
+    assert_eq!(
+        subscriptions::list(&operator, &provider, Some(unknown)).expect("listed"),
+        Vec::new()
+    );
+}
+
+#[test]
 fn the_working_subscription_is_the_only_one_visible_or_one_named_among_them() {
     use azs_billing_core::subscriptions;
     let stamp = support::start();

@@ -11,11 +11,14 @@ use crate::transport::{Auth, Method, Response, Transport, TransportOptions};
 /// Which Resource Manager endpoint to talk to.
 #[derive(Debug, Clone)]
 pub enum EnvironmentSpec {
+    /// One of the clouds whose endpoints the library knows.
     Cloud(Cloud),
     /// An Azure Stack Hub (or any) ARM endpoint whose `/metadata/endpoints` describes it.
     Discover {
+        /// The ARM endpoint to read `/metadata/endpoints` from.
         arm_endpoint: Url,
     },
+    /// Endpoints given in full, for a cloud neither known nor discoverable.
     Custom(Environment),
 }
 
@@ -49,6 +52,8 @@ impl ClientOptions {
     }
 }
 
+/// A signed-in connection to one Resource Manager: the environment, the HTTP transport with its retry
+/// policy, and the token cache every request of the library goes through.
 pub struct Client {
     environment: Environment,
     transport: Transport,
@@ -74,7 +79,10 @@ impl Client {
             EnvironmentSpec::Discover { arm_endpoint } => {
                 Environment::discover(&transport, &arm_endpoint)?
             }
-            EnvironmentSpec::Custom(environment) => environment,
+            EnvironmentSpec::Custom(environment) => {
+                check_custom_endpoints(&environment, &transport)?;
+                environment
+            }
         };
         Ok(Client::with_parts(
             environment,
@@ -101,14 +109,17 @@ impl Client {
         }
     }
 
+    /// The endpoints this client talks to (resolved when the client was made).
     pub fn environment(&self) -> &Environment {
         &self.environment
     }
 
+    /// The HTTP transport, for requests the library has no function for.
     pub fn transport(&self) -> &Transport {
         &self.transport
     }
 
+    /// The token cache, for a caller that needs a bearer token for another audience.
     pub fn tokens(&self) -> &TokenProvider {
         &self.tokens
     }
@@ -218,6 +229,24 @@ impl Client {
     }
 }
 
+/// A custom environment's endpoints against the client's own `allow_http`: `Environment::custom` checks
+/// only their shape, as it does not know the policy; refusing here names the field instead of failing at the
+/// first request.
+fn check_custom_endpoints(environment: &Environment, transport: &Transport) -> Result<()> {
+    for (what, url) in [
+        ("resource_manager", &environment.resource_manager),
+        ("login_endpoint", &environment.login_endpoint),
+    ] {
+        transport.check_url(url).map_err(|e| match e {
+            Error::InvalidArgument { message, .. } => {
+                Error::invalid(what, format!("the custom environment's {what}: {message}"))
+            }
+            other => other,
+        })?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -298,5 +327,44 @@ mod tests {
             .get_json(&Url::parse("http://evil.example/x").unwrap())
             .unwrap_err();
         assert!(err.to_string().contains("allow_http"), "{err}");
+    }
+
+    #[test]
+    fn custom_environments_follow_allow_http() {
+        let options = |rm: &str, login: &str, allow_http: bool| {
+            let environment = Environment::custom("Stamp", rm, login, "a").unwrap();
+            ClientOptions::new(
+                EnvironmentSpec::Custom(environment),
+                Credential::AccessToken(Secret::new("token")),
+            )
+            .with_transport(TransportOptions {
+                allow_http,
+                ..TransportOptions::default()
+            })
+        };
+        for (rm, login, what) in [
+            (
+                "http://arm.contoso.com/",
+                "https://login.contoso.com/",
+                "resource_manager",
+            ),
+            (
+                "https://arm.contoso.com/",
+                "http://10.0.0.1/adfs/",
+                "login_endpoint",
+            ),
+        ] {
+            let err = Client::new(options(rm, login, false)).unwrap_err();
+            assert!(
+                matches!(err, Error::InvalidArgument { what: w, .. } if w == what),
+                "{err:?}"
+            );
+            assert!(err.to_string().contains("allow_http"), "{err}");
+            assert!(err.to_string().contains(what), "{err}");
+            let client = Client::new(options(rm, login, true)).unwrap();
+            assert_eq!(client.environment().resource_manager.as_str(), rm);
+        }
+        // Loopback http needs no allow_http.
+        Client::new(options("http://127.0.0.1:9/", "http://localhost:9/", false)).unwrap();
     }
 }

@@ -207,8 +207,10 @@ impl Environment {
         }
     }
 
-    /// A custom environment. Validates the URLs (https unless loopback) and derives the identity system from
-    /// the login endpoint (AD FS when its path ends in `/adfs`).
+    /// A custom environment. Validates the URLs' shape (absolute http or https, a host, no query) and derives
+    /// the identity system from the login endpoint (AD FS when its path ends in `/adfs`). Plain http to a
+    /// host other than loopback is refused later, by `Client::new`, unless the client's `allow_http` is
+    /// set: the policy is the client's, which this function does not know.
     pub fn custom(
         name: &str,
         resource_manager: &str,
@@ -268,7 +270,13 @@ impl Environment {
     pub fn from_metadata(arm: &Url, document: &serde_json::Value) -> Result<Environment> {
         let arm = with_trailing_slash(arm.clone());
         let fail = |what: &str| {
-            Error::UnexpectedResponse(format!("the metadata/endpoints document of {arm} {what}"))
+            Error::unexpected(format!("the metadata/endpoints document of {arm} {what}"))
+        };
+        let fail_from = |what: &str, e: url::ParseError| {
+            Error::unexpected_from(
+                format!("the metadata/endpoints document of {arm} {what}"),
+                e,
+            )
         };
         let entry = match document {
             serde_json::Value::Array(entries) => {
@@ -293,9 +301,10 @@ impl Environment {
         let login = text(authentication, &["loginEndpoint"])
             .ok_or_else(|| fail("has no 'authentication.loginEndpoint'"))?;
         let login = Url::parse(&login).map(with_trailing_slash).map_err(|e| {
-            fail(&format!(
-                "has an unreadable 'authentication.loginEndpoint' ({e})"
-            ))
+            fail_from(
+                &format!("has an unreadable 'authentication.loginEndpoint' ({e})"),
+                e,
+            )
         })?;
         let audience = authentication
             .get("audiences")
@@ -308,7 +317,7 @@ impl Environment {
         let resource_manager = match text(entry, &["resourceManager"]) {
             Some(rm) => Url::parse(&rm)
                 .map(with_trailing_slash)
-                .map_err(|e| fail(&format!("has an unreadable 'resourceManager' ({e})")))?,
+                .map_err(|e| fail_from(&format!("has an unreadable 'resourceManager' ({e})"), e))?,
             None => arm.clone(),
         };
         let name = match (document.is_array(), text(entry, &["name"])) {
@@ -343,9 +352,10 @@ fn not_resource_manager(arm: &Url, error: Error) -> Error {
             ),
             service: Some(Box::new(e)),
         },
-        Error::UnexpectedResponse(message) => {
-            Error::UnexpectedResponse(format!("{message}; {NOT_ARM_HINT}"))
-        }
+        Error::UnexpectedResponse { message, source } => Error::UnexpectedResponse {
+            message: format!("{message}; {NOT_ARM_HINT}"),
+            source,
+        },
         other => other,
     }
 }
@@ -375,8 +385,8 @@ fn join(base: &Url, relative: &str) -> Result<Url> {
         .map_err(|e| Error::invalid("url", format!("cannot join '{relative}' onto {base}: {e}")))
 }
 
-/// A custom environment's endpoint: an absolute http(s) URL without query or fragment, https unless
-/// loopback, with a trailing slash.
+/// A custom environment's endpoint: an absolute http(s) URL without query or fragment, with a trailing
+/// slash. Whether plain http may be used is the client's `allow_http`, checked in `Client::new`.
 fn endpoint_url(what: &'static str, text: &str) -> Result<Url> {
     let url = Url::parse(text.trim()).map_err(|e| {
         Error::invalid(
@@ -387,7 +397,7 @@ fn endpoint_url(what: &'static str, text: &str) -> Result<Url> {
             ),
         )
     })?;
-    check_url_with(&url, false).map_err(|e| match e {
+    check_url_with(&url, true).map_err(|e| match e {
         Error::InvalidArgument { message, .. } => Error::InvalidArgument { what, message },
         other => other,
     })?;
@@ -502,7 +512,8 @@ mod tests {
         .unwrap();
         assert_eq!(aad.identity_system, IdentitySystem::AzureAd);
 
-        // Plain http: loopback only.
+        // Plain http is accepted in any host's shape here; `Client::new` applies allow_http
+        // (client::tests::custom_environments_follow_allow_http).
         let local = Environment::custom(
             "Local",
             "http://127.0.0.1:8443/",
@@ -511,31 +522,15 @@ mod tests {
         )
         .unwrap();
         assert_eq!(local.login_endpoint.as_str(), "http://localhost:9/");
-        let err = Environment::custom("Stamp", "http://arm.contoso.com/", "https://login/", "a")
-            .unwrap_err();
-        assert!(
-            matches!(
-                err,
-                Error::InvalidArgument {
-                    what: "resource_manager",
-                    ..
-                }
-            ),
-            "{err}"
-        );
-        assert!(err.to_string().contains("allow_http"), "{err}");
-        let err =
-            Environment::custom("Stamp", "https://arm/", "http://10.0.0.1/adfs/", "a").unwrap_err();
-        assert!(
-            matches!(
-                err,
-                Error::InvalidArgument {
-                    what: "login_endpoint",
-                    ..
-                }
-            ),
-            "{err}"
-        );
+        let remote = Environment::custom(
+            "Stamp",
+            "http://arm.contoso.com/",
+            "http://10.0.0.1/adfs/",
+            "a",
+        )
+        .unwrap();
+        assert_eq!(remote.resource_manager.as_str(), "http://arm.contoso.com/");
+        assert_eq!(remote.identity_system, IdentitySystem::Adfs);
 
         for (rm, login, audience, what) in [
             ("not a url", "https://login/", "a", "resource_manager"),
@@ -756,7 +751,7 @@ mod tests {
             (json!("text"), "not a JSON object"),
         ] {
             let err = Environment::from_metadata(&arm(), &document).unwrap_err();
-            assert!(matches!(err, Error::UnexpectedResponse(_)), "{err}");
+            assert!(matches!(err, Error::UnexpectedResponse { .. }), "{err}");
             assert!(err.to_string().contains(field), "{field}: {err}");
         }
     }

@@ -47,9 +47,17 @@ pub enum Error {
         #[source]
         source: Option<BoxedSource>,
     },
-    /// A response did not have the expected shape.
-    #[error("unexpected response: {0}")]
-    UnexpectedResponse(String),
+    /// A response did not have the expected shape. Build it with [`Error::unexpected`] or
+    /// [`Error::unexpected_from`].
+    #[error("unexpected response: {message}")]
+    UnexpectedResponse {
+        /// What was expected and what came instead.
+        message: String,
+        /// The JSON, URL or number parse error behind it, when there was one (None for a token response:
+        /// its parser's text could quote a body that holds tokens).
+        #[source]
+        source: Option<BoxedSource>,
+    },
     /// A local file (certificate, CA bundle) could not be read or understood.
     #[error("{path}: {message}")]
     File {
@@ -78,7 +86,9 @@ pub enum Error {
     /// written, or a row contradicts one already stored. `message` says what was being done.
     #[error("{message}")]
     Store {
+        /// What was being done with the store, and what went wrong.
         message: String,
+        /// The SQLite or I/O error, when there was one.
         #[source]
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
@@ -128,6 +138,23 @@ impl Error {
             message.push('…');
         }
         Error::InvalidArgument { what, message }
+    }
+
+    /// An `UnexpectedResponse` error with no underlying cause (a field missing, a limit reached).
+    pub fn unexpected(message: impl Into<String>) -> Error {
+        Error::UnexpectedResponse {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// An `UnexpectedResponse` error keeping the parse error behind it, so callers can walk
+    /// `std::error::Error::source`.
+    pub fn unexpected_from(message: impl Into<String>, source: impl Into<BoxedSource>) -> Error {
+        Error::UnexpectedResponse {
+            message: message.into(),
+            source: Some(source.into()),
+        }
     }
 
     /// A `Transport` error keeping its cause.
@@ -187,6 +214,25 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errors_keep_their_source() {
+        let arm = url::Url::parse("https://management.local.azurestack.external/").unwrap();
+        let e = crate::arm::check_next_link(&arm, "not a url").unwrap_err();
+        assert!(matches!(e, Error::UnexpectedResponse { .. }), "{e:?}");
+        let source = std::error::Error::source(&e).expect("the URL parse error is kept");
+        assert!(
+            source.downcast_ref::<url::ParseError>().is_some(),
+            "{source}"
+        );
+        // The Display text is the message alone, as before the source was kept.
+        assert!(
+            e.to_string()
+                .starts_with("unexpected response: the nextLink 'not a url'"),
+            "{e}"
+        );
+        assert!(std::error::Error::source(&Error::unexpected("no body")).is_none());
+    }
 
     #[test]
     fn quoted_text_is_cut_short() {

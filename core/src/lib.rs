@@ -23,6 +23,8 @@
 //! (client secret, assertion, private key, password, access or refresh token, device code, activation key,
 //! registration token) nor a URL's query (continuation tokens).
 
+#![warn(missing_docs)]
+
 pub mod account;
 pub(crate) mod arm;
 pub mod client;

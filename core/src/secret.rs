@@ -3,10 +3,12 @@
 
 use zeroize::Zeroize;
 
+/// A value that must never be shown: Debug prints it redacted, and it is zeroed when dropped.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
 
 impl Secret {
+    /// Wraps `value`; from here on it is only readable through `expose`.
     pub fn new(value: impl Into<String>) -> Secret {
         Secret(value.into())
     }

@@ -8,22 +8,33 @@ use crate::arm::{self, Page, encode_query};
 use crate::client::Client;
 use crate::error::{Error, Result};
 
-pub const API_VERSION: &str = "2015-11-01";
+pub(crate) const API_VERSION: &str = "2015-11-01";
 
 /// A guard against a server that keeps handing out nextLinks.
 const MAX_PAGES: usize = 10_000;
 
+/// A tenant subscription as the admin endpoint lists it: who owns it, under which offer and which
+/// provider subscription.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserSubscription {
+    /// The ARM resource id (`/subscriptions/{provider}/providers/Microsoft.Subscriptions.Admin/...`).
     pub id: Option<String>,
+    /// The GUID usage records name as the subscription (`subscriberId` for the provider API).
     pub subscription_id: String,
+    /// The name the tenant gave it.
     pub display_name: Option<String>,
+    /// The owner's sign-in name (UPN).
     pub owner: Option<String>,
+    /// `Enabled`, `Disabled`, `Deleted` ...: whether it is in use.
     pub state: Option<String>,
+    /// The resource id of the offer it was created from.
     pub offer_id: Option<String>,
+    /// The directory (tenant) the subscription belongs to; not a subscription id.
     pub tenant_id: Option<String>,
+    /// The provider subscription that sold it (a reseller's, or the Default Provider Subscription).
     pub delegated_provider_subscription_id: Option<String>,
+    /// `Default` or `Admin`: which Resource Manager the subscription is served by.
     pub routing_resource_manager_type: Option<String>,
     /// True when the provider subscription the list was read under is this subscription's own provider
     /// (its delegatedProviderSubscriptionId). A delegated provider's (reseller's) tenant is false: the
@@ -51,8 +62,31 @@ fn is_direct_tenant(provider: &Uuid, delegated_provider: Option<&str>) -> bool {
 }
 
 /// Lists tenant subscriptions under the provider subscription, following nextLink; `filter` is an OData
-/// `$filter` passed through.
+/// `$filter` passed through. A filter on `subscriptionId` that finds nothing because the GUID is a listed
+/// subscription's directory (tenant) id is `NotFound`, naming that subscription; otherwise an empty list.
 pub fn list(
+    client: &Client,
+    provider_subscription: &str,
+    filter: Option<&str>,
+) -> Result<Vec<UserSubscription>> {
+    let listed = list_pages(client, provider_subscription, filter)?;
+    if listed.is_empty() {
+        if let Some(given) = filter.and_then(filtered_subscription_id) {
+            if let Some(hint) = tenant_id_hint(client, provider_subscription, &given) {
+                return Err(Error::NotFound {
+                    message: format!(
+                        "no tenant subscription of provider subscription {} matches the filter: {hint}",
+                        provider_subscription.trim()
+                    ),
+                    service: None,
+                });
+            }
+        }
+    }
+    Ok(listed)
+}
+
+fn list_pages(
     client: &Client,
     provider_subscription: &str,
     filter: Option<&str>,
@@ -74,9 +108,13 @@ pub fn list(
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ArmSubscription {
+    /// The GUID other calls take as the subscription.
     pub subscription_id: String,
+    /// The name shown in the portal.
     pub display_name: Option<String>,
+    /// `Enabled`, `Disabled`, ...: whether it can be used.
     pub state: Option<String>,
+    /// The directory (tenant) the subscription belongs to.
     pub tenant_id: Option<String>,
 }
 
@@ -84,8 +122,9 @@ pub struct ArmSubscription {
 pub fn visible(client: &Client) -> Result<Vec<ArmSubscription>> {
     let url = client.arm_url("subscriptions?api-version=2016-06-01")?;
     let response = client.get_json(&url)?;
-    let json: Value = serde_json::from_slice(&response.body)
-        .map_err(|e| unexpected(format!("subscriptions: the body is not JSON ({e})")))?;
+    let json: Value = serde_json::from_slice(&response.body).map_err(|e| {
+        Error::unexpected_from(format!("subscriptions: the body is not JSON ({e})"), e)
+    })?;
     let values = json
         .get("value")
         .and_then(Value::as_array)
@@ -94,9 +133,10 @@ pub fn visible(client: &Client) -> Result<Vec<ArmSubscription>> {
         .iter()
         .map(|v| {
             serde_json::from_value(v.clone()).map_err(|e| {
-                unexpected(format!(
-                    "subscriptions: an item is not a subscription ({e})"
-                ))
+                Error::unexpected_from(
+                    format!("subscriptions: an item is not a subscription ({e})"),
+                    e,
+                )
             })
         })
         .collect()
@@ -142,15 +182,73 @@ pub fn get(
 ) -> Result<UserSubscription> {
     let url = client.arm_url(&get_path(provider_subscription, subscription)?)?;
     let response = client.get_json(&url).map_err(|e| {
-        e.not_found_as(|| {
+        let e = e.not_found_as(|| {
             format!(
                 "'{}' is not a tenant subscription of provider subscription {}",
                 subscription.trim(),
                 provider_subscription.trim()
             )
-        })
+        });
+        match e {
+            Error::NotFound { message, service } => {
+                let hint = arm::parse_guid(subscription)
+                    .and_then(|given| tenant_id_hint(client, provider_subscription, &given));
+                Error::NotFound {
+                    message: match hint {
+                        Some(hint) => format!("{message}; {hint}"),
+                        None => message,
+                    },
+                    service,
+                }
+            }
+            other => other,
+        }
     })?;
     Ok(parse_one(&response.body)?.judge(&provider_guid(provider_subscription)?))
+}
+
+/// When `given` is no subscription but a listed one's directory (tenant) id, what to tell the caller: the
+/// two GUIDs sit side by side in the portal and are easily swapped. None when the list cannot be read (the
+/// NotFound stands as it is) or no subscription has that directory.
+fn tenant_id_hint(client: &Client, provider_subscription: &str, given: &Uuid) -> Option<String> {
+    let listed = list_pages(client, provider_subscription, None).ok()?;
+    tenant_id_hint_among(&listed, given)
+}
+
+fn tenant_id_hint_among(listed: &[UserSubscription], given: &Uuid) -> Option<String> {
+    let owner = listed.iter().find(|s| {
+        s.tenant_id
+            .as_deref()
+            .and_then(arm::parse_guid)
+            .is_some_and(|t| t == *given)
+    })?;
+    Some(format!(
+        "{given} is the directory (tenant) id of subscription {} ({}); give the subscription id",
+        owner.subscription_id,
+        owner.display_name.as_deref().unwrap_or("no display name")
+    ))
+}
+
+/// The GUID of a `subscriptionId eq '<guid>'` clause of an OData filter (any case), if it has one.
+fn filtered_subscription_id(filter: &str) -> Option<Uuid> {
+    let lower = filter.to_ascii_lowercase();
+    lower
+        .match_indices("subscriptionid")
+        .find_map(|(at, name)| {
+            // Not a longer name that ends in it (delegatedProviderSubscriptionId).
+            if lower[..at]
+                .chars()
+                .next_back()
+                .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
+                return None;
+            }
+            let rest = lower[at + name.len()..].trim_start();
+            let rest = rest.strip_prefix("eq")?.trim_start();
+            let rest = rest.strip_prefix('\'')?;
+            let end = rest.find('\'')?;
+            arm::parse_guid(&rest[..end])
+        })
 }
 
 /// The subscription commands work in, and its directory, chosen from what the account sees.
@@ -251,12 +349,13 @@ fn get_path(provider_subscription: &str, subscription: &str) -> Result<String> {
 }
 
 fn unexpected(message: String) -> Error {
-    Error::UnexpectedResponse(message)
+    Error::unexpected(message)
 }
 
 fn parse_list(body: &[u8]) -> Result<Page<UserSubscription>> {
-    let json: Value = serde_json::from_slice(body)
-        .map_err(|e| unexpected(format!("subscription list: the body is not JSON ({e})")))?;
+    let json: Value = serde_json::from_slice(body).map_err(|e| {
+        Error::unexpected_from(format!("subscription list: the body is not JSON ({e})"), e)
+    })?;
     let Some(values) = json.get("value").and_then(Value::as_array) else {
         return Err(unexpected(
             "subscription list: the body has no \"value\" array".to_string(),
@@ -265,9 +364,7 @@ fn parse_list(body: &[u8]) -> Result<Page<UserSubscription>> {
     let subscriptions = values
         .iter()
         .enumerate()
-        .map(|(i, v)| {
-            subscription(v).map_err(|m| unexpected(format!("subscription list: item {i}: {m}")))
-        })
+        .map(|(i, v)| subscription(v, &format!("subscription list: item {i}")))
         .collect::<Result<Vec<_>>>()?;
     let next_link = match json.get("nextLink") {
         None | Some(Value::Null) => None,
@@ -286,16 +383,17 @@ fn parse_list(body: &[u8]) -> Result<Page<UserSubscription>> {
 }
 
 fn parse_one(body: &[u8]) -> Result<UserSubscription> {
-    let json: Value = serde_json::from_slice(body)
-        .map_err(|e| unexpected(format!("subscription: the body is not JSON ({e})")))?;
-    subscription(&json).map_err(|m| unexpected(format!("subscription: {m}")))
+    let json: Value = serde_json::from_slice(body).map_err(|e| {
+        Error::unexpected_from(format!("subscription: the body is not JSON ({e})"), e)
+    })?;
+    subscription(&json, "subscription")
 }
 
 /// One subscription definition. The admin API sends the fields at the top level; a definition that nests
-/// them under "properties" (the ARM resource shape) is read from there.
-fn subscription(value: &Value) -> std::result::Result<UserSubscription, String> {
+/// them under "properties" (the ARM resource shape) is read from there. `context` begins the messages.
+fn subscription(value: &Value, context: &str) -> Result<UserSubscription> {
     let Some(object) = value.as_object() else {
-        return Err("not a JSON object".to_string());
+        return Err(unexpected(format!("{context}: not a JSON object")));
     };
     let source = match object.get("properties") {
         Some(Value::Object(p)) if !object.contains_key("subscriptionId") => {
@@ -307,7 +405,7 @@ fn subscription(value: &Value) -> std::result::Result<UserSubscription, String> 
         }
         _ => value.clone(),
     };
-    serde_json::from_value(source).map_err(|e| e.to_string())
+    serde_json::from_value(source).map_err(|e| Error::unexpected_from(format!("{context}: {e}"), e))
 }
 
 #[cfg(test)]
@@ -329,6 +427,46 @@ mod tests {
 
     fn body(example: &Value) -> Vec<u8> {
         example["responses"]["200"]["body"].to_string().into_bytes()
+    }
+
+    #[test]
+    fn a_subscription_id_filter_is_recognised() {
+        let id = "8f9e1a2b-0c3d-4e5f-8a9b-0c1d2e3f4a5b";
+        let want = Uuid::parse_str(id).ok();
+        assert_eq!(
+            filtered_subscription_id(&format!("subscriptionId eq '{id}'")),
+            want
+        );
+        assert_eq!(
+            filtered_subscription_id(&format!(
+                "delegatedProviderSubscriptionId eq '{id}' and SUBSCRIPTIONID eq '{id}'"
+            )),
+            want
+        );
+        assert_eq!(
+            filtered_subscription_id(&format!("delegatedProviderSubscriptionId eq '{id}'")),
+            None
+        );
+        assert_eq!(filtered_subscription_id("state eq 'Enabled'"), None);
+    }
+
+    #[test]
+    fn a_tenant_id_is_named_with_its_subscription() {
+        let tenant = Uuid::parse_str("11111111-2222-4333-8444-555555555555").unwrap();
+        let sub: UserSubscription = serde_json::from_value(serde_json::json!({
+            "subscriptionId": "8f9e1a2b-0c3d-4e5f-8a9b-0c1d2e3f4a5b",
+            "displayName": "Contoso dev",
+            "tenantId": tenant.to_string().to_uppercase(),
+        }))
+        .unwrap();
+        let hint = tenant_id_hint_among(std::slice::from_ref(&sub), &tenant).expect("a hint");
+        assert!(hint.contains(&tenant.to_string()), "{hint}");
+        assert!(
+            hint.contains("8f9e1a2b-0c3d-4e5f-8a9b-0c1d2e3f4a5b (Contoso dev)"),
+            "{hint}"
+        );
+        assert!(hint.contains("directory (tenant) id"), "{hint}");
+        assert_eq!(tenant_id_hint_among(&[sub], &Uuid::nil()), None);
     }
 
     #[test]
@@ -534,7 +672,9 @@ mod tests {
             (b"oops", "not JSON"),
         ] {
             match parse_list(bad) {
-                Err(Error::UnexpectedResponse(m)) => assert!(m.contains(expected), "{m}"),
+                Err(Error::UnexpectedResponse { message: m, .. }) => {
+                    assert!(m.contains(expected), "{m}")
+                }
                 Err(other) => panic!("{other:?}"),
                 Ok(_) => panic!("accepted {}", String::from_utf8_lossy(bad)),
             }

@@ -240,7 +240,10 @@ impl Transport {
                         if attempts == 1 { "" } else { "s" }
                     );
                     if unexpected {
-                        Error::UnexpectedResponse(text)
+                        Error::UnexpectedResponse {
+                            message: text,
+                            source,
+                        }
                     } else {
                         Error::Transport {
                             message: text,
@@ -584,7 +587,7 @@ mod tests {
         let err = transport(&options(0))
             .get(&base, Auth::None, true)
             .unwrap_err();
-        assert!(matches!(err, Error::UnexpectedResponse(_)), "{err:?}");
+        assert!(matches!(err, Error::UnexpectedResponse { .. }), "{err:?}");
     }
 
     #[test]

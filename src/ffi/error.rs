@@ -81,7 +81,7 @@ impl From<&Error> for AzsbError {
             Error::Service(_) => AzsbStatus::Service,
             Error::Authentication(_) => AzsbStatus::Authentication,
             Error::Transport { .. } => AzsbStatus::Transport,
-            Error::UnexpectedResponse(_) => AzsbStatus::UnexpectedResponse,
+            Error::UnexpectedResponse { .. } => AzsbStatus::UnexpectedResponse,
             Error::File { .. } => AzsbStatus::File,
             Error::NotFound { .. } => AzsbStatus::NotFound,
             Error::Pep(_) => AzsbStatus::PepError,
@@ -130,9 +130,10 @@ pub(crate) fn to_json<T: serde::Serialize + ?Sized>(
     value: &T,
 ) -> azs_billing_core::error::Result<String> {
     serde_json::to_string(value).map_err(|e| {
-        azs_billing_core::error::Error::UnexpectedResponse(format!(
-            "cannot serialise the result ({e})"
-        ))
+        azs_billing_core::error::Error::unexpected_from(
+            format!("cannot serialise the result ({e})"),
+            e,
+        )
     })
 }
 

@@ -752,9 +752,7 @@ fn refresh_token(client: &Client) -> Result<Secret> {
     }
     tokens.token(client.transport(), &client.environment().audience)?;
     tokens.refresh_token().ok_or_else(|| {
-        Error::UnexpectedResponse(
-            "the identity provider issued no refresh token with the sign-in".into(),
-        )
+        Error::unexpected("the identity provider issued no refresh token with the sign-in")
     })
 }
 

@@ -339,7 +339,7 @@ fn errors(contract: &Contract, stamp: &Stamp, admin: &ClientHandle) {
     assert!(error["code"].is_string(), "{error}");
 
     // docs/c-abi.md, "allow_http": plain http to a host that is not loopback is refused before anything
-    // is sent, and an environment option's URLs are held to loopback-only http even with allow_http.
+    // is sent, an environment option's URLs included (allowed by allow_http like any other).
     // (10.255.255.1 is never contacted: a request to it would hang, not fail fast.)
     let token = json!({"type": "access_token", "access_token": "t"});
     let plain = json!({"arm_endpoint": "http://10.255.255.1/", "credential": token});
@@ -354,22 +354,23 @@ fn errors(contract: &Contract, stamp: &Stamp, admin: &ClientHandle) {
         "{error}"
     );
     let custom = json!({"environment": {"resource_manager": "http://10.255.255.1/", "login_endpoint": "http://10.255.255.1/",
-                                        "audience": "a"}, "credential": token, "allow_http": true});
+                                        "audience": "a"}, "credential": token});
     contract.check("options.json", &custom);
     let error = client_new(&custom)
         .err()
-        .expect("allow_http does not cover environment URLs");
+        .expect("environment URLs follow allow_http");
     assert_eq!(
         error["status_name"], "AZSB_STATUS_INVALID_ARGUMENT",
         "{error}"
     );
-    assert!(
-        error["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("resource_manager:"),
-        "{error}"
-    );
+    let message = error["message"].as_str().unwrap();
+    assert!(message.starts_with("resource_manager:"), "{error}");
+    assert!(message.contains("allow_http"), "{error}");
+    let mut allowed = custom.clone();
+    allowed["allow_http"] = json!(true);
+    contract.check("options.json", &allowed);
+    // Nothing is sent when the client is made from an environment, so 10.255.255.1 is not contacted.
+    client_new(&allowed).expect("allow_http covers environment URLs");
     let loopback = json!({"environment": {"resource_manager": "http://127.0.0.1:1/", "login_endpoint": "http://localhost:1/",
                                           "audience": "a"}, "credential": token});
     contract.check("options.json", &loopback);

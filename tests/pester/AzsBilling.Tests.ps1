@@ -632,6 +632,15 @@ Describe 'Get-AzsUserSubscription' {
         $errors[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
     }
 
+    It 'names the subscription when a directory (tenant) id is given as -TargetSubscriptionId' {
+        $first = Get-AzsUserSubscription -TargetSubscriptionId $script:FirstTenantSub
+        $first.TenantId | Should -Not -BeNullOrEmpty
+        $none = Get-AzsUserSubscription -TargetSubscriptionId $first.TenantId -ErrorAction SilentlyContinue -ErrorVariable errors
+        $none | Should -BeNullOrEmpty
+        $errors[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $errors[0].Exception.Message | Should -BeLike "*$($first.TenantId) is the directory (tenant) id of subscription *; give the subscription id*"
+    }
+
     It 'passes -Filter to the service' {
         $first = Get-AzsUserSubscription -TargetSubscriptionId $script:FirstTenantSub
         $filtered = @(Get-AzsUserSubscription -Filter "displayName eq '$($first.DisplayName)'")

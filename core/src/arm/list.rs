@@ -9,16 +9,17 @@ use crate::error::{Error, Result};
 /// endpoint (scheme, host and port), so the bearer token and continuation token go nowhere else.
 pub(crate) fn check_next_link(arm: &Url, link: &str) -> Result<Url> {
     let url = Url::parse(link).map_err(|e| {
-        Error::UnexpectedResponse(format!(
-            "the nextLink '{link}' is not an absolute URL ({e})"
-        ))
+        Error::unexpected_from(
+            format!("the nextLink '{link}' is not an absolute URL ({e})"),
+            e,
+        )
     })?;
     let same = url.scheme() == arm.scheme()
         && url.host_str().map(str::to_ascii_lowercase)
             == arm.host_str().map(str::to_ascii_lowercase)
         && url.port_or_known_default() == arm.port_or_known_default();
     if !same {
-        return Err(Error::UnexpectedResponse(format!(
+        return Err(Error::unexpected(format!(
             "the nextLink points at {}://{}, not the Resource Manager endpoint {}://{}; it was not followed, so the token was not sent there",
             url.scheme(),
             url.host_str().unwrap_or_default(),
@@ -149,6 +150,6 @@ mod tests {
             })
         })
         .unwrap_err();
-        assert!(matches!(err, Error::UnexpectedResponse(_)), "{err:?}");
+        assert!(matches!(err, Error::UnexpectedResponse { .. }), "{err:?}");
     }
 }

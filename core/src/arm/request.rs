@@ -29,9 +29,10 @@ pub(crate) fn send(
 /// A 2xx body as `T`, naming what was expected when it is not.
 pub(crate) fn parse<T: DeserializeOwned>(response: &Response, what: &str) -> Result<T> {
     serde_json::from_slice(&response.body).map_err(|e| {
-        Error::UnexpectedResponse(format!(
-            "{what}: the response is not the expected JSON ({e})"
-        ))
+        Error::unexpected_from(
+            format!("{what}: the response is not the expected JSON ({e})"),
+            e,
+        )
     })
 }
 

@@ -82,9 +82,8 @@ impl TokenProvider {
                 .filter(|v| !v.is_empty())
                 .map(str::to_string)
         };
-        let missing = |name: &str| {
-            Error::UnexpectedResponse(format!("the device code response has no '{name}'"))
-        };
+        let missing =
+            |name: &str| Error::unexpected(format!("the device code response has no '{name}'"));
         let device_code = Secret::new(field("device_code").ok_or_else(|| missing("device_code"))?);
         let user_code = field("user_code").ok_or_else(|| missing("user_code"))?;
         let verification_uri = field("verification_uri")

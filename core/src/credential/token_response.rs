@@ -23,9 +23,10 @@ struct TokenBody {
 }
 
 pub(super) fn parse_token_response(body: &[u8], now: DateTime<Utc>) -> Result<Issued> {
-    // The body is not quoted in errors: it holds tokens.
+    // The body is not quoted in errors: it holds tokens. For the same reason the serde error is not kept
+    // as the source (unlike every other parse failure): its text can quote the body, tokens included.
     let parsed: TokenBody = serde_json::from_slice(body).map_err(|e| {
-        Error::UnexpectedResponse(format!(
+        Error::unexpected(format!(
             "the token response is not the expected JSON object (at line {} column {})",
             e.line(),
             e.column()
@@ -38,9 +39,7 @@ pub(super) fn parse_token_response(body: &[u8], now: DateTime<Utc>) -> Result<Is
         .filter(|t| !t.is_empty())
         .map(Secret::new);
     let Some(access_token) = parsed.access_token.filter(|t| !t.is_empty()) else {
-        return Err(Error::UnexpectedResponse(
-            "the token response has no access_token".into(),
-        ));
+        return Err(Error::unexpected("the token response has no access_token"));
     };
     let expires_at = match (expires_in, expires_on) {
         (Some(seconds), _) => chrono::Duration::try_milliseconds((seconds * 1000.0) as i64)

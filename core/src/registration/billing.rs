@@ -9,14 +9,20 @@ use crate::error::{Error, Result};
 /// How the stamp is billed. Parsed in any case, as PowerShell's ValidateSet does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 pub enum BillingModel {
+    /// Capacity: a yearly fee per core, under an Enterprise Agreement (needs `agreement_number`).
     Capacity,
+    /// Pay-as-you-use: usage is reported to Azure and billed (connected stamps only).
     PayAsYouUse,
+    /// Development: for ASDK and test stamps, not billed.
     Development,
+    /// Custom: a negotiated model for special hardware (needs `ms_asset_tag`).
     Custom,
+    /// Ruggedized: for the ruggedized hardware (needs `ms_asset_tag`).
     Ruggedized,
 }
 
 impl BillingModel {
+    /// Every model, in the order the original tooling's ValidateSet lists them.
     pub const ALL: [BillingModel; 5] = [
         BillingModel::Capacity,
         BillingModel::PayAsYouUse,
@@ -93,7 +99,9 @@ impl<'de> serde::Deserialize<'de> for BillingModel {
 pub struct RegistrationSettings {
     /// None: Development when connected (Set-AzsRegistration's default); required when disconnected.
     pub billing_model: Option<BillingModel>,
+    /// None: the model's default (on for PayAsYouUse, which requires it).
     pub usage_reporting_enabled: Option<bool>,
+    /// None: on when connected; a disconnected stamp cannot syndicate.
     pub marketplace_syndication_enabled: Option<bool>,
     /// The Enterprise Agreement number; required for Capacity.
     pub agreement_number: Option<String>,
@@ -104,11 +112,17 @@ pub struct RegistrationSettings {
 /// Settings with every rule applied and every flag decided.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ResolvedSettings {
+    /// The model the registration is made with.
     pub billing_model: BillingModel,
+    /// Whether the stamp reaches Azure (a disconnected one registers by token files).
     pub connected: bool,
+    /// Whether the stamp reports usage to Azure.
     pub usage_reporting_enabled: bool,
+    /// Whether Azure Marketplace items can be downloaded to the stamp.
     pub marketplace_syndication_enabled: bool,
+    /// The Enterprise Agreement number; Some only for Capacity.
     pub agreement_number: Option<String>,
+    /// The hardware's asset tag; Some only for Custom and Ruggedized.
     pub ms_asset_tag: Option<String>,
     /// What was changed from the caller's choice, for the operator to see (the original's warnings).
     pub warnings: Vec<String>,

@@ -16,9 +16,12 @@ use crate::transport::{Auth, Method, Transport, TransportOptions};
 #[derive(Clone, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PepOptions {
+    /// The endpoint's URL (the emulator's PEP listener).
     #[serde(deserialize_with = "url_from_text")]
     pub url: Url,
+    /// Who signs in, as `DOMAIN\CloudAdmin`.
     pub username: String,
+    /// The CloudAdmin password.
     pub password: Secret,
     /// PEM file of extra CA certificates (the stamp's internal CA).
     #[serde(default)]
@@ -45,22 +48,31 @@ impl std::fmt::Debug for PepOptions {
 /// What `Get-AzureStackStampInformation` returns, the fields registration reads (PowerShell names).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct StampInformation {
+    /// The stamp's build number, as `1.2408.0.19`; decides which token parameters apply.
     #[serde(rename = "StampVersion")]
     pub stamp_version: String,
+    /// The stamp's cloud id: what a registration names the stamp by.
     #[serde(rename = "CloudID")]
     pub cloud_id: String,
+    /// The deployment's id.
     #[serde(rename = "DeploymentID", default)]
     pub deployment_id: Option<String>,
+    /// The directory the stamp was deployed against (Azure AD stamps).
     #[serde(rename = "AADTenantID", default)]
     pub aad_tenant_id: Option<String>,
+    /// The admin endpoints (`AdminResourceManager`, `AdminPortal`, ...), as the PEP writes them.
     #[serde(rename = "AdminExternalEndpoints", default)]
     pub admin_external_endpoints: Option<Value>,
+    /// The tenant endpoints (`TenantResourceManager`, `TenantPortal`, ...), as the PEP writes them.
     #[serde(rename = "TenantExternalEndpoints", default)]
     pub tenant_external_endpoints: Option<Value>,
+    /// How many scale-unit nodes the stamp has (Capacity billing counts their cores).
     #[serde(rename = "NumberOfNodes", default)]
     pub number_of_nodes: Option<u32>,
+    /// The domain after the region in the stamp's endpoints (`azurestack.external`).
     #[serde(rename = "ExternalDomainSuffix", default)]
     pub external_domain_suffix: Option<String>,
+    /// The stamp's region name (`local` on an ASDK).
     #[serde(rename = "RegionName", default)]
     pub region_name: Option<String>,
 }
@@ -78,8 +90,10 @@ impl StampInformation {
 /// What `New-AzureBridgeServicePrincipal` returns.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BridgeServicePrincipal {
+    /// The object id of the bridge service principal: what the registration's `objectId` names.
     #[serde(rename = "ObjectId")]
     pub object_id: String,
+    /// The bridge application's client id.
     #[serde(rename = "ApplicationId", default)]
     pub application_id: Option<String>,
 }
@@ -240,10 +254,11 @@ impl PepClient {
     ) -> Result<T> {
         let output = self.invoke(command, parameters)?;
         serde_json::from_value(output).map_err(|e| {
-            Error::UnexpectedResponse(format!("{command} returned an unexpected object ({e})"))
+            Error::unexpected_from(format!("{command} returned an unexpected object ({e})"), e)
         })
     }
 
+    /// `Get-AzureStackStampInformation`: the stamp's version, cloud id and endpoints.
     pub fn stamp_information(&self) -> Result<StampInformation> {
         self.invoke_as("Get-AzureStackStampInformation", &Map::new())
     }
@@ -268,12 +283,11 @@ impl PepClient {
     pub fn new_registration_token(&self, parameters: &Map<String, Value>) -> Result<Secret> {
         match self.invoke("New-RegistrationToken", parameters)? {
             Value::String(token) if !token.trim().is_empty() => Ok(Secret::new(token.trim())),
-            _ => Err(Error::UnexpectedResponse(
-                "New-RegistrationToken returned no token".into(),
-            )),
+            _ => Err(Error::unexpected("New-RegistrationToken returned no token")),
         }
     }
 
+    /// `New-AzureStackActivation`: activates the stamp with an activation key; its output as returned.
     pub fn new_activation(&self, activation_key: &Secret) -> Result<Value> {
         let command = "New-AzureStackActivation";
         let mut parameters = command_defaults(command)?;
@@ -281,10 +295,12 @@ impl PepClient {
         self.invoke(command, &parameters)
     }
 
+    /// `Remove-AzureStackActivation`: deactivates the stamp (before unregistering it).
     pub fn remove_activation(&self) -> Result<Value> {
         self.invoke("Remove-AzureStackActivation", &Map::new())
     }
 
+    /// `Set-RegistrationKeyPair`: renews the stamp's key pair the activation is bound to.
     pub fn set_registration_key_pair(&self) -> Result<Value> {
         self.invoke("Set-RegistrationKeyPair", &Map::new())
     }

@@ -8,30 +8,43 @@ use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::subscriptions::default_provider_subscription;
 
-pub const ACTIVATION_API_VERSION: &str = "2016-01-01";
-pub const ACTIVATION_RESOURCE_GROUP: &str = "azurestack-activation";
+pub(crate) const ACTIVATION_API_VERSION: &str = "2016-01-01";
+pub(crate) const ACTIVATION_RESOURCE_GROUP: &str = "azurestack-activation";
 
+/// The stamp's `Microsoft.AzureStack/activations/default` resource: that the stamp is activated, for which
+/// registration, until when.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Activation {
+    /// The ARM resource id.
     pub id: Option<String>,
+    /// The resource name (`default`).
     pub name: Option<String>,
+    /// `Microsoft.AzureStack/activations`.
     #[serde(rename = "type")]
     pub resource_type: Option<String>,
+    /// The stamp's region.
     pub location: Option<String>,
+    /// What the activation says.
     #[serde(default)]
     pub properties: ActivationProperties,
 }
 
+/// The properties of an [`Activation`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ActivationProperties {
+    /// The name shown for the activation.
     pub display_name: Option<String>,
     /// The Azure registration's resource id (its subscription is the one registration used).
     pub azure_registration_resource_identifier: Option<String>,
+    /// `Succeeded` once the activation has been applied.
     pub provisioning_state: Option<String>,
+    /// When the activation lapses (RFC 3339; far future for pay-as-you-use).
     pub expiration: Option<String>,
+    /// Whether Marketplace items can be downloaded.
     pub marketplace_syndication_enabled: Option<bool>,
+    /// Whether the stamp reports usage to Azure.
     pub usage_reporting_enabled: Option<bool>,
 }
 

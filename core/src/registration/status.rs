@@ -15,8 +15,11 @@ use crate::registration::token::ActivationKeyInfo;
 pub struct ActivationView {
     /// The resource id of the registration the activation was issued for.
     pub registration_id: Option<String>,
+    /// When the activation lapses; None when not given or not a time.
     pub expiration: Option<DateTime<Utc>>,
+    /// Whether the activation reports usage.
     pub usage_reporting_enabled: Option<bool>,
+    /// Whether the activation allows Marketplace downloads.
     pub marketplace_syndication_enabled: Option<bool>,
 }
 
@@ -43,10 +46,12 @@ impl From<&ActivationKeyInfo> for ActivationView {
     }
 }
 
+/// How a registration and the stamp's activation relate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum State {
     /// In Azure; the stamp's activation is not known (not read, or the stamp is not activated).
     Registered,
+    /// The stamp is activated for this registration and the activation has not lapsed.
     RegisteredAndActivated,
     /// The stamp is activated for a different registration resource.
     ActivatedForAnotherRegistration,
@@ -54,24 +59,38 @@ pub enum State {
     Expired,
 }
 
+/// A registration beside the stamp's activation: what `Get-AzsRegistration` reports.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct RegistrationStatus {
+    /// The registration resource's name.
     pub name: String,
+    /// Its resource group, read from the resource id.
     pub resource_group: Option<String>,
+    /// Its subscription, read from the resource id.
     pub subscription_id: Option<String>,
+    /// The registration's ARM resource id.
     pub resource_id: String,
+    /// The billing model the registration was made with.
     pub billing_model: Option<String>,
+    /// The cloud id the registration names.
     pub cloud_id: Option<String>,
+    /// The bridge service principal's object id the registration names.
     pub object_id: Option<String>,
+    /// How the registration and the activation relate.
     pub state: State,
     /// None when the stamp side was not read.
     pub activated: Option<bool>,
+    /// The registration the stamp is activated for, when the stamp side was read.
     pub activation_registration_id: Option<String>,
+    /// Whether the activation is for this registration; None when the stamp side was not read.
     pub activation_matches_registration: Option<bool>,
     /// None when the stamp's cloud id was not given.
     pub cloud_id_matches_stamp: Option<bool>,
+    /// Whether the activation reports usage.
     pub usage_reporting_enabled: Option<bool>,
+    /// Whether the activation allows Marketplace downloads.
     pub marketplace_syndication_enabled: Option<bool>,
+    /// When the activation lapses.
     pub expiration: Option<DateTime<Utc>>,
 }
 

@@ -14,10 +14,14 @@ use crate::error::{Error, Result};
 /// as PowerShell's `ConvertFrom-Json` does.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct RegistrationTokenInfo {
+    /// The stamp's cloud id.
     pub cloud_id: String,
+    /// What the token shares with an activation key.
     #[serde(flatten)]
     pub common: CommonFields,
+    /// The Enterprise Agreement number (Capacity).
     pub agreement_number: Option<String>,
+    /// The hardware's asset tag (Custom, Ruggedized).
     pub ms_asset_tag: Option<String>,
     /// The whole decoded JSON (hardware fingerprint included).
     pub raw: Value,
@@ -28,10 +32,15 @@ pub struct RegistrationTokenInfo {
 pub struct ActivationKeyInfo {
     /// The Azure resource id of the registration, built from the key's subscription, group and name.
     pub registration_id: Option<String>,
+    /// The subscription the registration is in.
     pub subscription_id: Option<String>,
+    /// The registration's resource group.
     pub resource_group: Option<String>,
+    /// The registration resource's name.
     pub registration_name: Option<String>,
+    /// The stamp's cloud id.
     pub cloud_id: Option<String>,
+    /// What the key copies from the registration token.
     #[serde(flatten)]
     pub common: CommonFields,
     /// As written in the key (`9999-12-30T23:59:59.9999999Z`); see `expires_at`.
@@ -45,11 +54,17 @@ pub struct ActivationKeyInfo {
 /// What the token and the key both carry (the key copies them from the token).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct CommonFields {
+    /// The bridge service principal's object id.
     pub object_id: Option<String>,
+    /// The billing model, as written (`PayAsYouUse`, `Capacity`, ...).
     pub billing_model: Option<String>,
+    /// Whether the stamp reports usage.
     pub usage_reporting_enabled: Option<bool>,
+    /// Whether Marketplace downloads are allowed.
     pub marketplace_syndication_enabled: Option<bool>,
+    /// Who issued it (the stamp's deployment for a token, Azure for a key).
     pub issuer: Option<String>,
+    /// The format version.
     pub version: Option<String>,
 }
 

@@ -14,6 +14,7 @@ use crate::registration::billing::{BillingModel, ResolvedSettings};
 pub struct StampVersion(pub [u32; 4]);
 
 impl StampVersion {
+    /// A version from its four parts, in order.
     pub const fn new(major: u32, minor: u32, build: u32, revision: u32) -> StampVersion {
         StampVersion([major, minor, build, revision])
     }

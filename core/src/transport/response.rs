@@ -28,7 +28,10 @@ impl Response {
     /// The body as `T`; a body of another shape is `Error::UnexpectedResponse`.
     pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
         serde_json::from_slice(&self.body).map_err(|e| {
-            Error::UnexpectedResponse(format!("the response body is not the expected JSON: {e}"))
+            Error::unexpected_from(
+                format!("the response body is not the expected JSON: {e}"),
+                e,
+            )
         })
     }
 

@@ -27,7 +27,7 @@ pub fn records_json(records: &[UsageRecord]) -> Result<String> {
         })
         .collect();
     serde_json::to_string(&rows)
-        .map_err(|e| Error::UnexpectedResponse(format!("cannot serialise a usage page ({e})")))
+        .map_err(|e| Error::unexpected_from(format!("cannot serialise a usage page ({e})"), e))
 }
 
 #[cfg(test)]

@@ -17,8 +17,10 @@ use crate::usage::record::UsageRecord;
 /// every public constant); the header and README state the number.
 const MAX_PAGES: u64 = 1_000_000;
 
+/// One page of usage records and the link to the next.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsagePage {
+    /// The records of this page, in the order the service sent them.
     pub records: Vec<UsageRecord>,
     /// The page's nextLink, absent on the last page.
     pub next_link: Option<String>,
@@ -26,6 +28,7 @@ pub struct UsagePage {
     pub continuation_token: Option<String>,
 }
 
+/// Reads a usage query page by page, following nextLinks until the last page (or `MAX_PAGES`).
 pub struct UsagePager {
     client: Arc<Client>,
     state: PageState,
@@ -97,6 +100,7 @@ impl UsagePager {
         self.state.token.as_deref()
     }
 
+    /// How many pages this pager has read, for progress and the page guard.
     pub fn pages_fetched(&self) -> u64 {
         self.state.pages
     }
@@ -145,7 +149,7 @@ impl PageState {
     /// result is not finished: ending quietly there would be a short result).
     fn pending(&self) -> Result<Option<&Url>> {
         match &self.next {
-            Some(_) if self.pages >= self.max_pages => Err(Error::UnexpectedResponse(format!(
+            Some(_) if self.pages >= self.max_pages => Err(Error::unexpected(format!(
                 "stopped after {} usage pages, the most one query follows; the service keeps handing out nextLinks. Resume with the continuation token in a new query, or query a shorter time window",
                 self.max_pages
             ))),
@@ -157,7 +161,7 @@ impl PageState {
     /// the same page is fetched again.
     fn accept(&mut self, body: &[u8]) -> Result<UsagePage> {
         let Some(current) = &self.next else {
-            return Err(Error::UnexpectedResponse(
+            return Err(Error::unexpected(
                 "a usage page arrived after paging ended".to_string(),
             ));
         };
@@ -172,7 +176,7 @@ impl PageState {
             .as_ref()
             .is_some_and(|l| l.as_str() == current.as_str());
         if points_back && !page.records.is_empty() && self.last_page == Some(digest) {
-            return Err(Error::UnexpectedResponse(format!(
+            return Err(Error::unexpected(format!(
                 "usage page {number} is page {} again, with the same nextLink: the service is looping, and following it would count the same {} rows again; stopped. Resume later with the continuation token, or report the loop to the stamp's operator",
                 self.pages,
                 page.records.len()
@@ -219,9 +223,13 @@ struct ParsedPage {
 
 /// `{"value":[...],"nextLink":...}`; `number` (1-based) only labels errors.
 fn parse_page(body: &[u8], number: u64) -> Result<ParsedPage> {
-    let unexpected = |m: String| Error::UnexpectedResponse(format!("usage page {number}: {m}"));
-    let json: Value = serde_json::from_slice(body)
-        .map_err(|e| unexpected(format!("the body is not JSON ({e})")))?;
+    let unexpected = |m: String| Error::unexpected(format!("usage page {number}: {m}"));
+    let json: Value = serde_json::from_slice(body).map_err(|e| {
+        Error::unexpected_from(
+            format!("usage page {number}: the body is not JSON ({e})"),
+            e,
+        )
+    })?;
     let Some(object) = json.as_object() else {
         return Err(unexpected("the body is not a JSON object".to_string()));
     };
@@ -235,7 +243,10 @@ fn parse_page(body: &[u8], number: u64) -> Result<ParsedPage> {
         .enumerate()
         .map(|(i, v)| {
             UsageRecord::from_json(v).map_err(|e| match e {
-                Error::UnexpectedResponse(m) => unexpected(format!("record {i}: {m}")),
+                Error::UnexpectedResponse { message, source } => Error::UnexpectedResponse {
+                    message: format!("usage page {number}: record {i}: {message}"),
+                    source,
+                },
                 other => other,
             })
         })
@@ -317,7 +328,7 @@ mod tests {
 
     fn unexpected<T: std::fmt::Debug>(result: Result<T>) -> String {
         match result {
-            Err(Error::UnexpectedResponse(m)) => m,
+            Err(Error::UnexpectedResponse { message, .. }) => message,
             other => panic!("expected UnexpectedResponse, got {other:?}"),
         }
     }

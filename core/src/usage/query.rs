@@ -8,6 +8,7 @@ use crate::arm::{self, arm_base, encode_query};
 use crate::error::{Error, Result};
 use crate::usage::API_VERSION;
 
+/// Which usage API a query reads: the provider's view of its tenants or a tenant's own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum UsageApi {
     /// Admin endpoint: usage of the provider subscription's direct tenants.
@@ -16,10 +17,13 @@ pub enum UsageApi {
     Tenant,
 }
 
+/// How finely the service aggregates usage records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum Granularity {
+    /// One record per meter and day (UTC).
     #[default]
     Daily,
+    /// One record per meter and hour.
     Hourly,
 }
 
@@ -43,8 +47,10 @@ impl UsageApi {
     }
 }
 
+/// A usage aggregates request: which API, subscription, reported window and filters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UsageQuery {
+    /// The provider or the tenant API.
     pub api: UsageApi,
     /// Provider: the Default Provider Subscription; tenant: the subscription whose usage is read.
     pub subscription_id: String,
@@ -52,6 +58,7 @@ pub struct UsageQuery {
     pub reported_start: DateTime<Utc>,
     /// Reported time, exclusive.
     pub reported_end: DateTime<Utc>,
+    /// Daily or hourly records.
     pub granularity: Granularity,
     /// Provider API only: one direct tenant subscription.
     pub subscriber_id: Option<String>,

@@ -132,7 +132,7 @@ impl UsageRecord {
 }
 
 fn unexpected(message: String) -> Error {
-    Error::UnexpectedResponse(message)
+    Error::unexpected(message)
 }
 
 fn kind(value: &Value) -> &'static str {
@@ -172,10 +172,11 @@ fn parse_time(props: &Map<String, Value>, key: &str) -> Result<DateTime<Utc>> {
         .or_else(|_| {
             NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").map(|t| t.and_utc())
         })
-        .map_err(|_| {
-            unexpected(format!(
-                "usage record: properties.{key} '{text}' is not an ISO 8601 time"
-            ))
+        .map_err(|e| {
+            Error::unexpected_from(
+                format!("usage record: properties.{key} '{text}' is not an ISO 8601 time"),
+                e,
+            )
         })
 }
 
@@ -668,7 +669,7 @@ mod tests {
     #[test]
     fn bad_fields_are_named() {
         let message = |row: &Value| match UsageRecord::from_json(row) {
-            Err(Error::UnexpectedResponse(m)) => m,
+            Err(Error::UnexpectedResponse { message, .. }) => message,
             other => panic!("expected UnexpectedResponse, got {other:?}"),
         };
         for bad in [

@@ -13,11 +13,15 @@ use crate::warehouse::store::store_error;
 /// What a cursor is the sync of.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CursorKey {
+    /// The stamp, as `SyncOptions::stamp` names it.
     pub stamp: String,
+    /// The provider or the tenant usage API.
     pub api: UsageApi,
+    /// The subscription the usage is read under.
     pub subscription: String,
     /// One direct tenant (provider API), or None for all of them (stored as '').
     pub subscriber: Option<String>,
+    /// Daily or hourly records.
     pub granularity: Granularity,
 }
 

@@ -19,9 +19,10 @@ pub fn quantity_decimal(quantity: f64) -> Result<Decimal> {
     Decimal::from_str_exact(&digits)
         .map(|d| d.normalize())
         .map_err(|e| {
-            Error::UnexpectedResponse(format!(
-                "the usage quantity {digits} cannot be kept exactly as a decimal ({e})"
-            ))
+            Error::unexpected_from(
+                format!("the usage quantity {digits} cannot be kept exactly as a decimal ({e})"),
+                e,
+            )
         })
 }
 

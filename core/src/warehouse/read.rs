@@ -17,26 +17,39 @@ use crate::warehouse::store::{Store, store_error};
 /// A cursor as `sync_state` reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CursorState {
+    /// The cursor's row id, which runs and rows refer to.
     pub id: i64,
+    /// The stamp the cursor syncs.
     pub stamp: String,
+    /// The provider or the tenant usage API.
     pub api: UsageApi,
+    /// The subscription the usage is read under.
     pub subscription: String,
+    /// One direct tenant (provider API), or None for all of them.
     pub subscriber: Option<String>,
+    /// Daily or hourly records.
     pub granularity: Granularity,
+    /// Reported time of the cursor's first window.
     pub start_time: DateTime<Utc>,
     /// Every reported window before this is committed.
     pub watermark: DateTime<Utc>,
+    /// Rows stored under the cursor.
     pub rows: u64,
+    /// When the last run began; None before the first run.
     pub last_run_started: Option<DateTime<Utc>>,
+    /// When the last run ended; None while it runs or when it died.
     pub last_run_finished: Option<DateTime<Utc>>,
     /// The last run's error; None when it succeeded.
     pub last_error: Option<String>,
 }
 
+/// The length of an aggregate's periods, in the query's time zone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Period {
+    /// A local calendar day.
     #[default]
     Day,
+    /// A local calendar month.
     Month,
 }
 
@@ -48,29 +61,36 @@ pub struct AggregateQuery {
     pub from: DateTime<Utc>,
     /// Usage time, exclusive.
     pub to: DateTime<Utc>,
+    /// Days or months.
     pub period: Period,
     /// IANA zone ("Europe/Berlin") whose local days and months are the periods; None: UTC.
     pub time_zone: Option<String>,
     /// Which cursors' rows: hourly and daily rows of the same usage are the same usage twice.
     pub granularity: Granularity,
+    /// One subscription's rows only; None: every subscription.
     pub subscription: Option<String>,
     /// Any spelling (case and hyphens are ignored).
     pub meter_id: Option<String>,
 }
 
+/// The usage of one meter and subscription in one period.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AggregateRow {
     /// The period's first local day.
     pub period: NaiveDate,
     /// When the period begins, as a UTC time.
     pub period_start: DateTime<Utc>,
+    /// The subscription the usage is of.
     pub subscription_id: String,
+    /// The meter id, lower case without hyphens.
     pub meter_id_normalized: String,
     /// From the meter catalogue; None for a meter it does not have.
     pub meter_name: Option<String>,
+    /// The meter's unit from the catalogue (`GB-Hours`, ...).
     pub unit: Option<String>,
     /// The exact sum of the rows' quantities.
     pub quantity: Decimal,
+    /// How many stored rows were summed.
     pub rows: u64,
 }
 

@@ -47,23 +47,27 @@ pub type ProgressCallback = Arc<dyn Fn(&SyncProgress) + Send + Sync>;
 /// What to sync.
 #[derive(Clone)]
 pub struct SyncOptions {
+    /// The provider or the tenant usage API.
     pub api: UsageApi,
     /// The provider subscription (provider API) or the tenant subscription (tenant API).
     pub subscription: String,
     /// Provider API only: one direct tenant; None for all of them.
     pub subscriber: Option<String>,
+    /// Daily or hourly records.
     pub granularity: Granularity,
     /// Reported time of the cursor's first window: on a UTC hour (hourly) or UTC midnight (daily). Fixed for
     /// a cursor: a later sync of the same cursor must give the same start.
     pub start: DateTime<Utc>,
     /// Sync up to this reported time (aligned down to the granularity); None: now minus `settle_margin`.
     pub until: Option<DateTime<Utc>>,
+    /// How long after a reported hour the service is taken to have all of it; the sync stops that long
+    /// before now, so a window is never committed before the service has finished it.
     pub settle_margin: Duration,
     /// Reported time per transaction; None: one day. Rounded up to whole hours (hourly) or days (daily).
     pub window: Option<Duration>,
     /// Names the stamp in the cursor; None: the client's Resource Manager host, lower case.
     pub stamp: Option<String>,
-    /// Called after each committed window.
+    /// Called after each committed window; None: no progress reports.
     pub progress: Option<ProgressCallback>,
     /// Page requests in flight at most, 1 to [`MAX_CONCURRENCY`] ([`DEFAULT_CONCURRENCY`] by default); 1
     /// pages strictly in sequence. Lowered by the sync itself while the service throttles.
@@ -77,6 +81,8 @@ pub struct SyncOptions {
 }
 
 impl SyncOptions {
+    /// Options with the defaults: no subscriber filter, up to now minus the default settle margin, one-day
+    /// windows, the stamp named by the client's host, no progress callback.
     pub fn new(
         api: UsageApi,
         subscription: impl Into<String>,
@@ -124,12 +130,17 @@ impl std::fmt::Debug for SyncOptions {
 /// Where a sync stands, after each committed window.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SyncProgress {
+    /// Windows committed so far in this run.
     pub windows_done: u64,
+    /// Windows this run will commit.
     pub windows_total: u64,
+    /// Rows stored so far in this run.
     pub rows: u64,
+    /// Rows the service repeated within a window, stored once.
     pub duplicates_skipped: u64,
     /// The cursor's watermark now.
     pub watermark: DateTime<Utc>,
+    /// Time since the run began.
     pub elapsed: std::time::Duration,
 }
 
@@ -158,15 +169,19 @@ impl SyncProgress {
 /// What a sync did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyncReport {
+    /// The cursor synced.
     pub cursor_id: i64,
+    /// The run recorded for this sync.
     pub run_id: i64,
     /// Windows committed (0: nothing new to sync).
     pub windows: u64,
+    /// Rows stored by this run.
     pub rows: u64,
     /// Rows the service sent twice within a window (same key, same quantity), stored once.
     pub duplicates_skipped: u64,
     /// Tenant subscriptions stored for this run (provider API with work to do), else None.
     pub tenants: Option<usize>,
+    /// The cursor's watermark after the run.
     pub watermark: DateTime<Utc>,
     /// The settled end the run synced to.
     pub until: DateTime<Utc>,

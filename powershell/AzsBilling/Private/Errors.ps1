@@ -94,6 +94,9 @@ function Invoke-AzsBillingNative {
         [Parameter(Mandatory)] [scriptblock] $Call,
         [hashtable] $Extra = @{},
         [switch] $AllowNotFound,
+        # With -AllowNotFound: receives the library's message for the missing resource (it may say more
+        # than "not found", e.g. that a directory id was given for a subscription id).
+        [ref] $NotFoundMessage,
         [switch] $NonTerminating,
         [scriptblock] $Reword
     )
@@ -120,7 +123,10 @@ function Invoke-AzsBillingNative {
     } finally {
         $nativeLogScope.Dispose()
     }
-    if ($AllowNotFound -and ($e.Status -eq [AzsBilling.Native.AzsbStatus]::NotFound -or $e.HttpStatus -eq 404)) { return $null }
+    if ($AllowNotFound -and ($e.Status -eq [AzsBilling.Native.AzsbStatus]::NotFound -or $e.HttpStatus -eq 404)) {
+        if ($null -ne $NotFoundMessage) { $NotFoundMessage.Value = $e.Message }
+        return $null
+    }
     if ($Reword) { $e = & $Reword $e }
     $record = New-AzsBillingErrorRecord -Exception $e -Extra $Extra
     $local = $e.HttpStatus -eq 0 -and $e.Status -in @(

@@ -93,12 +93,16 @@ function Get-AzsUserSubscription {
     $client = $resolved.Client
     $found = $false
     $listed = @()
+    $hints = @()
     foreach ($provider in $SubscriptionId) {
         if ($null -ne $target) {
             # The one subscription, got from the service (a 404 comes back as $null): not the whole list.
-            $json = Invoke-AzsBillingNative -Cmdlet $PSCmdlet -NonTerminating -AllowNotFound -Extra @{ SubscriptionId = $provider } -Call {
+            $notFound = $null
+            $json = Invoke-AzsBillingNative -Cmdlet $PSCmdlet -NonTerminating -AllowNotFound -NotFoundMessage ([ref]$notFound) -Extra @{ SubscriptionId = $provider } -Call {
                 [AzsBilling.Native.QueryApi]::UserSubscription($client, $provider, $target.ToString())
             }
+            # The library names the subscription whose directory (tenant) id was given instead of its id.
+            if ($notFound -and $notFound -match '(\S+ is the directory \(tenant\) id of subscription .*)$') { $hints += $Matches[1] }
         } else {
             $json = Invoke-AzsBillingNative -Cmdlet $PSCmdlet -NonTerminating -Extra @{ SubscriptionId = $provider } -Call {
                 [AzsBilling.Native.QueryApi]::UserSubscriptions($client, $provider, $Filter)
@@ -126,6 +130,7 @@ function Get-AzsUserSubscription {
     if ($null -ne $target -and -not $found -and $listed.Count -gt 0) {
         $PSCmdlet.WriteError((New-AzsBillingSimpleError -ErrorId 'SubscriptionNotFound' -Category ObjectNotFound `
                     -ExceptionType ([System.Management.Automation.ItemNotFoundException]) -TargetObject $TargetSubscriptionId `
-                    -Message "The subscription '$TargetSubscriptionId' is not a tenant subscription of provider subscription $($listed -join ', ')."))
+                    -Message ("The subscription '$TargetSubscriptionId' is not a tenant subscription of provider subscription $($listed -join ', ')." +
+                        $(if ($hints) { ' ' + ($hints | Select-Object -Unique -First 1) + '.' } else { '' }))))
     }
 }

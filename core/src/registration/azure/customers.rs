@@ -61,6 +61,7 @@ pub fn put_customer_subscription(
     arm::parse(&response, "customer subscription")
 }
 
+/// Reads the mapping of `customer_subscription_id` under `registration`; `NotFound` when it is not mapped.
 pub fn get_customer_subscription(
     client: &Client,
     registration: &RegistrationRef,
@@ -76,6 +77,7 @@ pub fn get_customer_subscription(
     })
 }
 
+/// Every customer subscription mapped under `registration`, all pages.
 pub fn list_customer_subscriptions(
     client: &Client,
     registration: &RegistrationRef,

@@ -48,17 +48,17 @@ pub use resources::{
 };
 pub use roles::ensure_role_assignment;
 
-pub const AZURESTACK_API_VERSION: &str = "2017-06-01";
+pub(crate) const AZURESTACK_API_VERSION: &str = "2017-06-01";
 
-pub const LOCKS_API_VERSION: &str = "2016-09-01";
+pub(crate) const LOCKS_API_VERSION: &str = "2016-09-01";
 
-pub const AUTHORIZATION_API_VERSION: &str = "2022-04-01";
+pub(crate) const AUTHORIZATION_API_VERSION: &str = "2022-04-01";
 
-pub const RESOURCES_API_VERSION: &str = "2021-04-01";
+pub(crate) const RESOURCES_API_VERSION: &str = "2021-04-01";
 
-pub const SUBSCRIPTIONS_API_VERSION: &str = "2022-12-01";
+pub(crate) const SUBSCRIPTIONS_API_VERSION: &str = "2022-12-01";
 
-pub const PROVIDER_NAMESPACE: &str = "Microsoft.AzureStack";
+pub(crate) const PROVIDER_NAMESPACE: &str = "Microsoft.AzureStack";
 
 /// The built-in role the bridge service principal gets on its registration.
 pub const REGISTRATION_OWNER_ROLE: &str = "6f12a6df-dd06-4f3e-bcb1-ce8be600526a";
@@ -73,25 +73,36 @@ pub const DEFAULT_RESOURCE_GROUP: &str = "azurestack";
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Registration {
+    /// The ARM resource id.
     pub id: String,
+    /// The resource name (the original tooling: `AzureStack-{cloud id}`).
     pub name: String,
+    /// `Microsoft.AzureStack/registrations`.
     #[serde(rename = "type")]
     pub resource_type: Option<String>,
+    /// Always `global`.
     pub location: Option<String>,
+    /// The resource's ETag, changed by every write.
     pub etag: Option<String>,
+    /// The resource kind, when Azure sets one.
     pub kind: Option<String>,
+    /// The resource's tags.
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
+    /// What the registration says of the stamp.
     #[serde(default)]
     pub properties: RegistrationProperties,
 }
 
+/// The properties of a [`Registration`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RegistrationProperties {
     /// The object id of the identity the stamp connects to Azure with (the bridge service principal).
     pub object_id: Option<String>,
+    /// The stamp's cloud id (from the registration token).
     pub cloud_id: Option<String>,
+    /// The billing model, as Azure writes it (`PayAsYouUse`, ...).
     pub billing_model: Option<String>,
 }
 
@@ -100,72 +111,105 @@ pub struct RegistrationProperties {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerSubscription {
+    /// The ARM resource id.
     pub id: Option<String>,
+    /// The customer subscription's id (the resource name).
     pub name: Option<String>,
+    /// `Microsoft.AzureStack/registrations/customerSubscriptions`.
     #[serde(rename = "type")]
     pub resource_type: Option<String>,
+    /// The resource's ETag.
     pub etag: Option<String>,
+    /// Which customer directory the subscription is in.
     #[serde(default)]
     pub properties: CustomerSubscriptionProperties,
 }
 
+/// The properties of a [`CustomerSubscription`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerSubscriptionProperties {
+    /// The customer's directory (tenant) id.
     pub tenant_id: Option<String>,
 }
 
+/// A resource group, where a registration lives.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ResourceGroup {
+    /// The ARM resource id.
     pub id: Option<String>,
+    /// The group's name.
     pub name: String,
+    /// The Azure region the group's metadata is kept in.
     pub location: String,
+    /// The group's tags.
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
 }
 
+/// An Azure region a subscription can use.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Location {
+    /// The programmatic name (`westeurope`).
     pub name: String,
+    /// The name shown to people (`West Europe`).
     pub display_name: Option<String>,
 }
 
+/// A resource provider's registration with a subscription.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Provider {
+    /// `Microsoft.AzureStack`.
     pub namespace: Option<String>,
+    /// `Registered`, `Registering`, `NotRegistered`, ...
     pub registration_state: Option<String>,
 }
 
+/// A management lock: it keeps a registration from being deleted or changed by accident.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Lock {
+    /// The lock's ARM resource id.
     pub id: Option<String>,
+    /// The lock's name.
     pub name: String,
+    /// What the lock prevents.
     #[serde(default)]
     pub properties: LockProperties,
 }
 
+/// The properties of a [`Lock`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LockProperties {
+    /// `CanNotDelete` or `ReadOnly`.
     pub level: Option<String>,
+    /// Why the lock is there, for whoever meets it.
     pub notes: Option<String>,
 }
 
+/// A role assignment: a principal given a role at a scope.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RoleAssignment {
+    /// The assignment's ARM resource id.
     pub id: Option<String>,
+    /// The assignment's name (a GUID).
     pub name: Option<String>,
+    /// Who has which role where.
     #[serde(default)]
     pub properties: RoleAssignmentProperties,
 }
 
+/// The properties of a [`RoleAssignment`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RoleAssignmentProperties {
+    /// The resource id of the role definition.
     pub role_definition_id: Option<String>,
+    /// The object id of the principal given the role.
     pub principal_id: Option<String>,
+    /// The resource id the role applies to.
     pub scope: Option<String>,
 }
 
@@ -173,9 +217,12 @@ pub struct RoleAssignmentProperties {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RegistrationRef {
+    /// The subscription the registration is in.
     pub subscription_id: String,
+    /// The resource group; defaults to `azurestack`, as the original tooling does.
     #[serde(default = "default_resource_group")]
     pub resource_group: String,
+    /// The registration resource's name.
     pub name: String,
 }
 
@@ -184,6 +231,7 @@ fn default_resource_group() -> String {
 }
 
 impl RegistrationRef {
+    /// Names a registration from its parts; checked only when used (`path`, `resource_id`).
     pub fn new(
         subscription_id: impl Into<String>,
         resource_group: impl Into<String>,
@@ -236,6 +284,7 @@ impl RegistrationRef {
 /// What `create_registration` needs.
 #[derive(Debug, Clone)]
 pub struct NewRegistration {
+    /// The registration to create.
     pub registration: RegistrationRef,
     /// Where the resource group is created when it does not exist (the registration itself is `global`);
     /// None: the original tooling's default for the client's cloud (`default_location`).

@@ -30,6 +30,7 @@ fn registration_url(client: &Client, registration: &RegistrationRef) -> Result<u
     arm::url(client, &registration.path()?, AZURESTACK_API_VERSION, &[])
 }
 
+/// Reads one registration resource; `NotFound` when it does not exist.
 pub fn get_registration(client: &Client, registration: &RegistrationRef) -> Result<Registration> {
     arm::get(client, &registration_url(client, registration)?, || {
         registration.describe()
@@ -179,7 +180,7 @@ pub fn remove_registration(client: &Client, registration: &RegistrationRef) -> R
     } else {
         "the DELETE answered that there was nothing to delete"
     };
-    Err(Error::UnexpectedResponse(format!(
+    Err(Error::unexpected(format!(
         "Removal of registration resource failed: {} still exists after DELETE ({answer}); check for a lock on \
          it, its group or the subscription, and remove it in the portal if this repeats",
         registration.describe()
@@ -224,10 +225,13 @@ pub fn remove_registration_of_cloud(
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RegistrationQuery {
+    /// The subscription to search.
     pub subscription_id: String,
     /// Search one group; None searches the whole subscription.
     pub resource_group: Option<String>,
+    /// The registration's resource name, when known.
     pub name: Option<String>,
+    /// The stamp's cloud id: the registration whose `cloudId` property matches.
     pub cloud_id: Option<String>,
     /// A registration token to take the cloud id from when `cloud_id` is not given.
     pub token: Option<Secret>,
@@ -351,9 +355,7 @@ pub fn activation_key(client: &Client, registration: &RegistrationRef) -> Result
         .activation_key
         .filter(|k| !k.trim().is_empty())
         .map(Secret::new)
-        .ok_or_else(|| {
-            Error::UnexpectedResponse("getactivationkey answered without an activationKey".into())
-        })
+        .ok_or_else(|| Error::unexpected("getactivationkey answered without an activationKey"))
 }
 
 #[cfg(test)]

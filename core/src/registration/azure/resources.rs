@@ -131,6 +131,7 @@ fn is_registered(provider: &Provider) -> bool {
         .is_some_and(|s| s.eq_ignore_ascii_case("Registered"))
 }
 
+/// `register_provider` with the wait and poll interval given (tests shorten them).
 pub fn register_provider_within(
     client: &Client,
     subscription_id: &str,
@@ -167,7 +168,7 @@ pub fn register_provider_within(
     let started = Instant::now();
     while !is_registered(&provider) {
         if started.elapsed() >= wait {
-            return Err(Error::UnexpectedResponse(format!(
+            return Err(Error::unexpected(format!(
                 "{PROVIDER_NAMESPACE} is still '{}' in subscription {} after {} s; try again later",
                 provider.registration_state.as_deref().unwrap_or("unknown"),
                 subscription_id.trim(),
