@@ -12,7 +12,9 @@ use std::sync::Arc;
 use azs_billing_core::client::Client;
 use azs_billing_core::error::Error;
 use azs_billing_core::usage::{Granularity, UsageApi};
-use azs_billing_core::warehouse::{AggregateQuery, Period, Store, SyncOptions, SyncReport, sync};
+use azs_billing_core::warehouse::{
+    AggregateQuery, CancelToken, Period, Store, SyncOptions, SyncReport, sync,
+};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
@@ -471,6 +473,19 @@ fn bad_options_fail_before_any_request() {
         subscriber: Some(stamp.s("/dataset/first_tenant_subscription_id")),
         ..base.clone()
     });
+    for concurrency in [0, 65] {
+        let (what, message) = refused(SyncOptions {
+            concurrency,
+            ..base.clone()
+        });
+        assert_eq!(what, "concurrency");
+        assert!(message.contains("1 to 64"), "{message}");
+    }
+    let (what, _) = refused(SyncOptions {
+        slice: Some(Duration::minutes(90)),
+        ..base.clone()
+    });
+    assert_eq!(what, "slice");
     // The cursor exists with another start: both are named.
     let (what, message) = refused(SyncOptions {
         start: start + Duration::days(1),
@@ -644,4 +659,145 @@ fn a_store_from_a_newer_version_is_refused_and_an_existing_one_opens() {
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .expect("version");
     assert_eq!(version, 2);
+}
+
+#[test]
+fn parallel_workers_store_exactly_what_sequential_paging_stores() {
+    let stamp = support::start();
+    let client = operator_client(&stamp);
+    let dir = tempfile::tempdir().expect("dir");
+    let (from, to) = (data_start(&stamp), data_end(&stamp));
+    let slices = |concurrency| SyncOptions {
+        concurrency,
+        slice: Some(Duration::hours(3)),
+        ..provider_options(&stamp, Granularity::Hourly, to)
+    };
+    let (mut parallel, _) = store_at(dir.path(), "parallel.db");
+    let report = sync(&client, &mut parallel, &slices(6)).expect("parallel sync");
+    let (mut sequential, _) = store_at(dir.path(), "sequential.db");
+    sync(&client, &mut sequential, &slices(1)).expect("sequential sync");
+
+    let (rows, quantity) = totals(&stamp, Granularity::Hourly, from, to, None);
+    assert_eq!(report.rows, rows);
+    assert_eq!(report.windows, 8);
+    assert_eq!(report.throttled, 0);
+    assert_eq!(
+        report.lowest_concurrency, 6,
+        "never throttled, never lowered"
+    );
+    assert_eq!(total_quantity(&parallel, ""), quantity);
+    assert_eq!(
+        row_set_hash(&parallel, true),
+        row_set_hash(&sequential, true)
+    );
+}
+
+#[test]
+fn throttling_is_honoured_lowers_concurrency_and_loses_nothing() {
+    let stamp = support::start();
+    let client = operator_client(&stamp);
+    let dir = tempfile::tempdir().expect("dir");
+    let (from, to) = (data_start(&stamp), data_end(&stamp));
+    stamp.set_faults(&["429:every=6,count=4,retry-after-ms=300,path=usage"]);
+    let (mut store, _) = store_at(dir.path(), "throttled.db");
+    let options = SyncOptions {
+        concurrency: 4,
+        ..provider_options(&stamp, Granularity::Hourly, to)
+    };
+    let report = sync(&client, &mut store, &options).expect("sync through throttling");
+    assert_eq!(
+        report.throttled, 4,
+        "every 429 the emulator sent is counted"
+    );
+    assert!(
+        report.lowest_concurrency < 4,
+        "throttling lowered concurrency: {report:?}"
+    );
+    let (rows, quantity) = totals(&stamp, Granularity::Hourly, from, to, None);
+    assert_eq!(report.rows, rows);
+    assert_eq!(
+        count(&store, "SELECT count(*) FROM usage_rows") as u64,
+        rows
+    );
+    assert_eq!(total_quantity(&store, ""), quantity);
+}
+
+#[test]
+fn a_cancelled_sync_keeps_its_committed_windows_and_a_rerun_completes_it() {
+    let stamp = support::start();
+    let client = operator_client(&stamp);
+    let dir = tempfile::tempdir().expect("dir");
+    let to = data_end(&stamp);
+    let token = CancelToken::new();
+    let (mut store, _) = store_at(dir.path(), "cancelled.db");
+    let mut options = provider_options(&stamp, Granularity::Hourly, to);
+    let cancel = token.clone();
+    options.progress = Some(Arc::new(move |progress| {
+        if progress.windows_done == 2 {
+            cancel.request();
+        }
+    }));
+    options.cancel = Some(token);
+    let error = sync(&client, &mut store, &options).expect_err("cancelled");
+    assert!(
+        matches!(&error, Error::Cancelled { message } if message.contains("2 windows")),
+        "{error:?}"
+    );
+    let state = &store.sync_state().expect("state")[0];
+    assert_eq!(state.watermark, data_start(&stamp) + Duration::days(2));
+    assert_eq!(
+        count(&store, "SELECT count(*) FROM usage_rows") as u64,
+        state.rows
+    );
+
+    let clean = provider_options(&stamp, Granularity::Hourly, to);
+    let rest = sync(&client, &mut store, &clean).expect("re-run");
+    assert_eq!(rest.windows, 6);
+    let (mut uninterrupted, _) = store_at(dir.path(), "clean.db");
+    sync(&client, &mut uninterrupted, &clean).expect("uninterrupted");
+    assert_eq!(
+        row_set_hash(&store, true),
+        row_set_hash(&uninterrupted, true)
+    );
+}
+
+#[test]
+fn two_syncs_of_one_cursor_at_once_give_no_duplicate_and_no_gap() {
+    let stamp = support::start();
+    let client = operator_client(&stamp);
+    let dir = tempfile::tempdir().expect("dir");
+    let (from, to) = (data_start(&stamp), data_end(&stamp));
+    let (_, url) = store_at(dir.path(), "shared.db");
+    let options = provider_options(&stamp, Granularity::Hourly, to);
+    let outcomes: Vec<Result<SyncReport, Error>> = std::thread::scope(|scope| {
+        let runs: Vec<_> = (0..2)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut store = Store::open(&url).expect("store");
+                    sync(&client, &mut store, &options)
+                })
+            })
+            .collect();
+        runs.into_iter()
+            .map(|r| r.join().expect("no panic"))
+            .collect()
+    });
+    for outcome in &outcomes {
+        match outcome {
+            Ok(_) | Err(Error::Store { .. }) => {}
+            Err(other) => panic!("a concurrent sync failed with something else: {other:?}"),
+        }
+    }
+    assert!(outcomes.iter().any(Result::is_ok), "{outcomes:?}");
+    let mut store = Store::open(&url).expect("store");
+    let rest = sync(&client, &mut store, &options).expect("completing run");
+    let (rows, quantity) = totals(&stamp, Granularity::Hourly, from, to, None);
+    assert_eq!(rest.watermark, to);
+    assert_eq!(
+        count(&store, "SELECT count(*) FROM usage_rows") as u64,
+        rows,
+        "no duplicate, no gap"
+    );
+    assert_eq!(total_quantity(&store, ""), quantity);
+    assert_eq!(store.sync_state().expect("state")[0].rows, rows);
 }
