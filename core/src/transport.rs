@@ -194,7 +194,10 @@ impl Transport {
                         return Err(refusal(request, &response));
                     }
                     let asked = retry::server_delay(&response.headers);
-                    self.throttle.observe(response.status, asked);
+                    // The others wait no longer than this request itself would: a Retry-After beyond the
+                    // policy's max_total makes this request give up, and must not stall the rest past it.
+                    self.throttle
+                        .observe(response.status, asked.map(|a| a.min(policy.max_total)));
                     (Failure::Status(response), asked)
                 }
                 Err(failure @ Failure::Transient { .. }) => (failure, None),
