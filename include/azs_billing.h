@@ -10,8 +10,9 @@
  * JSON: every JSON argument and result is described field by field in docs/c-abi.md, with JSON Schemas in
  * docs/schema/. Keys the library defines are snake_case; Azure's resources keep Azure's spelling.
  *
- * Threads: an azsb_client may be used from several threads at once; an azsb_usage_query by one thread at a
- * time. Calls block; do not make them from a thread that drives an async event loop.
+ * Threads: an azsb_client may be used from several threads at once; an azsb_usage_query or an azsb_store by
+ * one thread at a time; azsb_cancel_request from any thread. Calls block; do not make them from a thread
+ * that drives an async event loop.
  *
  * Valgrind: the library keeps two small blocks of one-time, process-wide state (the Rust runtime's thread
  * handle, a certificate parser's table) for the life of the process; there is no teardown call. Valgrind
@@ -109,6 +110,10 @@ enum azsb_status
    */
   AZSB_STATUS_STORE = 7017,
   /*
+   The caller cancelled the operation (`azsb_cancel_request`); what was committed before stays.
+   */
+  AZSB_STATUS_CANCELLED = 7018,
+  /*
    The library panicked; a bug.
    */
   AZSB_STATUS_PANIC = 7099,
@@ -161,6 +166,11 @@ typedef uint32_t azsb_log_level;
 #endif // __cplusplus
 
 /*
+ Opaque cancel handle: `azsb_cancel_request` may be called from any thread while a sync runs.
+ */
+typedef struct azsb_cancel azsb_cancel;
+
+/*
  Opaque client handle.
  */
 typedef struct azsb_client azsb_client;
@@ -169,6 +179,11 @@ typedef struct azsb_client azsb_client;
  An error: status, message, and the service's answer when there was one.
  */
 typedef struct azsb_error azsb_error;
+
+/*
+ Opaque store handle (one thread at a time).
+ */
+typedef struct azsb_store azsb_store;
 
 /*
  Opaque usage query handle (one thread at a time).
@@ -210,6 +225,13 @@ typedef struct azsb_log_params {
  Receives one log record; see `azsb_set_log_callback` for the threads it runs on.
  */
 typedef void (*azsb_log_callback)(void *userdata, const struct azsb_log_params *params);
+
+/*
+ Called after each committed window of `azsb_usage_sync`, on the thread that called it, with `userdata`
+ as given and the progress as JSON (docs/c-abi.md, "Sync progress"), valid only during the call. It may
+ call `azsb_cancel_request`; it must not use the sync's store.
+ */
+typedef void (*azsb_sync_progress_callback)(void *userdata, const char *progress_json);
 
 #ifdef __cplusplus
 extern "C" {
@@ -719,6 +741,79 @@ azsb_status azsb_usage_continuation_token(const struct azsb_usage_query *query,
  Frees a usage query. NULL is accepted.
  */
 void azsb_usage_free(struct azsb_usage_query *query);
+
+/*
+ Opens the store `url` names, creating it when it does not exist and migrating an older schema:
+ `sqlite:PATH` (a relative PATH is the process's current directory's). A store is one thread's at a
+ time; several processes may open one file (a sync holds its write lock while a window's pages arrive).
+ */
+azsb_status azsb_store_open(const char *url,
+                            struct azsb_store **store_out,
+                            struct azsb_error **error_out);
+
+/*
+ Frees a store, closing it. NULL is accepted.
+ */
+void azsb_store_free(struct azsb_store *store);
+
+/*
+ Where every cursor of the store stands, as a JSON array (docs/c-abi.md, "Sync state"): watermark, rows,
+ the last run's times and error.
+ */
+azsb_status azsb_store_sync_state(const struct azsb_store *store,
+                                  char **state_json_out,
+                                  struct azsb_error **error_out);
+
+/*
+ Exact sums of stored usage per period, subscription and meter, as a JSON array (query and rows in
+ docs/c-abi.md, "Aggregate query" and "Aggregate row"; quantities are decimal strings).
+ */
+azsb_status azsb_store_aggregate(const struct azsb_store *store,
+                                 const char *query_json,
+                                 char **rows_json_out,
+                                 struct azsb_error **error_out);
+
+/*
+ A new cancel handle, not requested; free it with `azsb_cancel_free`. Never NULL.
+ */
+struct azsb_cancel *azsb_cancel_new(void);
+
+/*
+ Asks the syncs given this handle to stop (from any thread, any number of times): the window in progress
+ is rolled back, committed windows stay, and `azsb_usage_sync` returns AZSB_STATUS_CANCELLED soon after
+ (at once between pages; a page request in flight finishes first). A requested handle stays requested:
+ use a new one for the next sync. NULL is ignored.
+ */
+void azsb_cancel_request(const struct azsb_cancel *cancel);
+
+/*
+ Frees a cancel handle. NULL is accepted. Free it only when no thread will call `azsb_cancel_request` on
+ it any more (a sync it was given keeps its own reference).
+ */
+void azsb_cancel_free(struct azsb_cancel *cancel);
+
+/*
+ Syncs usage into `store` (options JSON in docs/c-abi.md, "Sync options"): the reported-time windows
+ from the cursor's watermark to the settled end, each committed with the watermark's move in one
+ transaction, so nothing is lost or stored twice whatever stops it; running it again goes on from the
+ watermark (nothing new: AZSB_STATUS_OK with 0 windows). The options are checked before any request.
+
+ `progress` (may be NULL) is called after each committed window, on this thread. `cancel` (may be NULL)
+ stops the sync when requested from another thread (or from `progress`): AZSB_STATUS_CANCELLED, with
+ every committed window kept. On success `*report_json_out` receives the report (docs/c-abi.md, "Sync
+ report"); on any error nothing is written there, the windows committed before the error stay, and the
+ error is recorded on the cursor (`azsb_store_sync_state`'s `last_error`).
+
+ The client is shared with any other thread using it; the store is this call's alone until it returns.
+ */
+azsb_status azsb_usage_sync(const struct azsb_client *client,
+                            struct azsb_store *store,
+                            const char *options_json,
+                            azsb_sync_progress_callback progress,
+                            void *userdata,
+                            const struct azsb_cancel *cancel,
+                            char **report_json_out,
+                            struct azsb_error **error_out);
 
 #ifdef __cplusplus
 }  // extern "C"

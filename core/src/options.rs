@@ -274,30 +274,10 @@ struct UsageQueryJson {
 /// Times may carry any offset (converted to UTC) or none (taken as UTC), or be a bare date.
 pub fn usage_query_from_json(json: &str) -> Result<UsageQuery> {
     let parsed: UsageQueryJson = json_args::from_json(json, "query")?;
-    let api = match parsed.api.to_ascii_lowercase().as_str() {
-        "provider" => UsageApi::Provider,
-        "tenant" => UsageApi::Tenant,
-        other => {
-            return Err(Error::invalid(
-                "api",
-                format!("{}: use \"provider\" or \"tenant\"", quoted(other)),
-            ));
-        }
-    };
-    let granularity = match parsed
-        .aggregation_granularity
-        .as_deref()
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        None | Some("") | Some("daily") => Granularity::Daily,
-        Some("hourly") => Granularity::Hourly,
-        Some(other) => {
-            return Err(Error::invalid(
-                "aggregationGranularity",
-                format!("{}: use Daily or Hourly", quoted(other)),
-            ));
-        }
+    let api = parse_api("api", &parsed.api)?;
+    let granularity = match parsed.aggregation_granularity.as_deref() {
+        None | Some("") => Granularity::Daily,
+        Some(text) => parse_granularity("aggregationGranularity", text)?,
     };
     let non_empty = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
     Ok(UsageQuery {
@@ -309,6 +289,30 @@ pub fn usage_query_from_json(json: &str) -> Result<UsageQuery> {
         subscriber_id: non_empty(parsed.subscriber_id),
         continuation_token: non_empty(parsed.continuation_token),
     })
+}
+
+/// `provider` or `tenant`, any case.
+pub(crate) fn parse_api(what: &'static str, text: &str) -> Result<UsageApi> {
+    match text.to_ascii_lowercase().as_str() {
+        "provider" => Ok(UsageApi::Provider),
+        "tenant" => Ok(UsageApi::Tenant),
+        other => Err(Error::invalid(
+            what,
+            format!("{}: use \"provider\" or \"tenant\"", quoted(other)),
+        )),
+    }
+}
+
+/// `Daily` or `Hourly`, any case.
+pub(crate) fn parse_granularity(what: &'static str, text: &str) -> Result<Granularity> {
+    match text.to_ascii_lowercase().as_str() {
+        "daily" => Ok(Granularity::Daily),
+        "hourly" => Ok(Granularity::Hourly),
+        other => Err(Error::invalid(
+            what,
+            format!("{}: use Daily or Hourly", quoted(other)),
+        )),
+    }
 }
 
 /// ISO 8601 with `Z` or an offset, without an offset (UTC), or a bare date (UTC midnight).

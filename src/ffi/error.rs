@@ -39,6 +39,8 @@ pub enum AzsbStatus {
     /// The usage warehouse's store could not be opened, migrated, read or written, or a row contradicts one
     /// already stored; the message says what was being done.
     Store = 7017,
+    /// The caller cancelled the operation (`azsb_cancel_request`); what was committed before stays.
+    Cancelled = 7018,
     /// The library panicked; a bug.
     Panic = 7099,
 }
@@ -86,6 +88,7 @@ impl From<&Error> for AzsbError {
             Error::NotFound { .. } => AzsbStatus::NotFound,
             Error::Pep(_) => AzsbStatus::PepError,
             Error::Store { .. } => AzsbStatus::Store,
+            Error::Cancelled { .. } => AzsbStatus::Cancelled,
             // The core's error is non-exhaustive; a new kind gets its own status here when it is added.
             _ => AzsbStatus::UnexpectedResponse,
         };

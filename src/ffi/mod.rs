@@ -10,7 +10,7 @@
 //! defines, Azure's spelling for Azure's resources.
 //!
 //! Threads: an `azsb_client` may be used from several threads at once (calls on it are serialised where
-//! they share state); an `azsb_usage_query` must be used by one thread at a time. Never call the library
+//! they share state); an `azsb_usage_query` or `azsb_store` must be used by one thread at a time; `azsb_cancel_request` may be called from any thread. Never call the library
 //! from a thread that is driving an async runtime's reactor (it blocks).
 
 // The exports dereference caller-supplied pointers by design; the contract for them is the header's, and
@@ -26,6 +26,7 @@ mod meters;
 mod registration;
 mod strings;
 mod usage;
+mod warehouse;
 
 pub use client::*;
 pub use error::*;
@@ -34,6 +35,7 @@ pub use meters::*;
 pub use registration::*;
 pub use strings::*;
 pub use usage::*;
+pub use warehouse::*;
 
 /// The version of the library this header belongs to, major part; with the minor and patch parts it is the
 /// version `azsb_version()` reports, so a caller can check at run time that it loaded the library it was

@@ -8,7 +8,7 @@
 //!   once as `limiter.rs` allows (fewer while the service throttles); [`CancelToken`] stops a sync.
 //! - `rows.rs` turns a usage record into a stored row and its key; `quantity.rs` keeps quantities as exact
 //!   decimals and sums them (`decimal_sum`); `cursor.rs` keeps where each sync stands; `runs.rs` records each run, its error and the tenant list; `read.rs` answers
-//!   [`Store::sync_state`] and [`Store::aggregate`].
+//!   [`Store::sync_state`] and [`Store::aggregate`]; [`json`] is their JSON for C and PowerShell callers.
 //!
 //! # The row key
 //!
@@ -22,6 +22,7 @@
 mod cancel;
 mod cursor;
 mod fetch;
+pub mod json;
 mod limiter;
 mod quantity;
 mod read;

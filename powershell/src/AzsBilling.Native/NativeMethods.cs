@@ -22,6 +22,7 @@ namespace AzsBilling.Native
         NotFound = 7015,
         PepError = 7016,
         Store = 7017,
+        Cancelled = 7018,
         Panic = 7099,
     }
 

@@ -1,0 +1,205 @@
+//! The usage warehouse: stores, syncs with progress and cancel, and what a store holds.
+
+use std::ffi::{c_char, c_void};
+use std::sync::Arc;
+
+use azs_billing_core::warehouse::{self, CancelToken, Store, SyncProgress, json};
+
+use crate::ffi::client::AzsbClient;
+use crate::ffi::error::{AzsbError, AzsbStatus, finish, finish_json};
+use crate::ffi::strings::to_c;
+
+/// Opaque store handle (one thread at a time).
+pub struct AzsbStore {
+    store: Store,
+}
+
+/// Opaque cancel handle: `azsb_cancel_request` may be called from any thread while a sync runs.
+pub struct AzsbCancel {
+    token: CancelToken,
+}
+
+/// Called after each committed window of `azsb_usage_sync`, on the thread that called it, with `userdata`
+/// as given and the progress as JSON (docs/c-abi.md, "Sync progress"), valid only during the call. It may
+/// call `azsb_cancel_request`; it must not use the sync's store.
+pub type AzsbSyncProgressCallback =
+    Option<unsafe extern "C" fn(userdata: *mut c_void, progress_json: *const c_char)>;
+
+/// Opens the store `url` names, creating it when it does not exist and migrating an older schema:
+/// `sqlite:PATH` (a relative PATH is the process's current directory's). A store is one thread's at a
+/// time; several processes may open one file (a sync holds its write lock while a window's pages arrive).
+#[unsafe(no_mangle)]
+pub extern "C" fn azsb_store_open(
+    url: *const c_char,
+    store_out: *mut *mut AzsbStore,
+    error_out: *mut *mut AzsbError,
+) -> AzsbStatus {
+    ffi_boundary!(error_out, {
+        let url = try_str!(url, "url", error_out);
+        check_out!(store_out, "store_out", error_out);
+        finish(Store::open(url), error_out, |store| {
+            // SAFETY: checked non-NULL above.
+            unsafe { *store_out = Box::into_raw(Box::new(AzsbStore { store })) };
+        })
+    })
+}
+
+/// Frees a store, closing it. NULL is accepted.
+#[unsafe(no_mangle)]
+pub extern "C" fn azsb_store_free(store: *mut AzsbStore) {
+    if store.is_null() {
+        return;
+    }
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // SAFETY: the caller promised the store came from azsb_store_open and is freed once.
+        drop(unsafe { Box::from_raw(store) });
+    }));
+}
+
+/// Where every cursor of the store stands, as a JSON array (docs/c-abi.md, "Sync state"): watermark, rows,
+/// the last run's times and error.
+#[unsafe(no_mangle)]
+pub extern "C" fn azsb_store_sync_state(
+    store: *const AzsbStore,
+    state_json_out: *mut *mut c_char,
+    error_out: *mut *mut AzsbError,
+) -> AzsbStatus {
+    ffi_boundary!(error_out, {
+        let store = try_ref!(store, "store", error_out);
+        check_out!(state_json_out, "state_json_out", error_out);
+        let result = store
+            .store
+            .sync_state()
+            .and_then(|states| json::sync_state_json(&states));
+        finish_json(result, state_json_out, error_out)
+    })
+}
+
+/// Exact sums of stored usage per period, subscription and meter, as a JSON array (query and rows in
+/// docs/c-abi.md, "Aggregate query" and "Aggregate row"; quantities are decimal strings).
+#[unsafe(no_mangle)]
+pub extern "C" fn azsb_store_aggregate(
+    store: *const AzsbStore,
+    query_json: *const c_char,
+    rows_json_out: *mut *mut c_char,
+    error_out: *mut *mut AzsbError,
+) -> AzsbStatus {
+    ffi_boundary!(error_out, {
+        let store = try_ref!(store, "store", error_out);
+        let query = try_str!(query_json, "query_json", error_out);
+        check_out!(rows_json_out, "rows_json_out", error_out);
+        let result = json::aggregate_query_from_json(query)
+            .and_then(|query| store.store.aggregate(&query))
+            .and_then(|rows| json::aggregate_json(&rows));
+        finish_json(result, rows_json_out, error_out)
+    })
+}
+
+/// A new cancel handle, not requested; free it with `azsb_cancel_free`. Never NULL.
+#[unsafe(no_mangle)]
+pub extern "C" fn azsb_cancel_new() -> *mut AzsbCancel {
+    Box::into_raw(Box::new(AzsbCancel {
+        token: CancelToken::new(),
+    }))
+}
+
+/// Asks the syncs given this handle to stop (from any thread, any number of times): the window in progress
+/// is rolled back, committed windows stay, and `azsb_usage_sync` returns AZSB_STATUS_CANCELLED soon after
+/// (at once between pages; a page request in flight finishes first). A requested handle stays requested:
+/// use a new one for the next sync. NULL is ignored.
+#[unsafe(no_mangle)]
+pub extern "C" fn azsb_cancel_request(cancel: *const AzsbCancel) {
+    // SAFETY: the caller promised NULL or a live handle from azsb_cancel_new; the token is atomic, so shared
+    // use from several threads is allowed.
+    if let Some(cancel) = unsafe { cancel.as_ref() } {
+        cancel.token.request();
+    }
+}
+
+/// Frees a cancel handle. NULL is accepted. Free it only when no thread will call `azsb_cancel_request` on
+/// it any more (a sync it was given keeps its own reference).
+#[unsafe(no_mangle)]
+pub extern "C" fn azsb_cancel_free(cancel: *mut AzsbCancel) {
+    if cancel.is_null() {
+        return;
+    }
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // SAFETY: the caller promised the handle came from azsb_cancel_new and is freed once.
+        drop(unsafe { Box::from_raw(cancel) });
+    }));
+}
+
+/// The C callback and its userdata, as the core's progress callback.
+struct ProgressSink {
+    callback: unsafe extern "C" fn(*mut c_void, *const c_char),
+    userdata: *mut c_void,
+}
+
+// SAFETY: the core calls the progress callback on the thread that runs the sync's writer, which is the
+// thread that called azsb_usage_sync (warehouse::sync's contract), so the C callback and its userdata are
+// only ever used on the caller's own thread, during the call.
+unsafe impl Send for ProgressSink {}
+// SAFETY: as above: never used from two threads.
+unsafe impl Sync for ProgressSink {}
+
+impl ProgressSink {
+    fn report(&self, progress: &SyncProgress) {
+        match json::progress_json(progress) {
+            Ok(text) => {
+                let text = crate::ffi::error::c_string(&text);
+                // SAFETY: the caller supplied this function for exactly this use, with `userdata`; the text
+                // lives until it returns.
+                unsafe { (self.callback)(self.userdata, text.as_ptr()) };
+            }
+            // Progress is advice, not data: a report that cannot be written is skipped, and said.
+            Err(e) => log::warn!(target: "azs_billing::warehouse", "progress report skipped: {e}"),
+        }
+    }
+}
+
+/// Syncs usage into `store` (options JSON in docs/c-abi.md, "Sync options"): the reported-time windows
+/// from the cursor's watermark to the settled end, each committed with the watermark's move in one
+/// transaction, so nothing is lost or stored twice whatever stops it; running it again goes on from the
+/// watermark (nothing new: AZSB_STATUS_OK with 0 windows). The options are checked before any request.
+///
+/// `progress` (may be NULL) is called after each committed window, on this thread. `cancel` (may be NULL)
+/// stops the sync when requested from another thread (or from `progress`): AZSB_STATUS_CANCELLED, with
+/// every committed window kept. On success `*report_json_out` receives the report (docs/c-abi.md, "Sync
+/// report"); on any error nothing is written there, the windows committed before the error stay, and the
+/// error is recorded on the cursor (`azsb_store_sync_state`'s `last_error`).
+///
+/// The client is shared with any other thread using it; the store is this call's alone until it returns.
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn azsb_usage_sync(
+    client: *const AzsbClient,
+    store: *mut AzsbStore,
+    options_json: *const c_char,
+    progress: AzsbSyncProgressCallback,
+    userdata: *mut c_void,
+    cancel: *const AzsbCancel,
+    report_json_out: *mut *mut c_char,
+    error_out: *mut *mut AzsbError,
+) -> AzsbStatus {
+    ffi_boundary!(error_out, {
+        let client = try_ref!(client, "client", error_out);
+        let store = try_mut!(store, "store", error_out);
+        let options = try_str!(options_json, "options_json", error_out);
+        check_out!(report_json_out, "report_json_out", error_out);
+        // SAFETY: the caller promised NULL or a live handle from azsb_cancel_new.
+        let cancel = unsafe { cancel.as_ref() }.map(|c| c.token.clone());
+        let result = json::sync_options_from_json(options).and_then(|mut options| {
+            options.cancel = cancel;
+            if let Some(callback) = progress {
+                let sink = ProgressSink { callback, userdata };
+                options.progress = Some(Arc::new(move |p: &SyncProgress| sink.report(p)));
+            }
+            warehouse::sync(&client.inner, &mut store.store, &options)
+                .and_then(|report| json::report_json(&report))
+        });
+        finish(result, error_out, |json| {
+            // SAFETY: checked non-NULL above.
+            unsafe { *report_json_out = to_c(json) };
+        })
+    })
+}
