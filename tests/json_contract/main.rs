@@ -10,6 +10,7 @@ mod support;
 mod contract;
 mod registration;
 mod usage;
+mod warehouse;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -156,6 +157,7 @@ fn real_inputs_and_outputs_match_the_contract() {
     usage::usage_pages_and_row_keys(&contract, &stamp, &admin);
     errors(&contract, &stamp, &admin);
     registration::registration(&contract, &stamp, &admin);
+    warehouse::warehouse(&contract, &stamp, &admin);
 
     let seen = contract.seen.lock().unwrap();
     let unseen: Vec<&str> = contract

@@ -1,0 +1,194 @@
+//! The usage warehouse through the C ABI: a sync with a progress callback, the cursor states, aggregates and
+//! a cancelled sync, every JSON in and out checked against the contract.
+
+use std::ffi::{CStr, c_char, c_void};
+
+use azs_billing::ffi::*;
+use serde_json::{Value, json};
+
+use crate::contract::Contract;
+use crate::support::Stamp;
+use crate::support::abi::{ClientHandle, c, call, call_json, error_record};
+
+struct StoreHandle(*mut AzsbStore);
+
+impl Drop for StoreHandle {
+    fn drop(&mut self) {
+        azsb_store_free(self.0);
+    }
+}
+
+fn store_open(url: &str) -> StoreHandle {
+    let url = c(url);
+    let mut store: *mut AzsbStore = std::ptr::null_mut();
+    let mut error: *mut AzsbError = std::ptr::null_mut();
+    let status = azsb_store_open(url.as_ptr(), &mut store, &mut error);
+    assert_eq!(status, AzsbStatus::Ok, "{}", error_record(status, error));
+    StoreHandle(store)
+}
+
+extern "C" fn collect_progress(userdata: *mut c_void, progress_json: *const c_char) {
+    // SAFETY: userdata is the Vec the test passed, used on this thread only during the sync; the text is
+    // valid during the call.
+    let seen = unsafe { &mut *userdata.cast::<Vec<String>>() };
+    seen.push(
+        unsafe { CStr::from_ptr(progress_json) }
+            .to_string_lossy()
+            .into_owned(),
+    );
+}
+
+/// One sync through the C ABI: the report, or the error record; and the progress reports it made.
+fn sync(
+    admin: &ClientHandle,
+    store: &StoreHandle,
+    options: &Value,
+    cancel: *const AzsbCancel,
+) -> (Result<Value, Value>, Vec<String>) {
+    let options = c(&options.to_string());
+    let mut progress: Vec<String> = Vec::new();
+    let result = call(|out, e| {
+        azsb_usage_sync(
+            admin.0,
+            store.0,
+            options.as_ptr(),
+            Some(collect_progress),
+            (&mut progress as *mut Vec<String>).cast(),
+            cancel,
+            out,
+            e,
+        )
+    })
+    .map(|text| serde_json::from_str(&text.expect("a report")).expect("the report is JSON"));
+    (result, progress)
+}
+
+pub fn warehouse(contract: &Contract, stamp: &Stamp, admin: &ClientHandle) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = store_open(&format!(
+        "sqlite:{}",
+        dir.path().join("usage.sqlite").display()
+    ));
+    let start = stamp.s("/dataset/start_date");
+    let days = stamp.ready["dataset"]["days"].as_i64().expect("days");
+    let until = (start.parse::<chrono::NaiveDate>().expect("date")
+        + chrono::Days::new(days as u64 + 1))
+    .to_string();
+    let provider = stamp.s("/default_provider_subscription_id");
+
+    let options = json!({"api": "provider", "subscription_id": provider, "granularity": "Daily",
+        "start_time": start, "until": until, "concurrency": 2, "window_hours": 48});
+    contract.check("warehouse.json#/$defs/sync_options", &options);
+    let (report, progress) = sync(admin, &store, &options, std::ptr::null());
+    let report = report.unwrap_or_else(|e| panic!("sync: {e}"));
+    contract.check("warehouse.json#/$defs/sync_report", &report);
+    let windows = report["windows"].as_u64().expect("windows");
+    assert!(windows > 1, "{report}");
+    assert_eq!(
+        progress.len() as u64,
+        windows,
+        "one progress report per window"
+    );
+    for (index, text) in progress.iter().enumerate() {
+        let value: Value = serde_json::from_str(text).expect("progress is JSON");
+        contract.check("warehouse.json#/$defs/sync_progress", &value);
+        assert_eq!(value["windows_done"], index as u64 + 1, "{value}");
+        assert_eq!(value["windows_total"], windows, "{value}");
+    }
+    let last: Value = serde_json::from_str(progress.last().expect("progress")).expect("JSON");
+    assert_eq!(last["rows"], report["rows"]);
+    assert_eq!(last["watermark"], report["watermark"]);
+    assert_eq!(
+        last["eta_seconds"], 0.0,
+        "nothing left after the last window"
+    );
+
+    // A second run has nothing new: a no-op.
+    let (again, progress) = sync(admin, &store, &options, std::ptr::null());
+    let again = again.expect("second sync");
+    assert_eq!((&again["windows"], &again["rows"]), (&json!(0), &json!(0)));
+    assert!(progress.is_empty());
+
+    // The aggregate holds exactly the synced rows.
+    let query = json!({"from": start, "to": until, "granularity": "daily", "period": "Month"});
+    contract.check("warehouse.json#/$defs/aggregate_query", &query);
+    let text = c(&query.to_string());
+    let rows = call_json("aggregate", |o, e| {
+        azsb_store_aggregate(store.0, text.as_ptr(), o, e)
+    });
+    contract.check("warehouse.json#/$defs/aggregate", &rows);
+    assert!(contract.check_each("warehouse.json#/$defs/aggregate_row", &rows) > 0);
+    let summed: u64 = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["rows"].as_u64().unwrap())
+        .sum();
+    assert_eq!(summed, report["rows"].as_u64().unwrap());
+
+    // Refused before any request: an unknown key; a start off the granularity's boundary.
+    let mut misspelt = options.clone();
+    misspelt["concurency"] = json!(4);
+    contract.refuses("warehouse.json#/$defs/sync_options", &misspelt);
+    let (error, _) = sync(admin, &store, &misspelt, std::ptr::null());
+    let error = error.expect_err("an unknown key");
+    contract.check("error.json", &error);
+    assert_eq!(error["status_name"], "AZSB_STATUS_INVALID_ARGUMENT");
+    assert!(
+        error["message"].as_str().unwrap().contains("concurency"),
+        "{error}"
+    );
+
+    // A cancelled sync: CANCELLED, nothing committed, the cancel recorded on the cursor.
+    let cancel = azsb_cancel_new();
+    azsb_cancel_request(cancel);
+    let hourly = json!({"api": "provider", "subscription_id": provider, "granularity": "Hourly",
+        "start_time": start, "until": until});
+    let (error, progress) = sync(admin, &store, &hourly, cancel);
+    azsb_cancel_free(cancel);
+    let error = error.expect_err("cancelled");
+    contract.check("error.json", &error);
+    assert_eq!(error["status"], 7018, "{error}");
+    assert_eq!(error["status_name"], "AZSB_STATUS_CANCELLED");
+    assert!(progress.is_empty(), "no window committed after the cancel");
+
+    let state = call_json("sync state", |o, e| azsb_store_sync_state(store.0, o, e));
+    contract.check("warehouse.json#/$defs/sync_state", &state);
+    assert_eq!(
+        contract.check_each("warehouse.json#/$defs/cursor_state", &state),
+        2
+    );
+    let daily = &state[0];
+    assert_eq!(
+        (
+            &daily["granularity"],
+            &daily["rows"],
+            &daily["watermark"],
+            &daily["last_error"]
+        ),
+        (
+            &json!("Daily"),
+            &report["rows"],
+            &report["watermark"],
+            &Value::Null
+        ),
+        "{state}"
+    );
+    let cancelled = &state[1];
+    assert_eq!(cancelled["rows"], 0, "{state}");
+    assert_eq!(cancelled["watermark"], cancelled["start_time"], "{state}");
+    assert!(
+        cancelled["last_error"]
+            .as_str()
+            .is_some_and(|e| !e.is_empty()),
+        "{state}"
+    );
+
+    // NULL handles are named.
+    let error = call(|o, e| azsb_store_sync_state(std::ptr::null(), o, e)).expect_err("NULL store");
+    assert_eq!(error["status_name"], "AZSB_STATUS_NULL_POINTER");
+    assert!(
+        error["message"].as_str().unwrap().contains("store"),
+        "{error}"
+    );
+}
