@@ -15,6 +15,7 @@ link=(-L"$lib_dir" -lazs_billing -lcjson -Wl,-rpath,"$lib_dir")
 "$cc" "${flags[@]}" tests/c/usage_test.c "${link[@]}" -o "$build/usage_test"
 "$cc" "${flags[@]}" tests/c/registration_test.c "${link[@]}" -o "$build/registration_test"
 "$cc" "${flags[@]}" tests/c/log_test.c "${link[@]}" -o "$build/log_test"
+"$cc" "${flags[@]}" -pthread tests/c/warehouse_test.c "${link[@]}" -o "$build/warehouse_test"
 "$cc" "${flags[@]}" examples/c/usage_by_meter.c "${link[@]}" -o "$build/usage_by_meter"
 
 "$lib_dir/azs-emulator" --seed 7 --subscriptions 6 --resources-per-subscription 8 --days 7 \
@@ -40,9 +41,12 @@ const query = { api: "provider", subscription_id: ready.default_provider_subscri
                 reported_start_time: "2026-01-05T00:00:00Z", reported_end_time: "2026-01-12T00:00:00Z", aggregation_granularity: "Daily" };
 const q = (s) => "'" + s.replace(/'/g, "'\\''") + "'";
 const url = `${ready.admin_arm}_emulator/usage/totals?api=provider&reportedStartTime=2026-01-06T00:00:00Z&reportedEndTime=2026-01-08T00:00:00Z&aggregationGranularity=Hourly`;
-https.get(url, { ca: fs.readFileSync(ready.ca_pem) }, (res) => {
-  let body = ""; res.on("data", (c) => (body += c));
-  res.on("end", () => {
+const syncUrl = `${ready.admin_arm}_emulator/usage/totals?api=provider&reportedStartTime=2026-01-05T00:00:00Z&reportedEndTime=2026-01-13T00:00:00Z&aggregationGranularity=Hourly`;
+const get = (u) => new Promise((resolve, reject) => https.get(u, { ca: fs.readFileSync(ready.ca_pem) }, (res) => {
+  let body = ""; res.on("data", (c) => (body += c)); res.on("end", () => resolve(body));
+}).on("error", reject));
+Promise.all([get(url), get(syncUrl)]).then(([body, syncBody]) => {
+  {
     console.log(`export AZSB_OPTIONS=${q(JSON.stringify(options))}`);
     console.log(`export AZSB_BAD_OPTIONS=${q(JSON.stringify(bad))}`);
     console.log(`export AZSB_NO_RETRY_OPTIONS=${q(JSON.stringify(noRetry))}`);
@@ -53,6 +57,7 @@ https.get(url, { ca: fs.readFileSync(ready.ca_pem) }, (res) => {
     console.log(`export AZSB_PROVIDER_SUBSCRIPTION=${ready.default_provider_subscription_id}`);
     console.log(`export AZSB_FIRST_TENANT_SUBSCRIPTION=${ready.dataset.first_tenant_subscription_id}`);
     console.log(`export AZSB_EXPECTED_ROWS=${JSON.parse(body).rows}`);
+    console.log(`export AZSB_EXPECTED_SYNC_ROWS=${JSON.parse(syncBody).rows}`);
     // The Azure side and the PEP model (docs/registration.md).
     const azure = ready.azure, pep = ready.pep;
     const sp = azure.service_principals.find((s) => s.name === "azure-operator");
@@ -63,7 +68,7 @@ https.get(url, { ca: fs.readFileSync(ready.ca_pem) }, (res) => {
     console.log(`export AZSB_AZURE_SUBSCRIPTION=${azure.subscription_id}`);
     console.log(`export AZSB_PEP_OPTIONS=${q(JSON.stringify(pepOptions))}`);
     console.log(`export AZSB_BAD_PEP_OPTIONS=${q(JSON.stringify({ ...pepOptions, password: "wrong-pep-password" }))}`);
-  });
+  }
 });
 JS
 )"
@@ -71,11 +76,11 @@ JS
 # What a user's CI runs: valgrind's own defaults (definite and possible leaks are errors) with
 # --leak-check=full, --error-exitcode and the suppression file shipped beside the header, nothing else.
 valgrind=(valgrind --quiet --error-exitcode=99 --leak-check=full --suppressions="$root/include/azs_billing.supp")
-# Replaces the emulator's fault plan with the rule given (README, "Faults").
+# Replaces the emulator's fault plan with the rule given, or with none for "" (README, "Faults").
 set_fault() {
   node - "$1" <<'JS'
 const fs = require("fs"), https = require("https");
-const body = JSON.stringify({ rules: [process.argv[2]] });
+const body = JSON.stringify({ rules: process.argv[2] ? [process.argv[2]] : [] });
 const req = https.request(`${process.env.AZSB_ADMIN_ARM}_emulator/faults`,
   { method: "PUT", ca: fs.readFileSync(process.env.AZSB_CA_PEM), headers: { "content-type": "application/json" } },
   (res) => { res.resume(); if (res.statusCode >= 300) { console.error(`fault plan refused: ${res.statusCode}`); process.exit(1); } });
@@ -91,10 +96,13 @@ AZSB_EXPECTED_ERRORS=2 "${valgrind[@]}" "$build/usage_test" resume
 echo "== C API: the log callback sees the retry of one injected 503"
 set_fault "503:count=1,path=usage"
 "${valgrind[@]}" "$build/log_test"
+echo "== C warehouse: sync, cancel from another thread, resume, aggregates (under valgrind)"
+set_fault ""
+AZSB_STORE_DIR="$build" "${valgrind[@]}" "$build/warehouse_test"
 echo "== C registration tests under valgrind"
 "${valgrind[@]}" "$build/registration_test"
 echo "== C example under valgrind"
 "${valgrind[@]}" "$build/usage_by_meter" > "$build/example.txt"
 head -5 "$build/example.txt"
 grep -q "Base VM Size Hours" "$build/example.txt" || { echo "the example printed no meter names" >&2; exit 1; }
-echo "c: 5 passed, 0 failed"
+echo "c: 6 passed, 0 failed"
