@@ -752,6 +752,21 @@ azsb_status azsb_store_open(const char *url,
                             struct azsb_error **error_out);
 
 /*
+ Opens the per-user store (`azsb_store_default_url` says which), creating it and its directory when
+ absent, as `azsb_store_open` does a named one.
+ */
+azsb_status azsb_store_open_default(struct azsb_store **store_out, struct azsb_error **error_out);
+
+/*
+ The URL of the per-user store `azsb_store_open_default` opens: `sqlite:` and
+ `%LOCALAPPDATA%\azs-billing\usage.db` on Windows, `$XDG_DATA_HOME/azs-billing/usage.db` (else
+ `$HOME/.local/share/azs-billing/usage.db`) elsewhere. AZSB_STATUS_INVALID_ARGUMENT when the environment
+ names no such directory.
+ */
+azsb_status azsb_store_default_url(char **url_out,
+                                   struct azsb_error **error_out);
+
+/*
  Frees a store, closing it. NULL is accepted.
  */
 void azsb_store_free(struct azsb_store *store);

@@ -44,6 +44,40 @@ pub extern "C" fn azsb_store_open(
     })
 }
 
+/// Opens the per-user store (`azsb_store_default_url` says which), creating it and its directory when
+/// absent, as `azsb_store_open` does a named one.
+#[unsafe(no_mangle)]
+pub extern "C" fn azsb_store_open_default(
+    store_out: *mut *mut AzsbStore,
+    error_out: *mut *mut AzsbError,
+) -> AzsbStatus {
+    ffi_boundary!(error_out, {
+        check_out!(store_out, "store_out", error_out);
+        finish(Store::open_default(), error_out, |store| {
+            // SAFETY: checked non-NULL above.
+            unsafe { *store_out = Box::into_raw(Box::new(AzsbStore { store })) };
+        })
+    })
+}
+
+/// The URL of the per-user store `azsb_store_open_default` opens: `sqlite:` and
+/// `%LOCALAPPDATA%\azs-billing\usage.db` on Windows, `$XDG_DATA_HOME/azs-billing/usage.db` (else
+/// `$HOME/.local/share/azs-billing/usage.db`) elsewhere. AZSB_STATUS_INVALID_ARGUMENT when the environment
+/// names no such directory.
+#[unsafe(no_mangle)]
+pub extern "C" fn azsb_store_default_url(
+    url_out: *mut *mut c_char,
+    error_out: *mut *mut AzsbError,
+) -> AzsbStatus {
+    ffi_boundary!(error_out, {
+        check_out!(url_out, "url_out", error_out);
+        finish(warehouse::default_store_url(), error_out, |url| {
+            // SAFETY: checked non-NULL above.
+            unsafe { *url_out = to_c(url) };
+        })
+    })
+}
+
 /// Frees a store, closing it. NULL is accepted.
 #[unsafe(no_mangle)]
 pub extern "C" fn azsb_store_free(store: *mut AzsbStore) {

@@ -36,7 +36,7 @@ pub use cancel::CancelToken;
 pub use cursor::CursorKey;
 pub use quantity::quantity_decimal;
 pub use read::{AggregateQuery, AggregateRow, CursorState, Period};
-pub use store::Store;
+pub use store::{Store, default_store_url};
 pub use sync::{
     DEFAULT_CONCURRENCY, DEFAULT_HOURLY_SLICE, DEFAULT_SETTLE_MARGIN, MAX_CONCURRENCY,
     ProgressCallback, SyncOptions, SyncProgress, SyncReport, sync,

@@ -78,7 +78,58 @@ pub(crate) fn store_error(message: impl Into<String>) -> impl FnOnce(rusqlite::E
     }
 }
 
+/// The per-user store used when none is named, as a URL: `sqlite:` and `%LOCALAPPDATA%\azs-billing\usage.db`
+/// on Windows, `$XDG_DATA_HOME/azs-billing/usage.db` (else `$HOME/.local/share/azs-billing/usage.db`)
+/// elsewhere. An error when the environment names no such directory.
+pub fn default_store_url() -> Result<String> {
+    Ok(format!("sqlite:{}", default_store_path()?.display()))
+}
+
+fn default_store_path() -> Result<PathBuf> {
+    default_store_path_from(|name| std::env::var_os(name), cfg!(windows))
+}
+
+/// [`default_store_path`] from an environment given as a lookup, so tests need not change the process's.
+fn default_store_path_from(
+    env: impl Fn(&str) -> Option<std::ffi::OsString>,
+    windows: bool,
+) -> Result<PathBuf> {
+    let var = |name: &str| env(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let base = if windows {
+        var("LOCALAPPDATA")
+    } else {
+        var("XDG_DATA_HOME").or_else(|| var("HOME").map(|home| home.join(".local").join("share")))
+    };
+    let Some(base) = base else {
+        let names = if windows {
+            "LOCALAPPDATA"
+        } else {
+            "XDG_DATA_HOME and HOME"
+        };
+        return Err(Error::invalid(
+            "store",
+            format!("there is no default store: {names} are not set; name a store ({ACCEPTED})"),
+        ));
+    };
+    Ok(base.join("azs-billing").join("usage.db"))
+}
+
 impl Store {
+    /// Opens the per-user store ([`default_store_url`]), creating it and its directory when absent.
+    pub fn open_default() -> Result<Store> {
+        let path = default_store_path()?;
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| Error::Store {
+                message: format!(
+                    "creating the default store's directory {}: {e}",
+                    dir.display()
+                ),
+                source: Some(Box::new(e)),
+            })?;
+        }
+        Store::open(&format!("sqlite:{}", path.display()))
+    }
+
     /// Opens (creating it when absent) the store at `url` and brings its schema to this library's version.
     /// A store written by a newer library is refused, untouched.
     pub fn open(url: &str) -> Result<Store> {
@@ -173,6 +224,44 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn default_store_follows_the_platform_data_directory() {
+        use std::ffi::OsString;
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| OsString::from(v))
+            }
+        };
+        let at = |pairs, windows| super::default_store_path_from(env(pairs), windows);
+        assert_eq!(
+            at(&[("HOME", "/home/op")], false).expect("home"),
+            PathBuf::from("/home/op/.local/share/azs-billing/usage.db")
+        );
+        assert_eq!(
+            at(&[("HOME", "/home/op"), ("XDG_DATA_HOME", "/data")], false).expect("xdg"),
+            PathBuf::from("/data/azs-billing/usage.db")
+        );
+        assert_eq!(
+            at(&[("XDG_DATA_HOME", ""), ("HOME", "/h")], false).expect("empty xdg"),
+            PathBuf::from("/h/.local/share/azs-billing/usage.db")
+        );
+        assert_eq!(
+            at(&[("LOCALAPPDATA", "/appdata"), ("HOME", "/h")], true).expect("windows"),
+            PathBuf::from("/appdata/azs-billing/usage.db")
+        );
+        let none = at(&[("HOME", "/h")], true).expect_err("no LOCALAPPDATA");
+        assert!(none.to_string().contains("LOCALAPPDATA"), "{none}");
+        assert!(
+            at(&[], false)
+                .expect_err("nothing")
+                .to_string()
+                .contains("name a store")
+        );
+    }
+
     use super::*;
 
     fn invalid(url: &str) -> String {
