@@ -172,6 +172,15 @@ impl Store {
     fn migrate(&mut self) -> Result<()> {
         let at = format!("migrating the store {}", self.location);
         let newest = schema::current_version();
+        // A store already at this version needs no write lock: opening it to read (sync state, sums) must
+        // not wait for a sync that holds the lock while a window's pages arrive.
+        let version: i64 = self
+            .connection
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(store_error(&at))?;
+        if version == newest {
+            return Ok(());
+        }
         let tx = self
             .connection
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -272,6 +281,29 @@ mod tests {
             }
             other => panic!("{url}: expected InvalidArgument, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn opening_a_current_store_does_not_wait_for_a_writer() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite:{}", dir.path().join("u.db").display());
+        let writer = Store::open(&url).expect("first open creates and migrates");
+        writer
+            .connection()
+            .execute_batch("BEGIN IMMEDIATE")
+            .expect("the writer takes the write lock");
+        let began = std::time::Instant::now();
+        let reader = Store::open(&url).expect("a second open while the lock is held");
+        assert!(reader.sync_state().expect("read").is_empty());
+        assert!(
+            began.elapsed() < BUSY_TIMEOUT / 2,
+            "the open waited {:?} for the writer",
+            began.elapsed()
+        );
+        writer
+            .connection()
+            .execute_batch("ROLLBACK")
+            .expect("release");
     }
 
     #[test]

@@ -303,7 +303,7 @@ impl Plan {
             return Err(Error::invalid(
                 "concurrency",
                 format!(
-                    "{} page requests at once is out of range; give 1 to {MAX_CONCURRENCY} (the default is {DEFAULT_CONCURRENCY}, 1 pages in sequence)",
+                    "{} page requests at once is out of range; give 1 to {MAX_CONCURRENCY} (the default is {DEFAULT_CONCURRENCY}; 1 fetches pages one at a time)",
                     options.concurrency
                 ),
             ));
