@@ -5,7 +5,7 @@
     Author               = 'azs-billing contributors'
     CompanyName          = 'azs-billing'
     Copyright            = '(c) azs-billing contributors. MIT License.'
-    Description          = 'Azure Stack Hub usage and billing: provider (subscriber) and tenant usage with automatic paging, the meter catalogue and tenant subscriptions, registration with Azure and CSP customer subscriptions, through the azs_billing native library.'
+    Description          = 'Azure Stack Hub usage and billing: provider (subscriber) and tenant usage with automatic paging, the meter catalogue and tenant subscriptions, registration with Azure and CSP customer subscriptions, and a local usage store synced exactly once, through the azs_billing native library.'
 
     # The shim targets .NET 6, which PowerShell runs from 7.2 on.
     PowerShellVersion    = '7.2'
@@ -37,6 +37,9 @@
         'Add-AzsCustomerSubscription'
         'Get-AzsCustomerSubscription'
         'Remove-AzsCustomerSubscription'
+        'Sync-AzsUsage'
+        'Get-AzsUsageSyncState'
+        'Get-AzsStoredUsage'
     )
     CmdletsToExport      = @()
     AliasesToExport      = @()

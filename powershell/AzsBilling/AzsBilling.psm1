@@ -36,6 +36,7 @@ foreach ($file in @(
         'Private/Client.ps1'
         'Private/UsageQuery.ps1'
         'Private/ParameterMessages.ps1'
+        'Private/Warehouse.ps1'
         'Public/Connection.ps1'
         'Public/Usage.ps1'
         'Public/Meters.ps1'
@@ -44,6 +45,7 @@ foreach ($file in @(
         'Private/Registration.ps1'
         'Public/Registration.ps1'
         'Public/CustomerSubscription.ps1'
+        'Public/Warehouse.ps1'
     )) {
     . (Join-Path $PSScriptRoot $file)
 }

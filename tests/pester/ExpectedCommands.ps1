@@ -19,4 +19,7 @@
     'Add-AzsCustomerSubscription'
     'Get-AzsCustomerSubscription'
     'Remove-AzsCustomerSubscription'
+    'Sync-AzsUsage'
+    'Get-AzsUsageSyncState'
+    'Get-AzsStoredUsage'
 )

@@ -216,7 +216,7 @@ namespace AzsBilling.Native
         }
 
         /// <summary>Reads a string the library returned and frees it.</summary>
-        private static string? TakeString(IntPtr p)
+        internal static string? TakeString(IntPtr p)
         {
             if (p == IntPtr.Zero)
             {

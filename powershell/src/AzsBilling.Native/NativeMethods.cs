@@ -55,6 +55,10 @@ namespace AzsBilling.Native
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
     internal delegate void LogCallback(IntPtr userdata, IntPtr parameters);
 
+    /// <summary>azsb_sync_progress_callback.</summary>
+    [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+    internal delegate void SyncProgressCallback(IntPtr userdata, IntPtr progressJson);
+
     internal static class NativeMethods
     {
         /// <summary>The name every import uses; the resolver (NativeLoader) maps it to the file it loaded.</summary>
@@ -242,5 +246,45 @@ namespace AzsBilling.Native
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern AzsbStatus azsb_client_refresh_token(ClientHandle client, out IntPtr token, out IntPtr error);
+
+        // The usage warehouse (src/ffi/warehouse.rs).
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern AzsbStatus azsb_store_open([MarshalAs(UnmanagedType.LPUTF8Str)] string url, out StoreHandle store, out IntPtr error);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern AzsbStatus azsb_store_open_default(out StoreHandle store, out IntPtr error);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern AzsbStatus azsb_store_default_url(out IntPtr url, out IntPtr error);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern void azsb_store_free(IntPtr store);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern AzsbStatus azsb_store_sync_state(StoreHandle store, out IntPtr json, out IntPtr error);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern AzsbStatus azsb_store_aggregate(
+            StoreHandle store, [MarshalAs(UnmanagedType.LPUTF8Str)] string queryJson, out IntPtr json, out IntPtr error);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern CancelHandle azsb_cancel_new();
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern void azsb_cancel_request(CancelHandle cancel);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern void azsb_cancel_free(IntPtr cancel);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern AzsbStatus azsb_usage_sync(
+            ClientHandle client,
+            StoreHandle store,
+            [MarshalAs(UnmanagedType.LPUTF8Str)] string optionsJson,
+            SyncProgressCallback? progress,
+            IntPtr userdata,
+            CancelHandle cancel,
+            out IntPtr reportJson,
+            out IntPtr error);
     }
 }

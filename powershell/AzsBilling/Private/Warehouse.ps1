@@ -1,0 +1,221 @@
+# The usage warehouse: which store a command means, the sync's progress loop, and the library's JSON as objects.
+
+# Sync-AzsUsage's parameters for the library's option fields and the words its messages use for them.
+$script:SyncFieldParameters = [ordered]@{
+    settle_margin_minutes = '-SettleMarginMinutes'
+    settle_margin         = '-SettleMarginMinutes'
+    window_hours          = '-WindowHours'
+    slice_hours           = '-SliceHours'
+    subscriber_id         = '-SubscriberId'
+    subscription_id       = '-SubscriptionId'
+    start_time            = '-StartTime'
+}
+$script:SyncWordParameters = [ordered]@{
+    start       = '-StartTime'
+    until       = '-Until'
+    window      = '-WindowHours'
+    slice       = '-SliceHours'
+    concurrency = '-Concurrency'
+    store       = '-Store'
+    api         = '-Api'
+}
+
+function ConvertTo-AzsSyncException {
+    param([AzsBilling.Native.AzsBillingException] $Exception)
+    Set-AzsExceptionMessage $Exception (ConvertTo-AzsParameterWords -Message $Exception.Message `
+            -Fields $script:SyncFieldParameters -Words $script:SyncWordParameters)
+}
+
+function Resolve-AzsStoreUrl {
+    # -Store as the library's store URL, or $null for the per-user store. A path (no scheme) is a SQLite
+    # file; a relative path, bare or after 'sqlite:', is PowerShell's location's (the process's current
+    # directory, which the library would use, is another). Other URLs pass as given, for the library to judge.
+    param([System.Management.Automation.PSCmdlet] $Cmdlet, [string] $Store)
+    if (-not $Store) { return $null }
+    if ($Store -match '^(?i)sqlite:(//)?(?<path>.*)$') {
+        $path = $Matches.path
+        if ($path -eq '' -or $path -eq ':memory:' -or [System.IO.Path]::IsPathRooted($path)) { return $Store }
+        return 'sqlite:' + (Resolve-AzsPath $Cmdlet $path)
+    }
+    if ($Store -match '^[A-Za-z][A-Za-z0-9+.-]+://') { return $Store }
+    'sqlite:' + (Resolve-AzsPath $Cmdlet $Store)
+}
+
+function Open-AzsStore {
+    # The store -Store names (see Resolve-AzsStoreUrl), opened; a failure is terminating. Returns the handle
+    # and the URL to show.
+    param([Parameter(Mandatory)] [System.Management.Automation.PSCmdlet] $Cmdlet, [string] $Store)
+    $url = Resolve-AzsStoreUrl $Cmdlet $Store
+    $shown = if ($url) { $url } else { Invoke-AzsBillingNative -Cmdlet $Cmdlet -Reword { param($e) ConvertTo-AzsSyncException $e } -Call { [AzsBilling.Native.WarehouseApi]::DefaultStoreUrl() } }
+    Write-Verbose "Store: $shown"
+    $handle = Invoke-AzsBillingNative -Cmdlet $Cmdlet -Reword { param($e) ConvertTo-AzsSyncException $e } -Call { [AzsBilling.Native.WarehouseApi]::StoreOpen($url) }
+    [pscustomobject]@{ Handle = $handle; Url = $shown }
+}
+
+function ConvertFrom-AzsUtcText {
+    # A library time (ISO 8601 with Z) as a DateTime of Kind Utc; $null stays $null.
+    param([AllowNull()] [object] $Text)
+    if ($null -eq $Text -or $Text -eq '') { return $null }
+    if ($Text -is [datetime]) { return $Text.ToUniversalTime() }
+    [datetimeoffset]::Parse([string]$Text, $script:Invariant).UtcDateTime
+}
+
+function ConvertFrom-AzsDecimalText {
+    # A library quantity (a decimal string, exact) as [decimal].
+    param([string] $Text)
+    [decimal]::Parse($Text, [System.Globalization.NumberStyles]::Float, $script:Invariant)
+}
+
+function ConvertTo-AzsApiName {
+    param([string] $Api)
+    if ($Api -eq 'tenant') { 'Tenant' } else { 'Provider' }
+}
+
+function ConvertFrom-AzsSyncReport {
+    param([string] $Json, [string] $Store)
+    $r = ConvertFrom-Json -InputObject $Json
+    [pscustomobject]@{
+        PSTypeName        = 'AzsBilling.UsageSyncReport'
+        Store             = $Store
+        CursorId          = [long]$r.cursor_id
+        RunId             = [long]$r.run_id
+        Windows           = [long]$r.windows
+        Rows              = [long]$r.rows
+        DuplicatesSkipped = [long]$r.duplicates_skipped
+        Tenants           = if ($null -ne $r.tenants) { [long]$r.tenants } else { $null }
+        Watermark         = ConvertFrom-AzsUtcText $r.watermark
+        Until             = ConvertFrom-AzsUtcText $r.until
+        Throttled         = [long]$r.throttled
+        LowestConcurrency = [int]$r.lowest_concurrency
+    }
+}
+
+function ConvertFrom-AzsCursorState {
+    param([string] $Json, [string] $Store)
+    foreach ($c in (ConvertFrom-Json -InputObject $Json -NoEnumerate)) {
+        [pscustomobject]@{
+            PSTypeName             = 'AzsBilling.UsageSyncState'
+            Store                  = $Store
+            CursorId               = [long]$c.cursor_id
+            Stamp                  = [string]$c.stamp
+            Api                    = ConvertTo-AzsApiName $c.api
+            SubscriptionId         = [string]$c.subscription_id
+            SubscriberId           = if ($c.subscriber_id) { [string]$c.subscriber_id } else { $null }
+            AggregationGranularity = [string]$c.granularity
+            StartTime              = ConvertFrom-AzsUtcText $c.start_time
+            Watermark              = ConvertFrom-AzsUtcText $c.watermark
+            Rows                   = [long]$c.rows
+            LastRunStarted         = ConvertFrom-AzsUtcText $c.last_run_started
+            LastRunFinished        = ConvertFrom-AzsUtcText $c.last_run_finished
+            LastError              = if ($c.last_error) { [string]$c.last_error } else { $null }
+        }
+    }
+}
+
+function ConvertFrom-AzsAggregate {
+    param([string] $Json, [string] $Period)
+    foreach ($a in (ConvertFrom-Json -InputObject $Json -NoEnumerate)) {
+        [pscustomobject]@{
+            PSTypeName     = 'AzsBilling.StoredUsageSummary'
+            Period         = [string]$a.period
+            PeriodKind     = $Period
+            PeriodStart    = ConvertFrom-AzsUtcText $a.period_start
+            SubscriptionId = [string]$a.subscription_id
+            MeterId        = [string]$a.meter_id_normalized
+            MeterName      = if ($a.meter_name) { [string]$a.meter_name } else { $null }
+            Unit           = if ($a.unit) { [string]$a.unit } else { $null }
+            Quantity       = ConvertFrom-AzsDecimalText $a.quantity
+            Rows           = [long]$a.rows
+        }
+    }
+}
+
+function Invoke-AzsUsageSync {
+    # Runs a sync on the library's thread (see AzsBilling.Native.UsageSync) while this, the pipeline thread,
+    # shows its progress; a stopped pipeline (Ctrl+C) cancels it in the finally block, which waits for the
+    # window in progress to roll back. Returns the report object, or nothing after writing the error.
+    param(
+        [Parameter(Mandatory)] [System.Management.Automation.PSCmdlet] $Cmdlet,
+        [Parameter(Mandatory)] [AzsBilling.Native.ClientHandle] $Client,
+        [Parameter(Mandatory)] [psobject] $Store,
+        [Parameter(Mandatory)] [System.Collections.IDictionary] $Options
+    )
+    $json = $Options | ConvertTo-Json -Compress
+    Write-Verbose "Sync options: $json"
+    $activity = "$($Cmdlet.MyInvocation.MyCommand.Name): $($Options.api) usage of $($Options.subscription_id) ($($Options.granularity)) into $($Store.Url)"
+    $progressId = Get-Random -Minimum 1000 -Maximum 1000000
+    $sync = Invoke-AzsBillingNative -Cmdlet $Cmdlet -Call { [AzsBilling.Native.WarehouseApi]::SyncStart($Client, $Store.Handle, $json) }
+    try {
+        while (-not $sync.IsCompleted) {
+            $text = $sync.TakeProgress(250)
+            if ($null -eq $text) { continue }
+            $p = ConvertFrom-Json -InputObject $text
+            $watermark = (ConvertFrom-AzsUtcText $p.watermark).ToString('yyyy-MM-dd HH:mm', $script:Invariant) + 'Z'
+            $status = "$($p.windows_done) of $($p.windows_total) windows, $($p.rows) rows, $([math]::Round([double]$p.rows_per_second)) rows/s, watermark $watermark"
+            Write-Verbose "Committed: $status"
+            $shown = @{ Id = $progressId; Activity = $activity; Status = $status }
+            if ($p.windows_total -gt 0) { $shown.PercentComplete = [int](100 * $p.windows_done / $p.windows_total) }
+            if ($null -ne $p.eta_seconds) { $shown.SecondsRemaining = [int][math]::Ceiling([double]$p.eta_seconds) }
+            Write-Progress @shown
+        }
+        $report = Invoke-AzsBillingNative -Cmdlet $Cmdlet -NonTerminating -Extra @{ Store = $Store.Url } `
+            -Reword { param($e) ConvertTo-AzsSyncException $e } -Call { $sync.Result }
+    } finally {
+        $sync.Dispose()
+        Write-Progress -Id $progressId -Activity $activity -Completed
+    }
+    if (Test-AzsBillingFailed $report) {
+        Write-Verbose 'The sync stopped: every window committed before the failure stays; Get-AzsUsageSyncState shows the watermark and the error, and running the same command again goes on from there.'
+        return
+    }
+    ConvertFrom-AzsSyncReport -Json $report -Store $Store.Url
+}
+
+function Resolve-AzsTimeZone {
+    # -TimeZone (an IANA id, a Windows id or a TimeZoneInfo) as the zone and its IANA id, which the library
+    # takes; $null for none (UTC).
+    param([System.Management.Automation.PSCmdlet] $Cmdlet, [AllowNull()] [object] $TimeZone)
+    $v = if ($TimeZone -is [psobject]) { $TimeZone.PSObject.BaseObject } else { $TimeZone }
+    if ($null -eq $v -or $v -eq '') { return $null }
+    $info = $null
+    if ($v -is [System.TimeZoneInfo]) {
+        $info = $v
+    } else {
+        try { $info = [System.TimeZoneInfo]::FindSystemTimeZoneById([string]$v) } catch { $info = $null }
+    }
+    $iana = $null
+    if ($null -ne $info) {
+        if ($info.HasIanaId) { $iana = $info.Id } elseif (-not [System.TimeZoneInfo]::TryConvertWindowsIdToIanaId($info.Id, [ref]$iana)) { $iana = $null }
+    }
+    if (-not $iana) {
+        $Cmdlet.ThrowTerminatingError((New-AzsBillingSimpleError -ErrorId 'InvalidArgument' -Category InvalidArgument `
+                    -ExceptionType ([System.ArgumentException]) -TargetObject 'TimeZone' `
+                    -Message "-TimeZone '$v' is not a time zone this computer knows: give an IANA id such as Europe/Berlin or America/New_York, or a TimeZoneInfo."))
+    }
+    [pscustomobject]@{ Info = $info; Iana = $iana }
+}
+
+function ConvertTo-AzsZonedInstant {
+    # A usage-time bound in the library's UTC form. With a zone, a time that names no instant (a DateTime of
+    # Kind Unspecified, a string without a zone) is a wall-clock time of that zone; everything else follows
+    # ConvertTo-AzsQueryInstant's rule.
+    param([System.Management.Automation.PSCmdlet] $Cmdlet, [string] $Name, [AllowNull()] [object] $Value, [AllowNull()] [psobject] $Zone)
+    $read = ConvertTo-AzsQueryInstant -Cmdlet $Cmdlet -Name $Name -Value $Value
+    $v = if ($Value -is [psobject]) { $Value.PSObject.BaseObject } else { $Value }
+    $utc = $read.Utc
+    $how = $read.How
+    $local = $v -is [datetime] -and $v.Kind -eq [System.DateTimeKind]::Local
+    if ($null -ne $Zone -and $null -ne $read.Wall -and -not $local) {
+        $wall = [datetime]::SpecifyKind($read.Wall, 'Unspecified')
+        if ($Zone.Info.IsInvalidTime($wall)) {
+            $Cmdlet.ThrowTerminatingError((New-AzsBillingSimpleError -ErrorId 'InvalidArgument' -Category InvalidArgument `
+                        -ExceptionType ([System.ArgumentException]) -TargetObject $Name `
+                        -Message "-$Name $($wall.ToString('s', $script:Invariant)) does not exist in $($Zone.Iana) (the clocks skip it): give a time outside the daylight saving change, or one with an offset."))
+        }
+        $utc = [System.TimeZoneInfo]::ConvertTimeToUtc($wall, $Zone.Info)
+        $how = "$($wall.ToString('s', $script:Invariant)) (no zone), read in -TimeZone $($Zone.Iana)"
+    }
+    $wire = $utc.ToString($script:QueryTimeFormat, $script:Invariant)
+    Write-Verbose "-$Name is ${how}: $wire."
+    $wire
+}

@@ -1,0 +1,310 @@
+function Sync-AzsUsage {
+    <#
+    .SYNOPSIS
+    Brings a local usage store up to date with the stamp: every row exactly once, resumable at any point.
+
+    .DESCRIPTION
+    Syncs provider usage (every direct tenant of a provider subscription, or one -SubscriberId) or tenant
+    usage (one subscription) into a usage store, by default the per-user SQLite file
+    (~/.local/share/azs-billing/usage.db, on Windows %LOCALAPPDATA%\azs-billing\usage.db; -Store names
+    another). The store keeps a cursor per stamp, API, subscription, subscriber and granularity: the first
+    sync starts at -StartTime, every later one goes on from the cursor's watermark (the reported time up to
+    which everything is stored), so running the same command on a schedule fetches only what was reported
+    since, including rows the service reported late. Nothing new is a no-op (Windows 0).
+
+    Why not re-pull the last days: the usage APIs hand out rows by REPORTED time, and the rows of one usage
+    hour can be reported hours later; pulling "the last N days" again counts rows twice, pulling "yesterday"
+    misses late ones. Here each reported-time window is stored with the watermark's move in one transaction,
+    and a row key (see docs/warehouse.md) refuses any row twice.
+
+    The sync stops -SettleMarginMinutes (default 120) before now, aligned down to the hour (Hourly) or the UTC
+    midnight (Daily), since the service may still be reporting the latest hours. Pages are fetched by up to
+    -Concurrency requests at once (default 8); when the stamp throttles (429 or 503 with Retry-After), every
+    request waits as asked and the concurrency drops, rising again slowly.
+
+    Progress (Write-Progress) shows windows, rows, rows per second and the time left; -Verbose writes a line
+    per committed window. Ctrl+C stops the sync: the window in progress is rolled back, every committed
+    window stays, and the next run goes on from there. A failure of the service or the network after the
+    connection's retries is a non-terminating error (the windows before it stay committed; the cursor
+    records the error, see Get-AzsUsageSyncState); invalid arguments stop the command before anything is
+    sent. The library's own retry log lines are not shown during a sync (it works on threads of its own);
+    the report's Throttled property counts the throttling answers.
+
+    .PARAMETER StartTime
+    Reported time of the cursor's first window: a DateTime, a DateTimeOffset or an ISO 8601 string, on a UTC
+    hour (Hourly) or a UTC midnight (Daily); a time without a zone is this computer's local time, as for
+    Get-AzsSubscriberUsage. Later syncs of the same cursor must give the same start.
+
+    .PARAMETER Store
+    The store: a file path (a SQLite file, created when absent; relative to the current location), or a URL
+    sqlite:PATH. Default: the per-user store.
+
+    .PARAMETER AggregationGranularity
+    Hourly (default: local days and months in any time zone can be summed exactly) or Daily.
+
+    .PARAMETER Api
+    Provider (default on an admin endpoint: the usage of the provider subscription's direct tenants) or
+    Tenant (default elsewhere: one subscription's own usage).
+
+    .PARAMETER SubscriptionId
+    Provider: the provider subscription (default: the Default Provider Subscription). Tenant: the tenant
+    subscription (default: the connection's only subscription).
+
+    .PARAMETER SubscriberId
+    Provider only: the usage of this one direct tenant (its own cursor); default: every direct tenant.
+
+    .PARAMETER Until
+    Sync up to this reported time (aligned down), not to the settled end; not in the future.
+
+    .PARAMETER SettleMarginMinutes
+    How long after a reported hour the service is taken to have all of it (default 120).
+
+    .PARAMETER WindowHours
+    Reported time per transaction (default 24; whole days for Daily).
+
+    .PARAMETER SliceHours
+    Hourly: reported time per query, so the slices of a window are fetched in parallel (default 6).
+
+    .PARAMETER Concurrency
+    Page requests in flight at most, 1 to 64 (default 8, sized for a real stamp).
+
+    .PARAMETER Connection
+    The connection to sync from (an object Connect-AzsBillingEnvironment returned); default: the current one.
+
+    .EXAMPLE
+    Sync-AzsUsage -StartTime '2026-11-01T00:00:00Z'
+
+    Every direct tenant's hourly usage since 1 November into the per-user store; run it again (hourly, from
+    a runbook) to add what was reported since.
+
+    .EXAMPLE
+    Sync-AzsUsage -Store ./usage.db -StartTime ([datetime]::UtcNow.Date.AddDays(-30)) -AggregationGranularity Daily -Verbose
+
+    The last 30 days of daily usage into ./usage.db, with a line per committed window.
+
+    .EXAMPLE
+    $report = Sync-AzsUsage -StartTime '2026-11-01T00:00:00Z' -ErrorAction Stop
+    "$($report.Rows) new rows; everything before $($report.Watermark.ToString('u')) is stored"
+
+    A runbook step that fails the job when the sync fails (what was committed stays).
+
+    .OUTPUTS
+    AzsBilling.UsageSyncReport
+    #>
+    [CmdletBinding()]
+    [OutputType('AzsBilling.UsageSyncReport')]
+    param(
+        # [object]: read by the time rule in the help, as Get-AzsSubscriberUsage's times are.
+        [Parameter(Mandatory)]
+        [object] $StartTime,
+
+        [string] $Store,
+
+        [ValidateSet('Hourly', 'Daily')]
+        [string] $AggregationGranularity = 'Hourly',
+
+        [ValidateSet('Provider', 'Tenant')]
+        [string] $Api,
+
+        [string] $SubscriptionId,
+
+        [string] $SubscriberId,
+
+        [object] $Until,
+
+        [int] $SettleMarginMinutes,
+
+        [int] $WindowHours,
+
+        [int] $SliceHours,
+
+        [int] $Concurrency,
+
+        [psobject] $Connection
+    )
+    $resolved = Resolve-AzsBillingConnection -Cmdlet $PSCmdlet -Connection $Connection
+    if (-not $Api) { $Api = if ($resolved.Connection.EndpointType -eq 'Admin') { 'Provider' } else { 'Tenant' } }
+    if ($Api -eq 'Tenant' -and $SubscriberId) {
+        $PSCmdlet.ThrowTerminatingError((New-AzsBillingSimpleError -ErrorId 'InvalidArgument' -Category InvalidArgument `
+                    -ExceptionType ([System.ArgumentException]) -TargetObject 'SubscriberId' `
+                    -Message '-SubscriberId chooses a tenant of provider usage: leave it out with -Api Tenant, or use -Api Provider.'))
+    }
+    if (-not $SubscriptionId) {
+        $SubscriptionId = if ($Api -eq 'Provider') { $resolved.Connection.DefaultProviderSubscriptionId } else { $resolved.Connection.SubscriptionId }
+        if (-not $SubscriptionId) {
+            $which = if ($Api -eq 'Provider') { 'no Default Provider Subscription (is it an admin endpoint?)' } else { 'no working subscription' }
+            $PSCmdlet.ThrowTerminatingError((New-AzsBillingSimpleError -ErrorId 'NoSubscription' -Category InvalidArgument `
+                        -ExceptionType ([System.ArgumentException]) -Message "The connection has ${which}: give -SubscriptionId."))
+        }
+    }
+    $start = ConvertTo-AzsQueryInstant -Cmdlet $PSCmdlet -Name StartTime -Value $StartTime
+    Write-Verbose "-StartTime is $($start.How)."
+    $options = [ordered]@{
+        api             = $Api.ToLowerInvariant()
+        subscription_id = $SubscriptionId
+        granularity     = $AggregationGranularity
+        start_time      = $start.Utc.ToString($script:QueryTimeFormat, $script:Invariant)
+    }
+    if ($SubscriberId) { $options.subscriber_id = $SubscriberId }
+    if ($PSBoundParameters.ContainsKey('Until')) {
+        $until = ConvertTo-AzsQueryInstant -Cmdlet $PSCmdlet -Name Until -Value $Until
+        Write-Verbose "-Until is $($until.How)."
+        $options.until = $until.Utc.ToString($script:QueryTimeFormat, $script:Invariant)
+    }
+    foreach ($pair in @(
+            @('SettleMarginMinutes', 'settle_margin_minutes'), @('WindowHours', 'window_hours'),
+            @('SliceHours', 'slice_hours'), @('Concurrency', 'concurrency'))) {
+        if ($PSBoundParameters.ContainsKey($pair[0])) { $options[$pair[1]] = $PSBoundParameters[$pair[0]] }
+    }
+    $opened = Open-AzsStore -Cmdlet $PSCmdlet -Store $Store
+    try {
+        Invoke-AzsUsageSync -Cmdlet $PSCmdlet -Client $resolved.Client -Store $opened -Options $options
+    } finally {
+        $opened.Handle.Dispose()
+    }
+}
+
+function Get-AzsUsageSyncState {
+    <#
+    .SYNOPSIS
+    Shows where each cursor of a usage store stands: watermark, rows, last run and last error.
+
+    .DESCRIPTION
+    One object per cursor (stamp, API, subscription, subscriber, granularity) that Sync-AzsUsage keeps in the
+    store. Watermark is the reported time up to which everything is stored; the next sync starts there.
+    LastRunFinished is empty while a sync runs or when its process died; LastError is the last run's error
+    (a cancel included), empty when it succeeded. Nothing is sent to the stamp.
+
+    .PARAMETER Store
+    The store: a file path or a URL sqlite:PATH, as for Sync-AzsUsage. Default: the per-user store.
+
+    .EXAMPLE
+    Get-AzsUsageSyncState | Where-Object LastError
+
+    The cursors whose last sync failed, with the error.
+
+    .EXAMPLE
+    Get-AzsUsageSyncState -Store ./usage.db | Where-Object { $_.Watermark -lt [datetime]::UtcNow.AddHours(-6) }
+
+    Cursors more than six hours behind: a schedule that stopped running.
+
+    .OUTPUTS
+    AzsBilling.UsageSyncState
+    #>
+    [CmdletBinding()]
+    [OutputType('AzsBilling.UsageSyncState')]
+    param(
+        [string] $Store
+    )
+    $opened = Open-AzsStore -Cmdlet $PSCmdlet -Store $Store
+    try {
+        $json = Invoke-AzsBillingNative -Cmdlet $PSCmdlet -Call { [AzsBilling.Native.WarehouseApi]::SyncState($opened.Handle) }
+        ConvertFrom-AzsCursorState -Json $json -Store $opened.Url
+    } finally {
+        $opened.Handle.Dispose()
+    }
+}
+
+function Get-AzsStoredUsage {
+    <#
+    .SYNOPSIS
+    Sums the usage a store holds per day or month, subscription and meter, exactly.
+
+    .DESCRIPTION
+    Reads the rows Sync-AzsUsage stored whose usage start is in [-From, -To) and sums their quantities per
+    period (-GroupBy Day or Month), subscription and meter, with the meter's name and unit. Quantity is a
+    [decimal]: the store keeps each quantity as the service sent it and sums exactly, with no floating-point
+    drift. Periods are the calendar days or months of -TimeZone (default UTC); a row counts in the period its
+    usage start falls in. Nothing is sent to the stamp.
+
+    Rows of the -AggregationGranularity's cursors are summed (hourly and daily rows of one usage are that
+    usage twice). A store holding two cursors over the same usage (a provider cursor and a tenant cursor of
+    one of its tenants) counts it twice: sum one of them with -SubscriptionId, or keep such cursors in
+    separate stores.
+
+    .PARAMETER From
+    Usage time, inclusive: a DateTime, a DateTimeOffset or an ISO 8601 string. A time without a zone is a
+    wall-clock time of -TimeZone when it is given (so -From 2026-11-01 -TimeZone Europe/Berlin is Berlin's
+    midnight), else of this computer's zone.
+
+    .PARAMETER To
+    Usage time, exclusive; the same forms as -From.
+
+    .PARAMETER GroupBy
+    Day or Month: the periods to sum by.
+
+    .PARAMETER TimeZone
+    The zone whose days and months are the periods: an IANA id (Europe/Berlin), a Windows id (W. Europe
+    Standard Time) or a TimeZoneInfo. Default: UTC.
+
+    .PARAMETER AggregationGranularity
+    Which cursors' rows to sum: Hourly (default) or Daily.
+
+    .PARAMETER SubscriptionId
+    One subscription's usage only.
+
+    .PARAMETER MeterId
+    One meter's usage only (any case, with or without hyphens).
+
+    .PARAMETER Store
+    The store: a file path or a URL sqlite:PATH, as for Sync-AzsUsage. Default: the per-user store.
+
+    .EXAMPLE
+    Get-AzsStoredUsage -From '2026-11-01' -To '2026-12-01' -GroupBy Month -TimeZone Europe/Berlin |
+        Group-Object SubscriptionId | ForEach-Object { [pscustomobject]@{ Tenant = $_.Name; Rows = ($_.Group | Measure-Object Rows -Sum).Sum } }
+
+    November in Berlin, per tenant.
+
+    .EXAMPLE
+    Get-AzsStoredUsage -From ([datetime]::UtcNow.Date.AddDays(-7)) -To ([datetime]::UtcNow.Date) -GroupBy Day -SubscriptionId $sub |
+        Export-Csv daily.csv
+
+    A tenant's daily sums per meter for the last week (UTC days).
+
+    .OUTPUTS
+    AzsBilling.StoredUsageSummary
+    #>
+    [CmdletBinding()]
+    [OutputType('AzsBilling.StoredUsageSummary')]
+    param(
+        [Parameter(Mandatory)]
+        [object] $From,
+
+        [Parameter(Mandatory)]
+        [object] $To,
+
+        [Parameter(Mandatory)]
+        [ValidateSet('Day', 'Month')]
+        [string] $GroupBy,
+
+        [object] $TimeZone,
+
+        [ValidateSet('Hourly', 'Daily')]
+        [string] $AggregationGranularity = 'Hourly',
+
+        [string] $SubscriptionId,
+
+        [string] $MeterId,
+
+        [string] $Store
+    )
+    $zone = Resolve-AzsTimeZone -Cmdlet $PSCmdlet -TimeZone $TimeZone
+    $query = [ordered]@{
+        from        = ConvertTo-AzsZonedInstant -Cmdlet $PSCmdlet -Name From -Value $From -Zone $zone
+        to          = ConvertTo-AzsZonedInstant -Cmdlet $PSCmdlet -Name To -Value $To -Zone $zone
+        granularity = $AggregationGranularity
+        period      = $GroupBy.ToLowerInvariant()
+    }
+    if ($zone) { $query.time_zone = $zone.Iana }
+    if ($SubscriptionId) { $query.subscription_id = $SubscriptionId }
+    if ($MeterId) { $query.meter_id = $MeterId }
+    $json = $query | ConvertTo-Json -Compress
+    Write-Verbose "Aggregate query: $json"
+    $opened = Open-AzsStore -Cmdlet $PSCmdlet -Store $Store
+    try {
+        $answer = Invoke-AzsBillingNative -Cmdlet $PSCmdlet -Call { [AzsBilling.Native.WarehouseApi]::Aggregate($opened.Handle, $json) }
+        ConvertFrom-AzsAggregate -Json $answer -Period $GroupBy
+    } finally {
+        $opened.Handle.Dispose()
+    }
+}
