@@ -176,7 +176,8 @@ function Get-AzsUsageSyncState {
     (a cancel included), empty when it succeeded. Nothing is sent to the stamp.
 
     .PARAMETER Store
-    The store: a file path or a URL sqlite:PATH, as for Sync-AzsUsage. Default: the per-user store.
+    The store: a file path or a URL sqlite:PATH, as for Sync-AzsUsage. Default: the per-user store. A store
+    that does not exist is an error (nothing is created).
 
     .EXAMPLE
     Get-AzsUsageSyncState | Where-Object LastError
@@ -196,7 +197,7 @@ function Get-AzsUsageSyncState {
     param(
         [string] $Store
     )
-    $opened = Open-AzsStore -Cmdlet $PSCmdlet -Store $Store
+    $opened = Open-AzsStore -Cmdlet $PSCmdlet -Store $Store -MustExist
     try {
         $json = Invoke-AzsBillingNative -Cmdlet $PSCmdlet -Call { [AzsBilling.Native.WarehouseApi]::SyncState($opened.Handle) }
         ConvertFrom-AzsCursorState -Json $json -Store $opened.Url
@@ -247,7 +248,8 @@ function Get-AzsStoredUsage {
     One meter's usage only (any case, with or without hyphens).
 
     .PARAMETER Store
-    The store: a file path or a URL sqlite:PATH, as for Sync-AzsUsage. Default: the per-user store.
+    The store: a file path or a URL sqlite:PATH, as for Sync-AzsUsage. Default: the per-user store. A store
+    that does not exist is an error (nothing is created).
 
     .EXAMPLE
     Get-AzsStoredUsage -From '2026-11-01' -To '2026-12-01' -GroupBy Month -TimeZone Europe/Berlin |
@@ -300,7 +302,7 @@ function Get-AzsStoredUsage {
     if ($MeterId) { $query.meter_id = $MeterId }
     $json = $query | ConvertTo-Json -Compress
     Write-Verbose "Aggregate query: $json"
-    $opened = Open-AzsStore -Cmdlet $PSCmdlet -Store $Store
+    $opened = Open-AzsStore -Cmdlet $PSCmdlet -Store $Store -MustExist
     try {
         $answer = Invoke-AzsBillingNative -Cmdlet $PSCmdlet -Call { [AzsBilling.Native.WarehouseApi]::Aggregate($opened.Handle, $json) }
         ConvertFrom-AzsAggregate -Json $answer -Period $GroupBy

@@ -42,13 +42,14 @@ namespace AzsBilling.Native
             return Api.Call((out IntPtr url, out IntPtr error) => NativeMethods.azsb_store_default_url(out url, out error));
         }
 
-        /// <summary>Opens (creating and migrating) the store a URL names; null: the per-user store.</summary>
+        /// <summary>Opens (creating and migrating) the store a URL names; null or empty (what PowerShell passes for
+        /// $null): the per-user store.</summary>
         public static StoreHandle StoreOpen(string? url)
         {
             NativeLoader.EnsureLoaded();
             StoreHandle store;
             IntPtr error;
-            AzsbStatus status = url == null
+            AzsbStatus status = string.IsNullOrEmpty(url)
                 ? NativeMethods.azsb_store_open_default(out store, out error)
                 : NativeMethods.azsb_store_open(url, out store, out error);
             Api.Check(status, error);
