@@ -225,6 +225,11 @@ impl Store {
             .map_err(store_error("reading the store's schema version"))
     }
 
+    /// What was opened, for messages: the file's path, or `:memory:`.
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
     /// The underlying SQLite connection, for reading with your own SQL (`decimal_sum` is registered on it).
     pub fn connection(&self) -> &Connection {
         &self.connection
