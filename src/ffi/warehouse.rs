@@ -37,10 +37,19 @@ pub extern "C" fn azsb_store_open(
     ffi_boundary!(error_out, {
         let url = try_str!(url, "url", error_out);
         check_out!(store_out, "store_out", error_out);
-        finish(Store::open(url), error_out, |store| {
-            // SAFETY: checked non-NULL above.
-            unsafe { *store_out = Box::into_raw(Box::new(AzsbStore { store })) };
-        })
+        give_store(Store::open(url), store_out, error_out)
+    })
+}
+
+/// Hands an opened store to the caller as a handle, or reports the error. `store_out` is checked non-NULL.
+fn give_store(
+    opened: azs_billing_core::error::Result<Store>,
+    store_out: *mut *mut AzsbStore,
+    error_out: *mut *mut AzsbError,
+) -> AzsbStatus {
+    finish(opened, error_out, |store| {
+        // SAFETY: the callers checked it non-NULL.
+        unsafe { *store_out = Box::into_raw(Box::new(AzsbStore { store })) };
     })
 }
 
@@ -53,10 +62,7 @@ pub extern "C" fn azsb_store_open_default(
 ) -> AzsbStatus {
     ffi_boundary!(error_out, {
         check_out!(store_out, "store_out", error_out);
-        finish(Store::open_default(), error_out, |store| {
-            // SAFETY: checked non-NULL above.
-            unsafe { *store_out = Box::into_raw(Box::new(AzsbStore { store })) };
-        })
+        give_store(Store::open_default(), store_out, error_out)
     })
 }
 

@@ -45,6 +45,32 @@ $script:ConnectWordParameters = [ordered]@{
     password    = '-CertificatePassword'
 }
 
+# Sync-AzsUsage's parameters for the library's option fields and the words its messages use for them.
+$script:SyncFieldParameters = [ordered]@{
+    settle_margin_minutes = '-SettleMarginMinutes'
+    settle_margin         = '-SettleMarginMinutes'
+    window_hours          = '-WindowHours'
+    slice_hours           = '-SliceHours'
+    subscriber_id         = '-SubscriberId'
+    subscription_id       = '-SubscriptionId'
+    start_time            = '-StartTime'
+}
+$script:SyncWordParameters = [ordered]@{
+    start       = '-StartTime'
+    until       = '-Until'
+    window      = '-WindowHours'
+    slice       = '-SliceHours'
+    concurrency = '-Concurrency'
+    store       = '-Store'
+    api         = '-Api'
+}
+
+function ConvertTo-AzsSyncException {
+    param([AzsBilling.Native.AzsBillingException] $Exception)
+    Set-AzsExceptionMessage $Exception (ConvertTo-AzsParameterWords -Message $Exception.Message `
+            -Fields $script:SyncFieldParameters -Words $script:SyncWordParameters)
+}
+
 function ConvertTo-AzsConnectMessage {
     # The library's message with its field names replaced by the parameters of this parameter set, and a file
     # path the user gave prefixed with its parameter.

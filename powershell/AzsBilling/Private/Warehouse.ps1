@@ -1,31 +1,5 @@
 # The usage warehouse: which store a command means, the sync's progress loop, and the library's JSON as objects.
 
-# Sync-AzsUsage's parameters for the library's option fields and the words its messages use for them.
-$script:SyncFieldParameters = [ordered]@{
-    settle_margin_minutes = '-SettleMarginMinutes'
-    settle_margin         = '-SettleMarginMinutes'
-    window_hours          = '-WindowHours'
-    slice_hours           = '-SliceHours'
-    subscriber_id         = '-SubscriberId'
-    subscription_id       = '-SubscriptionId'
-    start_time            = '-StartTime'
-}
-$script:SyncWordParameters = [ordered]@{
-    start       = '-StartTime'
-    until       = '-Until'
-    window      = '-WindowHours'
-    slice       = '-SliceHours'
-    concurrency = '-Concurrency'
-    store       = '-Store'
-    api         = '-Api'
-}
-
-function ConvertTo-AzsSyncException {
-    param([AzsBilling.Native.AzsBillingException] $Exception)
-    Set-AzsExceptionMessage $Exception (ConvertTo-AzsParameterWords -Message $Exception.Message `
-            -Fields $script:SyncFieldParameters -Words $script:SyncWordParameters)
-}
-
 function Resolve-AzsStoreUrl {
     # -Store as the library's store URL, or $null for the per-user store. A path (no scheme) is a SQLite
     # file; a relative path, bare or after 'sqlite:', is PowerShell's location's (the process's current
