@@ -13,7 +13,7 @@ use std::sync::Arc;
 use azs_billing::core::client::{Client, ClientOptions, EnvironmentSpec};
 use azs_billing::core::credential::Credential;
 use azs_billing::core::usage::{Granularity, UsageApi, UsagePager, UsageQuery};
-use azs_billing::core::warehouse::{self, AggregateQuery, Period, Store, SyncOptions};
+use azs_billing::core::warehouse::{self, AggregateQuery, Period, RowFilter, Store, SyncOptions};
 use chrono::{Datelike, Days, Months, NaiveDate, TimeZone, Utc};
 use rust_decimal::Decimal;
 
@@ -151,8 +151,7 @@ fn month_per_tenant(
         period: Period::Month,
         time_zone: None,
         granularity: Granularity::Daily,
-        subscription: None,
-        meter_id: None,
+        filter: RowFilter::default(),
     })?;
     let mut tenants: BTreeMap<&str, (u64, Decimal)> = BTreeMap::new();
     for row in &sums {

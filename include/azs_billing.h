@@ -10,8 +10,9 @@
  * JSON: every JSON argument and result is described field by field in docs/c-abi.md, with JSON Schemas in
  * docs/schema/. Keys the library defines are snake_case; Azure's resources keep Azure's spelling.
  *
- * Threads: an azsb_client may be used from several threads at once; an azsb_usage_query or an azsb_store by
- * one thread at a time; azsb_cancel_request from any thread. Calls block; do not make them from a thread
+ * Threads: an azsb_client may be used from several threads at once; an azsb_usage_query, an azsb_store or an
+ * azsb_store_rows by one thread at a time (a store's readers and the store wait for each other's calls);
+ * azsb_cancel_request from any thread. Calls block; do not make them from a thread
  * that drives an async event loop.
  *
  * Valgrind: the library keeps two small blocks of one-time, process-wide state (the Rust runtime's thread
@@ -184,6 +185,11 @@ typedef struct azsb_error azsb_error;
  Opaque store handle (one thread at a time).
  */
 typedef struct azsb_store azsb_store;
+
+/*
+ Opaque reader of stored rows (`azsb_store_rows_open`); one thread at a time.
+ */
+typedef struct azsb_store_rows azsb_store_rows;
 
 /*
  Opaque usage query handle (one thread at a time).
@@ -767,7 +773,7 @@ azsb_status azsb_store_default_url(char **url_out,
                                    struct azsb_error **error_out);
 
 /*
- Frees a store, closing it. NULL is accepted.
+ Frees a store handle. NULL is accepted. The store closes when its last row reader is freed too.
  */
 void azsb_store_free(struct azsb_store *store);
 
@@ -787,6 +793,32 @@ azsb_status azsb_store_aggregate(const struct azsb_store *store,
                                  const char *query_json,
                                  char **rows_json_out,
                                  struct azsb_error **error_out);
+
+/*
+ Opens a reader of the stored rows `query_json` means (docs/c-abi.md, "Row query": usage time, granularity
+ and filters; checked here, the filters at the first page). Nothing is read yet. The reader keeps the
+ store open; free it with `azsb_store_rows_free`.
+ */
+azsb_status azsb_store_rows_open(const struct azsb_store *store,
+                                 const char *query_json,
+                                 struct azsb_store_rows **rows_out,
+                                 struct azsb_error **error_out);
+
+/*
+ The next page of up to `max_rows` rows (0: 1000) as a JSON array (docs/c-abi.md, "Stored row"), in
+ usage-time order; `*page_json_out` is NULL after the last page. Each page is read afresh after the last
+ row of the one before, so the store may be synced between pages (rows a sync adds in between appear
+ when they sort after the rows already read).
+ */
+azsb_status azsb_store_rows_next(struct azsb_store_rows *rows,
+                                 size_t max_rows,
+                                 char **page_json_out,
+                                 struct azsb_error **error_out);
+
+/*
+ Frees a row reader. NULL is accepted.
+ */
+void azsb_store_rows_free(struct azsb_store_rows *rows);
 
 /*
  A new cancel handle, not requested; free it with `azsb_cancel_free`. Never NULL.
@@ -822,7 +854,7 @@ void azsb_cancel_free(struct azsb_cancel *cancel);
  The client is shared with any other thread using it; the store is this call's alone until it returns.
  */
 azsb_status azsb_usage_sync(const struct azsb_client *client,
-                            struct azsb_store *store,
+                            const struct azsb_store *store,
                             const char *options_json,
                             azsb_sync_progress_callback progress,
                             void *userdata,

@@ -13,7 +13,8 @@ use azs_billing_core::client::Client;
 use azs_billing_core::error::Error;
 use azs_billing_core::usage::{Granularity, UsageApi};
 use azs_billing_core::warehouse::{
-    AggregateQuery, CancelToken, Period, Store, SyncOptions, SyncReport, sync,
+    AggregateQuery, CancelToken, Period, RowFilter, RowQuery, RowReader, Store, SyncOptions,
+    SyncReport, TagFilter, sync,
 };
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -511,8 +512,7 @@ fn january_by_day() -> AggregateQuery {
         period: Period::Day,
         time_zone: None,
         granularity: Granularity::Hourly,
-        subscription: None,
-        meter_id: None,
+        filter: RowFilter::default(),
     }
 }
 
@@ -598,11 +598,13 @@ fn daily_sums_are_exact_in_utc_and_in_another_zone() {
 
     // One subscription and one meter, any spelling of its id.
     let first = stamp.s("/dataset/first_tenant_subscription_id");
+    let mut one = RowFilter::default();
+    one.subscription = Some(first.to_uppercase());
+    one.meter_id = Some("FAB6EB84-500B-4A09-A8CA-7358F8BBAEA5".into());
     let filtered = store
         .aggregate(&AggregateQuery {
             period: Period::Month,
-            subscription: Some(first.to_uppercase()),
-            meter_id: Some("FAB6EB84-500B-4A09-A8CA-7358F8BBAEA5".into()),
+            filter: one,
             ..january_by_day()
         })
         .expect("filtered");
@@ -800,4 +802,257 @@ fn two_syncs_of_one_cursor_at_once_give_no_duplicate_and_no_gap() {
     );
     assert_eq!(total_quantity(&store, ""), quantity);
     assert_eq!(store.sync_state().expect("state")[0].rows, rows);
+}
+
+/// One value of a column of some stored row, for a filter that must match something.
+fn some_value(store: &Store, sql: &str) -> String {
+    store
+        .connection()
+        .query_row(sql, [], |r| r.get(0))
+        .expect("a stored value")
+}
+
+#[test]
+fn rows_read_back_in_batches_and_every_filter_matches_what_sql_counts() {
+    let stamp = support::start();
+    let client = operator_client(&stamp);
+    let dir = tempfile::tempdir().expect("dir");
+    let (mut store, _) = store_at(dir.path(), "usage.db");
+    sync(
+        &client,
+        &mut store,
+        &provider_options(&stamp, Granularity::Hourly, data_end(&stamp)),
+    )
+    .expect("sync");
+    let all = RowQuery {
+        from: data_start(&stamp) - Duration::days(30),
+        to: data_end(&stamp) + Duration::days(1),
+        granularity: Granularity::Hourly,
+        filter: RowFilter::default(),
+    };
+    let stored = count(&store, "SELECT count(*) FROM usage_rows");
+    assert!(stored > 1000, "{stored} rows");
+
+    // Everything, in usage order, each row once, the quantities exactly as stored.
+    let mut total = Decimal::ZERO;
+    let mut previous = None;
+    let mut with_owner = 0;
+    let read = store
+        .rows(&all, |row| {
+            if let Some(previous) = previous {
+                assert!(row.usage_start >= previous, "usage order");
+            }
+            previous = Some(row.usage_start);
+            total += row.quantity;
+            with_owner += u64::from(row.owner.is_some());
+            Ok(())
+        })
+        .expect("rows");
+    assert_eq!(read, stored as u64);
+    assert_eq!(total, total_quantity(&store, ""));
+    assert_eq!(
+        with_owner, read,
+        "the provider sync stored every tenant's owner"
+    );
+
+    // Small batches give the same rows, none twice, and end with an empty batch.
+    let mut reader = RowReader::new(all.clone()).expect("reader");
+    let mut keys = std::collections::BTreeSet::new();
+    let mut batches = 0;
+    loop {
+        let batch = reader.next_batch(&store, 97).expect("batch");
+        if batch.is_empty() {
+            break;
+        }
+        assert!(batch.len() <= 97);
+        batches += 1;
+        for row in batch {
+            let key = format!(
+                "{:?}",
+                (
+                    row.cursor_id,
+                    row.reported_start,
+                    &row.subscription_id,
+                    &row.meter_id_normalized,
+                    &row.resource_uri,
+                    &row.additional_info,
+                    row.usage_start
+                )
+            );
+            assert!(keys.insert(key), "a row came twice");
+        }
+    }
+    assert_eq!(keys.len() as i64, stored);
+    assert_eq!(batches, (stored as usize).div_ceil(97));
+    assert!(
+        reader
+            .next_batch(&store, 97)
+            .expect("after the end")
+            .is_empty()
+    );
+
+    let matching = |filter: RowFilter| {
+        store
+            .rows(
+                &RowQuery {
+                    filter,
+                    ..all.clone()
+                },
+                |_| Ok(()),
+            )
+            .expect("filtered rows") as i64
+    };
+    let group = some_value(
+        &store,
+        "SELECT resource_group FROM usage_rows WHERE resource_group IS NOT NULL LIMIT 1",
+    );
+    let mut f = RowFilter::default();
+    f.resource_group = Some(group.to_uppercase());
+    let by_group = matching(f);
+    assert!(by_group > 0);
+    assert_eq!(
+        by_group,
+        count(
+            &store,
+            &format!(
+                "SELECT count(*) FROM usage_rows WHERE lower(resource_group) = lower('{group}')"
+            )
+        )
+    );
+
+    let (namespace, kind) = (
+        some_value(
+            &store,
+            "SELECT provider FROM usage_rows WHERE resource_type = 'virtualMachines' LIMIT 1",
+        ),
+        "virtualMachines",
+    );
+    let vms = count(
+        &store,
+        "SELECT count(*) FROM usage_rows WHERE resource_type = 'virtualMachines'",
+    );
+    assert!(vms > 0);
+    let mut f = RowFilter::default();
+    f.resource_type = Some(format!("{}/{kind}", namespace.to_lowercase()));
+    assert_eq!(matching(f), vms);
+    let mut f = RowFilter::default();
+    f.resource_type = Some("VIRTUALMACHINES".into());
+    assert_eq!(matching(f), vms);
+
+    let environment = some_value(
+        &store,
+        "SELECT json_extract(tags, '$.environment') FROM usage_rows WHERE tags IS NOT NULL LIMIT 1",
+    );
+    let tagged = count(
+        &store,
+        &format!(
+            "SELECT count(*) FROM usage_rows WHERE json_extract(tags, '$.environment') = '{environment}'"
+        ),
+    );
+    assert!(tagged > 0);
+    let mut f = RowFilter::default();
+    f.tag = Some(TagFilter {
+        key: "Environment".into(),
+        value: Some(environment.clone()),
+    });
+    assert_eq!(matching(f), tagged, "tag names in any case, values exactly");
+    let mut f = RowFilter::default();
+    f.tag = Some(TagFilter {
+        key: "environment".into(),
+        value: None,
+    });
+    assert_eq!(
+        matching(f),
+        count(
+            &store,
+            "SELECT count(*) FROM usage_rows WHERE json_extract(tags, '$.environment') IS NOT NULL"
+        )
+    );
+
+    let (subscription, owner): (String, String) = store
+        .connection()
+        .query_row(
+            "SELECT subscription_id, owner FROM tenant_snapshots WHERE owner IS NOT NULL LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("an owner");
+    let mut f = RowFilter::default();
+    f.owner = Some(owner.to_uppercase());
+    assert_eq!(
+        matching(f),
+        count(
+            &store,
+            &format!("SELECT count(*) FROM usage_rows WHERE subscription_id = '{subscription}'")
+        )
+    );
+    let mut f = RowFilter::default();
+    f.owner = Some("nobody@example.com".into());
+    assert_eq!(matching(f), 0);
+
+    let mut f = RowFilter::default();
+    f.category = Some("compute".into());
+    let mut categories = std::collections::BTreeSet::new();
+    let compute = store
+        .rows(
+            &RowQuery {
+                filter: f.clone(),
+                ..all.clone()
+            },
+            |row| {
+                categories.insert(row.category);
+                Ok(())
+            },
+        )
+        .expect("compute rows");
+    assert!(compute > 0);
+    assert_eq!(
+        categories.into_iter().collect::<Vec<_>>(),
+        vec![Some("Compute".to_string())]
+    );
+    // The same filter narrows the sums alike.
+    let sums = store
+        .aggregate(&AggregateQuery {
+            period: Period::Month,
+            filter: f,
+            ..january_by_day()
+        })
+        .expect("compute sums");
+    assert!(sums.iter().all(|r| {
+        azs_billing_core::meters::lookup(&r.meter_id_normalized).map(|m| m.category.as_str())
+            == Some("Compute")
+    }));
+
+    let mut f = RowFilter::default();
+    f.category = Some("Teleportation".into());
+    let (what, message) = invalid_argument(store.rows(
+        &RowQuery {
+            filter: f,
+            ..all.clone()
+        },
+        |_| Ok(()),
+    ));
+    assert_eq!(what, "category");
+    assert!(message.contains("Compute"), "{message}");
+    let mut f = RowFilter::default();
+    f.tag = Some(TagFilter {
+        key: " ".into(),
+        value: None,
+    });
+    assert_eq!(
+        invalid_argument(store.rows(
+            &RowQuery {
+                filter: f,
+                ..all.clone()
+            },
+            |_| Ok(())
+        ))
+        .0,
+        "tag"
+    );
+    let (what, _) = invalid_argument(RowReader::new(RowQuery {
+        to: all.from,
+        ..all.clone()
+    }));
+    assert_eq!(what, "from");
 }

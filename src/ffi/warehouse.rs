@@ -1,9 +1,9 @@
 //! The usage warehouse: stores, syncs with progress and cancel, and what a store holds.
 
 use std::ffi::{c_char, c_void};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use azs_billing_core::warehouse::{self, CancelToken, Store, SyncProgress, json};
+use azs_billing_core::warehouse::{self, CancelToken, RowReader, Store, SyncProgress, json};
 
 use crate::ffi::client::AzsbClient;
 use crate::ffi::error::{AzsbError, AzsbStatus, finish, finish_json};
@@ -11,7 +11,20 @@ use crate::ffi::strings::to_c;
 
 /// Opaque store handle (one thread at a time).
 pub struct AzsbStore {
-    store: Store,
+    /// Shared with the row readers opened on it, which may outlive the handle.
+    store: Arc<Mutex<Store>>,
+}
+
+/// Opaque reader of stored rows (`azsb_store_rows_open`); one thread at a time.
+pub struct AzsbStoreRows {
+    store: Arc<Mutex<Store>>,
+    reader: RowReader,
+}
+
+/// The store behind a handle. A panic while it was held left no transaction open (a dropped transaction
+/// rolls back), so a poisoned lock is taken as it is.
+fn lock(store: &Mutex<Store>) -> MutexGuard<'_, Store> {
+    store.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Opaque cancel handle: `azsb_cancel_request` may be called from any thread while a sync runs.
@@ -49,7 +62,11 @@ fn give_store(
 ) -> AzsbStatus {
     finish(opened, error_out, |store| {
         // SAFETY: the callers checked it non-NULL.
-        unsafe { *store_out = Box::into_raw(Box::new(AzsbStore { store })) };
+        unsafe {
+            *store_out = Box::into_raw(Box::new(AzsbStore {
+                store: Arc::new(Mutex::new(store)),
+            }))
+        };
     })
 }
 
@@ -84,7 +101,7 @@ pub extern "C" fn azsb_store_default_url(
     })
 }
 
-/// Frees a store, closing it. NULL is accepted.
+/// Frees a store handle. NULL is accepted. The store closes when its last row reader is freed too.
 #[unsafe(no_mangle)]
 pub extern "C" fn azsb_store_free(store: *mut AzsbStore) {
     if store.is_null() {
@@ -107,8 +124,7 @@ pub extern "C" fn azsb_store_sync_state(
     ffi_boundary!(error_out, {
         let store = try_ref!(store, "store", error_out);
         check_out!(state_json_out, "state_json_out", error_out);
-        let result = store
-            .store
+        let result = lock(&store.store)
             .sync_state()
             .and_then(|states| json::sync_state_json(&states));
         finish_json(result, state_json_out, error_out)
@@ -129,10 +145,80 @@ pub extern "C" fn azsb_store_aggregate(
         let query = try_str!(query_json, "query_json", error_out);
         check_out!(rows_json_out, "rows_json_out", error_out);
         let result = json::aggregate_query_from_json(query)
-            .and_then(|query| store.store.aggregate(&query))
+            .and_then(|query| lock(&store.store).aggregate(&query))
             .and_then(|rows| json::aggregate_json(&rows));
         finish_json(result, rows_json_out, error_out)
     })
+}
+
+/// Opens a reader of the stored rows `query_json` means (docs/c-abi.md, "Row query": usage time, granularity
+/// and filters; checked here, the filters at the first page). Nothing is read yet. The reader keeps the
+/// store open; free it with `azsb_store_rows_free`.
+#[unsafe(no_mangle)]
+pub extern "C" fn azsb_store_rows_open(
+    store: *const AzsbStore,
+    query_json: *const c_char,
+    rows_out: *mut *mut AzsbStoreRows,
+    error_out: *mut *mut AzsbError,
+) -> AzsbStatus {
+    ffi_boundary!(error_out, {
+        let store = try_ref!(store, "store", error_out);
+        let query = try_str!(query_json, "query_json", error_out);
+        check_out!(rows_out, "rows_out", error_out);
+        let opened = json::row_query_from_json(query).and_then(RowReader::new);
+        finish(opened, error_out, |reader| {
+            let rows = AzsbStoreRows {
+                store: Arc::clone(&store.store),
+                reader,
+            };
+            // SAFETY: checked non-NULL above.
+            unsafe { *rows_out = Box::into_raw(Box::new(rows)) };
+        })
+    })
+}
+
+/// The next page of up to `max_rows` rows (0: 1000) as a JSON array (docs/c-abi.md, "Stored row"), in
+/// usage-time order; `*page_json_out` is NULL after the last page. Each page is read afresh after the last
+/// row of the one before, so the store may be synced between pages (rows a sync adds in between appear
+/// when they sort after the rows already read).
+#[unsafe(no_mangle)]
+pub extern "C" fn azsb_store_rows_next(
+    rows: *mut AzsbStoreRows,
+    max_rows: usize,
+    page_json_out: *mut *mut c_char,
+    error_out: *mut *mut AzsbError,
+) -> AzsbStatus {
+    ffi_boundary!(error_out, {
+        let rows = try_mut!(rows, "rows", error_out);
+        check_out!(page_json_out, "page_json_out", error_out);
+        let max = if max_rows == 0 { 1000 } else { max_rows };
+        let page = rows
+            .reader
+            .next_batch(&lock(&rows.store), max)
+            .and_then(|batch| {
+                if batch.is_empty() {
+                    Ok(None)
+                } else {
+                    json::stored_rows_json(&batch).map(Some)
+                }
+            });
+        finish(page, error_out, |page| {
+            // SAFETY: checked non-NULL above.
+            unsafe { *page_json_out = page.map_or(std::ptr::null_mut(), to_c) };
+        })
+    })
+}
+
+/// Frees a row reader. NULL is accepted.
+#[unsafe(no_mangle)]
+pub extern "C" fn azsb_store_rows_free(rows: *mut AzsbStoreRows) {
+    if rows.is_null() {
+        return;
+    }
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // SAFETY: the caller promised the reader came from azsb_store_rows_open and is freed once.
+        drop(unsafe { Box::from_raw(rows) });
+    }));
 }
 
 /// A new cancel handle, not requested; free it with `azsb_cancel_free`. Never NULL.
@@ -213,7 +299,7 @@ impl ProgressSink {
 #[allow(clippy::too_many_arguments)]
 pub extern "C" fn azsb_usage_sync(
     client: *const AzsbClient,
-    store: *mut AzsbStore,
+    store: *const AzsbStore,
     options_json: *const c_char,
     progress: AzsbSyncProgressCallback,
     userdata: *mut c_void,
@@ -223,7 +309,7 @@ pub extern "C" fn azsb_usage_sync(
 ) -> AzsbStatus {
     ffi_boundary!(error_out, {
         let client = try_ref!(client, "client", error_out);
-        let store = try_mut!(store, "store", error_out);
+        let store = try_ref!(store, "store", error_out);
         let options = try_str!(options_json, "options_json", error_out);
         check_out!(report_json_out, "report_json_out", error_out);
         // SAFETY: the caller promised NULL or a live handle from azsb_cancel_new.
@@ -234,7 +320,7 @@ pub extern "C" fn azsb_usage_sync(
                 let sink = ProgressSink { callback, userdata };
                 options.progress = Some(Arc::new(move |p: &SyncProgress| sink.report(p)));
             }
-            warehouse::sync(&client.inner, &mut store.store, &options)
+            warehouse::sync(&client.inner, &mut lock(&store.store), &options)
                 .and_then(|report| json::report_json(&report))
         });
         finish(result, error_out, |json| {

@@ -27,6 +27,38 @@ fn store_open(url: &str) -> StoreHandle {
     StoreHandle(store)
 }
 
+/// Every row `query` means, through a reader on a store handle opened for it alone and freed before the
+/// first page (the reader keeps the store open), `max_rows` a page; the pages read and the rows.
+fn read_rows(url: &str, query: &Value, max_rows: usize) -> (usize, Vec<Value>) {
+    let store = store_open(url);
+    let text = c(&query.to_string());
+    let mut rows: *mut AzsbStoreRows = std::ptr::null_mut();
+    let mut error: *mut AzsbError = std::ptr::null_mut();
+    let status = azsb_store_rows_open(store.0, text.as_ptr(), &mut rows, &mut error);
+    assert_eq!(status, AzsbStatus::Ok, "{}", error_record(status, error));
+    drop(store);
+    let mut pages = 0;
+    let mut read = Vec::new();
+    loop {
+        let mut page: *mut c_char = std::ptr::null_mut();
+        let status = azsb_store_rows_next(rows, max_rows, &mut page, &mut error);
+        assert_eq!(status, AzsbStatus::Ok, "{}", error_record(status, error));
+        if page.is_null() {
+            break;
+        }
+        // SAFETY: a page the library returned, freed right after.
+        let value: Value = serde_json::from_str(&unsafe { CStr::from_ptr(page) }.to_string_lossy())
+            .expect("a page is JSON");
+        azsb_string_free(page);
+        let items = value.as_array().expect("a page is an array");
+        assert!(!items.is_empty() && (max_rows == 0 || items.len() <= max_rows));
+        pages += 1;
+        read.extend(items.iter().cloned());
+    }
+    azsb_store_rows_free(rows);
+    (pages, read)
+}
+
 extern "C" fn collect_progress(userdata: *mut c_void, progress_json: *const c_char) {
     // SAFETY: userdata is the Vec the test passed, used on this thread only during the sync; the text is
     // valid during the call.
@@ -65,10 +97,8 @@ fn sync(
 
 pub fn warehouse(contract: &Contract, stamp: &Stamp, admin: &ClientHandle) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = store_open(&format!(
-        "sqlite:{}",
-        dir.path().join("usage.sqlite").display()
-    ));
+    let url = format!("sqlite:{}", dir.path().join("usage.sqlite").display());
+    let store = store_open(&url);
     let start = stamp.s("/dataset/start_date");
     let days = stamp.ready["dataset"]["days"].as_i64().expect("days");
     let until = (start.parse::<chrono::NaiveDate>().expect("date")
@@ -125,6 +155,59 @@ pub fn warehouse(contract: &Contract, stamp: &Stamp, admin: &ClientHandle) {
         .map(|r| r["rows"].as_u64().unwrap())
         .sum();
     assert_eq!(summed, report["rows"].as_u64().unwrap());
+
+    // Every stored row through a reader, a page at a time.
+    let query = json!({"from": start, "to": until, "granularity": "Daily"});
+    contract.check("warehouse.json#/$defs/row_query", &query);
+    let (pages, read) = read_rows(&url, &query, 50);
+    assert!(pages > 1, "{pages} pages");
+    assert_eq!(read.len() as u64, report["rows"].as_u64().unwrap());
+    for row in &read {
+        contract.check("warehouse.json#/$defs/stored_row", row);
+    }
+    let tagged = read
+        .iter()
+        .filter(|r| r["category"] == "Compute" && r["resource_type"] == "virtualMachines")
+        .find_map(|r| {
+            r["tags"]
+                .as_object()
+                .and_then(|t| t.get("environment"))
+                .cloned()
+        })
+        .expect("a virtual machine's row with an environment tag");
+    let filtered = json!({"from": start, "to": until, "granularity": "Daily", "category": "compute",
+        "tag": {"key": "Environment", "value": tagged}, "resource_type": "microsoft.compute/virtualmachines"});
+    contract.check("warehouse.json#/$defs/row_query", &filtered);
+    contract.check("warehouse.json#/$defs/tag_filter", &filtered["tag"]);
+    let (_, some) = read_rows(&url, &filtered, 0);
+    assert!(!some.is_empty());
+    let expected = read
+        .iter()
+        .filter(|r| {
+            r["category"] == "Compute"
+                && r["tags"]["environment"] == tagged
+                && r["provider"].as_str().map(str::to_lowercase).as_deref()
+                    == Some("microsoft.compute")
+                && r["resource_type"]
+                    .as_str()
+                    .map(str::to_lowercase)
+                    .as_deref()
+                    == Some("virtualmachines")
+        })
+        .count();
+    assert_eq!(some.len(), expected);
+    let text = c(
+        &json!({"from": start, "to": until, "granularity": "Daily", "colour": "red"}).to_string(),
+    );
+    let error = call(|_, e| {
+        let mut rows: *mut AzsbStoreRows = std::ptr::null_mut();
+        azsb_store_rows_open(store.0, text.as_ptr(), &mut rows, e)
+    })
+    .expect_err("an unknown key");
+    assert!(
+        error["message"].as_str().unwrap().contains("colour"),
+        "{error}"
+    );
 
     // Refused before any request: an unknown key; a start off the granularity's boundary.
     let mut misspelt = options.clone();

@@ -10,7 +10,9 @@ use crate::error::{Error, Result, quoted};
 use crate::json_args;
 use crate::options::{parse_api, parse_granularity, parse_time};
 use crate::usage::UsageApi;
+use crate::warehouse::filter::{RowFilter, TagFilter};
 use crate::warehouse::read::{AggregateQuery, AggregateRow, CursorState, Period};
+use crate::warehouse::stored_rows::{RowQuery, StoredRow};
 use crate::warehouse::sync::{DEFAULT_CONCURRENCY, SyncOptions, SyncProgress, SyncReport};
 
 #[derive(Deserialize)]
@@ -75,7 +77,78 @@ struct AggregateQueryJson {
     period: Option<String>,
     time_zone: Option<String>,
     subscription_id: Option<String>,
+    owner: Option<String>,
     meter_id: Option<String>,
+    category: Option<String>,
+    resource_group: Option<String>,
+    resource_type: Option<String>,
+    tag: Option<TagJson>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TagJson {
+    key: String,
+    value: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RowQueryJson {
+    from: String,
+    to: String,
+    granularity: String,
+    subscription_id: Option<String>,
+    owner: Option<String>,
+    meter_id: Option<String>,
+    category: Option<String>,
+    resource_group: Option<String>,
+    resource_type: Option<String>,
+    tag: Option<TagJson>,
+}
+
+/// The filter fields aggregate and row queries share (docs/c-abi.md, "Row filter").
+#[allow(clippy::too_many_arguments)]
+fn row_filter(
+    subscription_id: Option<String>,
+    owner: Option<String>,
+    meter_id: Option<String>,
+    category: Option<String>,
+    resource_group: Option<String>,
+    resource_type: Option<String>,
+    tag: Option<TagJson>,
+) -> RowFilter {
+    RowFilter {
+        subscription: non_empty(subscription_id),
+        owner: non_empty(owner),
+        meter_id: non_empty(meter_id),
+        category: non_empty(category),
+        resource_group: non_empty(resource_group),
+        resource_type: non_empty(resource_type),
+        tag: tag.map(|t| TagFilter {
+            key: t.key,
+            value: t.value,
+        }),
+    }
+}
+
+/// A row query from `{"from":"…","to":"…","granularity":"Hourly", …filters}` (docs/c-abi.md, "Row query").
+pub fn row_query_from_json(json: &str) -> Result<RowQuery> {
+    let parsed: RowQueryJson = json_args::from_json(json, "query_json")?;
+    Ok(RowQuery {
+        from: parse_time("from", &parsed.from)?,
+        to: parse_time("to", &parsed.to)?,
+        granularity: parse_granularity("granularity", &parsed.granularity)?,
+        filter: row_filter(
+            parsed.subscription_id,
+            parsed.owner,
+            parsed.meter_id,
+            parsed.category,
+            parsed.resource_group,
+            parsed.resource_type,
+            parsed.tag,
+        ),
+    })
 }
 
 /// An aggregate query from `{"from":"…","to":"…","granularity":"Hourly","period":"month", …}`
@@ -103,8 +176,15 @@ pub fn aggregate_query_from_json(json: &str) -> Result<AggregateQuery> {
         period,
         time_zone: non_empty(parsed.time_zone),
         granularity: parse_granularity("granularity", &parsed.granularity)?,
-        subscription: non_empty(parsed.subscription_id),
-        meter_id: non_empty(parsed.meter_id),
+        filter: row_filter(
+            parsed.subscription_id,
+            parsed.owner,
+            parsed.meter_id,
+            parsed.category,
+            parsed.resource_group,
+            parsed.resource_type,
+            parsed.tag,
+        ),
     })
 }
 
@@ -252,6 +332,66 @@ pub fn aggregate_json(rows: &[AggregateRow]) -> Result<String> {
         })
         .collect();
     to_json(&rows, "aggregate")
+}
+
+#[derive(Serialize)]
+struct StoredRowJson<'a> {
+    cursor_id: i64,
+    reported_start: String,
+    reported_end: String,
+    subscription_id: &'a str,
+    owner: Option<&'a str>,
+    meter_id: &'a str,
+    meter_id_normalized: &'a str,
+    meter_name: Option<&'a str>,
+    unit: Option<&'a str>,
+    category: Option<&'a str>,
+    usage_start: String,
+    usage_end: String,
+    quantity: String,
+    resource_uri: Option<&'a str>,
+    resource_group: Option<&'a str>,
+    provider: Option<&'a str>,
+    resource_type: Option<&'a str>,
+    resource_name: Option<&'a str>,
+    location: Option<&'a str>,
+    tags: Option<&'a serde_json::Map<String, serde_json::Value>>,
+    additional_info: Option<&'a serde_json::Value>,
+    vm_size: Option<&'a str>,
+    record_id: Option<&'a str>,
+}
+
+/// Stored rows as a JSON array (docs/c-abi.md, "Stored row"); quantities are decimal strings.
+pub fn stored_rows_json(rows: &[StoredRow]) -> Result<String> {
+    let shaped: Vec<StoredRowJson<'_>> = rows
+        .iter()
+        .map(|r| StoredRowJson {
+            cursor_id: r.cursor_id,
+            reported_start: time(r.reported_start),
+            reported_end: time(r.reported_end),
+            subscription_id: &r.subscription_id,
+            owner: r.owner.as_deref(),
+            meter_id: &r.meter_id,
+            meter_id_normalized: &r.meter_id_normalized,
+            meter_name: r.meter_name.as_deref(),
+            unit: r.unit.as_deref(),
+            category: r.category.as_deref(),
+            usage_start: time(r.usage_start),
+            usage_end: time(r.usage_end),
+            quantity: r.quantity.to_string(),
+            resource_uri: r.resource_uri.as_deref(),
+            resource_group: r.resource_group.as_deref(),
+            provider: r.provider.as_deref(),
+            resource_type: r.resource_type.as_deref(),
+            resource_name: r.resource_name.as_deref(),
+            location: r.location.as_deref(),
+            tags: r.tags.as_ref(),
+            additional_info: r.additional_info.as_ref(),
+            vm_size: r.vm_size.as_deref(),
+            record_id: r.record_id.as_deref(),
+        })
+        .collect();
+    to_json(&shaped, "stored rows")
 }
 
 #[cfg(test)]

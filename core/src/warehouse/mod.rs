@@ -8,7 +8,9 @@
 //!   once as `limiter.rs` allows (fewer while the service throttles); [`CancelToken`] stops a sync.
 //! - `rows.rs` turns a usage record into a stored row and its key; `quantity.rs` keeps quantities as exact
 //!   decimals and sums them (`decimal_sum`); `cursor.rs` keeps where each sync stands; `runs.rs` records each run, its error and the tenant list; `read.rs` answers
-//!   [`Store::sync_state`] and [`Store::aggregate`]; [`json`] is their JSON for C and PowerShell callers.
+//!   [`Store::sync_state`] and [`Store::aggregate`]; `stored_rows.rs` reads rows back ([`Store::rows`],
+//!   [`RowReader`]); `filter.rs` is the [`RowFilter`] both share; [`json`] is their JSON for C and PowerShell
+//!   callers.
 //!
 //! # The row key
 //!
@@ -22,6 +24,7 @@
 mod cancel;
 mod cursor;
 mod fetch;
+mod filter;
 pub mod json;
 mod limiter;
 mod quantity;
@@ -30,13 +33,16 @@ mod rows;
 mod runs;
 mod schema;
 mod store;
+mod stored_rows;
 mod sync;
 
 pub use cancel::CancelToken;
 pub use cursor::CursorKey;
+pub use filter::{RowFilter, TagFilter};
 pub use quantity::quantity_decimal;
 pub use read::{AggregateQuery, AggregateRow, CursorState, Period};
 pub use store::{Store, default_store_url};
+pub use stored_rows::{RowQuery, RowReader, StoredRow};
 pub use sync::{
     DEFAULT_CONCURRENCY, DEFAULT_HOURLY_SLICE, DEFAULT_SETTLE_MARGIN, MAX_CONCURRENCY,
     ProgressCallback, SyncOptions, SyncProgress, SyncReport, sync,

@@ -4,12 +4,13 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
-use rusqlite::params;
+use rusqlite::ToSql;
 use rust_decimal::Decimal;
 
 use crate::error::{Error, Result};
 use crate::usage::{Granularity, UsageApi};
 use crate::warehouse::cursor::parse_time;
+use crate::warehouse::filter::{RowFilter, newest_owners};
 use crate::warehouse::quantity::parse_stored;
 use crate::warehouse::rows::time_text;
 use crate::warehouse::store::{Store, store_error};
@@ -67,10 +68,8 @@ pub struct AggregateQuery {
     pub time_zone: Option<String>,
     /// Which cursors' rows: hourly and daily rows of the same usage are the same usage twice.
     pub granularity: Granularity,
-    /// One subscription's rows only; None: every subscription.
-    pub subscription: Option<String>,
-    /// Any spelling (case and hyphens are ignored).
-    pub meter_id: Option<String>,
+    /// Which rows of those: subscription, owner, meter, category, resource group and type, tag.
+    pub filter: RowFilter,
 }
 
 /// The usage of one meter and subscription in one period.
@@ -234,30 +233,27 @@ impl Store {
                 ),
             ));
         }
-        let meter = query.meter_id.as_deref().map(crate::meters::normalize);
         let at = "summing usage";
-        let mut statement = self
-            .connection
-            .prepare(
-                "SELECT r.usage_start, r.subscription_id, r.meter_id_normalized, decimal_sum(r.quantity), count(*)
-                 FROM usage_rows r JOIN cursors c ON c.id = r.cursor_id
-                 WHERE c.granularity = ?1 AND r.usage_start >= ?2 AND r.usage_start < ?3
-                   AND (?4 IS NULL OR lower(r.subscription_id) = lower(?4))
-                   AND (?5 IS NULL OR r.meter_id_normalized = ?5)
-                 GROUP BY r.usage_start, r.subscription_id, r.meter_id_normalized",
-            )
-            .map_err(store_error(at))?;
+        let mut sql = String::from(
+            "SELECT r.usage_start, r.subscription_id, r.meter_id_normalized, decimal_sum(r.quantity), count(*)
+             FROM usage_rows r JOIN cursors c ON c.id = r.cursor_id
+             WHERE c.granularity = ? AND r.usage_start >= ? AND r.usage_start < ?",
+        );
+        let mut values: Vec<Box<dyn ToSql>> = vec![
+            Box::new(query.granularity.as_str()),
+            Box::new(time_text(query.from)),
+            Box::new(time_text(query.to)),
+        ];
+        query
+            .filter
+            .push_sql(|| newest_owners(self), &mut sql, &mut values)?;
+        sql.push_str(" GROUP BY r.usage_start, r.subscription_id, r.meter_id_normalized");
+        let mut statement = self.connection.prepare(&sql).map_err(store_error(at))?;
+        let params: Vec<&dyn ToSql> = values.iter().map(AsRef::as_ref).collect();
         let hours: Vec<(String, String, String, String, i64)> = statement
-            .query_map(
-                params![
-                    query.granularity.as_str(),
-                    time_text(query.from),
-                    time_text(query.to),
-                    query.subscription.as_deref().map(str::trim),
-                    meter
-                ],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-            )
+            .query_map(params.as_slice(), |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
             .and_then(Iterator::collect)
             .map_err(store_error(at))?;
         let mut sums: BTreeMap<(NaiveDate, String, String), (Decimal, u64)> = BTreeMap::new();
