@@ -167,6 +167,41 @@ static void test_sync_cancel_resume_and_aggregate(azsb_client *client) {
   cJSON_Delete(rows);
   azsb_string_free(rows_json);
 
+  /* Every row read back a page at a time, through a reader that outlives a store handle of its own. */
+  azsb_store *reading = open_store(url);
+  azsb_store_rows *reader = NULL;
+  error = NULL;
+  status = azsb_store_rows_open(reading, "{\"from\":\"2026-01-01\",\"to\":\"2026-02-01\",\"granularity\":\"Hourly\"}",
+                                &reader, &error);
+  CHECK(status == AZSB_STATUS_OK, "rows open: %s", azsb_error_message(error));
+  azsb_error_free(error);
+  azsb_store_free(reading);
+  double read = 0, pages = 0, quantity_total = 0;
+  char *page = NULL;
+  for (;;) {
+    error = NULL;
+    status = azsb_store_rows_next(reader, 500, &page, &error);
+    CHECK(status == AZSB_STATUS_OK, "rows next: %s", azsb_error_message(error));
+    azsb_error_free(error);
+    if (status != AZSB_STATUS_OK || page == NULL) break;
+    cJSON *items = cJSON_Parse(page);
+    CHECK(cJSON_IsArray(items) && cJSON_GetArraySize(items) > 0 && cJSON_GetArraySize(items) <= 500, "a page of rows");
+    const cJSON *item;
+    cJSON_ArrayForEach(item, items) {
+      const cJSON *q = cJSON_GetObjectItemCaseSensitive(item, "quantity");
+      CHECK(cJSON_IsString(q), "a row's quantity is a decimal string");
+      if (cJSON_IsString(q)) quantity_total += strtod(q->valuestring, NULL);
+    }
+    read += cJSON_GetArraySize(items);
+    pages++;
+    cJSON_Delete(items);
+    azsb_string_free(page);
+  }
+  azsb_store_rows_free(reader);
+  CHECK(read == (double)expected, "every row read back: %g of %ld", read, expected);
+  CHECK(pages == (double)((expected + 499) / 500), "pages of 500: %g", pages);
+  CHECK(quantity_total > 0, "quantities add up");
+
   /* The same sync cancelled from another thread after its first window, then resumed. */
   snprintf(url, sizeof url, "sqlite:%s/resumed.sqlite", env("AZSB_STORE_DIR"));
   azsb_store *resumed = open_store(url);
@@ -233,6 +268,7 @@ static void test_misuse(azsb_client *client) {
   azsb_cancel_request(NULL);
   azsb_cancel_free(NULL);
   azsb_store_free(NULL);
+  azsb_store_rows_free(NULL);
   azsb_store_free(store);
 }
 
