@@ -286,6 +286,51 @@ Describe 'Get-AzsStoredUsage' {
         $allDays | Should -Be (Get-DecimalSum ($one | ForEach-Object Quantity))
     }
 
+    It 'reads every stored row back, exact quantities in usage order' {
+        $rows = @(Get-AzsStoredUsage -Store $script:SumStore -From $script:Start.AddDays(-30) -To $script:Until.AddDays(2))
+        $rows.Count | Should -Be $script:ProviderTotal.Rows
+        $rows[0].GetType().FullName | Should -Be 'AzsBilling.StoredUsageRow'
+        $rows[0].Quantity | Should -BeOfType [decimal]
+        $rows[0].UsageStartTime.Kind | Should -Be 'Utc'
+        $rows[0].Owner | Should -Not -BeNullOrEmpty
+        (Get-DecimalSum ($rows | ForEach-Object Quantity)) | Should -Be $script:ProviderTotal.Quantity
+        for ($i = 1; $i -lt $rows.Count; $i++) { if ($rows[$i].UsageStartTime -lt $rows[$i - 1].UsageStartTime) { throw "row $i is out of usage order" } }
+        $script:AllRows = $rows
+    }
+
+    It 'narrows rows and sums with the same filters' {
+        $range = @{ Store = $script:SumStore; From = $script:Start.AddDays(-30); To = $script:Until.AddDays(2) }
+        $compute = @(Get-AzsStoredUsage @range -Category compute)
+        $compute.Count | Should -BeGreaterThan 0
+        $compute.Count | Should -Be @($script:AllRows | Where-Object MeterCategory -EQ 'Compute').Count
+        $tagged = $script:AllRows | Where-Object { $_.Tags['environment'] } | Select-Object -First 1
+        $environment = $tagged.Tags['environment']
+        @(Get-AzsStoredUsage @range -Tag @{ Environment = $environment }).Count |
+            Should -Be @($script:AllRows | Where-Object { $_.Tags['environment'] -ceq $environment }).Count
+        @(Get-AzsStoredUsage @range -Tag 'environment').Count | Should -Be @($script:AllRows | Where-Object { $null -ne $_.Tags['environment'] }).Count
+        $vm = @(Get-AzsStoredUsage @range -ResourceType 'Microsoft.Compute/virtualMachines')
+        $vm.Count | Should -BeGreaterThan 0
+        $vm | ForEach-Object { $_.ResourceType | Should -Be 'virtualMachines' }
+        $owner = $script:AllRows[0].Owner
+        $held = @(Get-AzsStoredUsage @range -Owner $owner.ToUpperInvariant())
+        $held.Count | Should -Be @($script:AllRows | Where-Object Owner -EQ $owner).Count
+        $group = ($script:AllRows | Where-Object ResourceGroup | Select-Object -First 1).ResourceGroup
+        @(Get-AzsStoredUsage @range -ResourceGroup $group).Count | Should -Be @($script:AllRows | Where-Object ResourceGroup -EQ $group).Count
+        $sums = @(Get-AzsStoredUsage @range -GroupBy Month -Owner $owner)
+        ($sums | Measure-Object Rows -Sum).Sum | Should -Be $held.Count
+        (Get-DecimalSum ($sums | ForEach-Object Quantity)) | Should -Be (Get-DecimalSum ($held | ForEach-Object Quantity))
+    }
+
+    It 'refuses <Case>, naming the parameter' -ForEach @(
+        @{ Case = 'an unknown category'; Arguments = @{ Category = 'Teleportation' }; Message = '-Category*Compute*' }
+        @{ Case = 'two tags'; Arguments = @{ Tag = @{ a = '1'; b = '2' } }; Message = '-Tag takes one tag*' }
+        @{ Case = 'an empty window'; Arguments = @{ To = '2020-01-01T00:00:00Z' }; Message = '-From*not before*' }
+    ) {
+        $given = @{ Store = $script:SumStore; From = $script:Start; To = $script:Until }
+        foreach ($k in $Arguments.Keys) { $given[$k] = $Arguments[$k] }
+        { Get-AzsStoredUsage @given -ErrorAction Stop } | Should -Throw $Message
+    }
+
     It 'refuses a store that does not exist instead of creating one' {
         $missing = Join-Path $script:StateDir 'no-such-store.db'
         { Get-AzsStoredUsage -Store $missing -From $script:Start -To $script:Until -GroupBy Day -ErrorAction Stop } |

@@ -65,6 +65,24 @@ $script:SyncWordParameters = [ordered]@{
     api         = '-Api'
 }
 
+# Get-AzsStoredUsage's parameters for the fields of its query.
+$script:StoredUsageFieldParameters = [ordered]@{
+    subscription_id = '-SubscriptionId'
+    meter_id        = '-MeterId'
+    resource_group  = '-ResourceGroup'
+    resource_type   = '-ResourceType'
+    time_zone       = '-TimeZone'
+}
+$script:StoredUsageWordParameters = [ordered]@{
+    from     = '-From'
+    to       = '-To'
+    category = '-Category'
+    owner    = '-Owner'
+    tag      = '-Tag'
+    period   = '-GroupBy'
+    store    = '-Store'
+}
+
 function ConvertTo-AzsSyncException {
     param([AzsBilling.Native.AzsBillingException] $Exception)
     Set-AzsExceptionMessage $Exception (ConvertTo-AzsParameterWords -Message $Exception.Message `

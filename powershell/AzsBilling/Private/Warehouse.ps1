@@ -200,3 +200,53 @@ function ConvertTo-AzsZonedInstant {
     Write-Verbose "-$Name is ${how}: $wire."
     $wire
 }
+
+function ConvertTo-AzsTagFilter {
+    # -Tag as the library's tag filter: a one-entry hashtable (a $null value: any value) or a tag name.
+    param([System.Management.Automation.PSCmdlet] $Cmdlet, [AllowNull()] [object] $Tag)
+    $v = if ($Tag -is [psobject]) { $Tag.PSObject.BaseObject } else { $Tag }
+    if ($v -is [System.Collections.IDictionary] -and $v.Count -eq 1) {
+        $key = @($v.Keys)[0]
+        $value = $v[$key]
+        return [ordered]@{ key = [string]$key; value = if ($null -eq $value) { $null } else { [string]$value } }
+    }
+    if ($v -is [string] -and $v.Trim()) { return [ordered]@{ key = $v.Trim(); value = $null } }
+    $Cmdlet.ThrowTerminatingError((New-AzsBillingSimpleError -ErrorId 'InvalidArgument' -Category InvalidArgument `
+                -ExceptionType ([System.ArgumentException]) -TargetObject 'Tag' `
+                -Message "-Tag takes one tag: @{ environment = 'production' }, or a tag name such as 'environment' for any value."))
+}
+
+function ConvertTo-AzsStoredUsageException {
+    # A refusal of a stored-usage query, in Get-AzsStoredUsage's parameters.
+    param([AzsBilling.Native.AzsBillingException] $Exception)
+    Set-AzsExceptionMessage $Exception (ConvertTo-AzsParameterWords -Message $Exception.Message `
+            -Fields $script:StoredUsageFieldParameters -Words $script:StoredUsageWordParameters)
+}
+
+function Read-AzsStoredRows {
+    # Streams the rows of a row query page by page (one page in memory), with progress.
+    param(
+        [Parameter(Mandatory)] [System.Management.Automation.PSCmdlet] $Cmdlet,
+        [Parameter(Mandatory)] [psobject] $Store,
+        [Parameter(Mandatory)] [string] $Query
+    )
+    $reword = { param($e) ConvertTo-AzsStoredUsageException $e }
+    $rows = Invoke-AzsBillingNative -Cmdlet $Cmdlet -Reword $reword -Call { [AzsBilling.Native.WarehouseApi]::RowsOpen($Store.Handle, $Query) }
+    $activity = "$($Cmdlet.MyInvocation.MyCommand.Name): $($Store.Url)"
+    $progressId = Get-Random -Minimum 1000 -Maximum 1000000
+    $count = 0
+    try {
+        while ($true) {
+            $page = Invoke-AzsBillingNative -Cmdlet $Cmdlet -Reword $reword -Call { , [AzsBilling.Native.WarehouseApi]::RowsNext($rows, 1000) }
+            if ($null -eq $page) { break }
+            $count += $page.Length
+            $Cmdlet.WriteObject($page, $true)
+            $page = $null
+            Write-Progress -Id $progressId -Activity $activity -Status "$count rows"
+        }
+    } finally {
+        $rows.Dispose()
+        Write-Progress -Id $progressId -Activity $activity -Completed
+    }
+    Write-Verbose "$count stored rows."
+}

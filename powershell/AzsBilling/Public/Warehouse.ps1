@@ -209,19 +209,26 @@ function Get-AzsUsageSyncState {
 function Get-AzsStoredUsage {
     <#
     .SYNOPSIS
-    Sums the usage a store holds per day or month, subscription and meter, exactly.
+    Reads the usage a store holds: the rows, or their exact sums per day or month, subscription and meter.
 
     .DESCRIPTION
-    Reads the rows Sync-AzsUsage stored whose usage start is in [-From, -To) and sums their quantities per
-    period (-GroupBy Day or Month), subscription and meter, with the meter's name and unit. Quantity is a
-    [decimal]: the store keeps each quantity as the service sent it and sums exactly, with no floating-point
-    drift. Periods are the calendar days or months of -TimeZone (default UTC); a row counts in the period its
-    usage start falls in. Nothing is sent to the stamp.
+    Reads what Sync-AzsUsage stored, nothing is sent to the stamp. Without -GroupBy: every stored row whose
+    usage start is in [-From, -To), in usage-time order, as AzsBilling.StoredUsageRow objects (a page at a
+    time, so memory stays flat however many there are). With -GroupBy Day or Month: their quantities summed
+    per period, subscription and meter, with the meter's name and unit. Periods are the calendar days or
+    months of -TimeZone (default UTC); a row counts in the period its usage start falls in.
 
-    Rows of the -AggregationGranularity's cursors are summed (hourly and daily rows of one usage are that
+    Quantity is a [decimal] in both: the store keeps each quantity exactly as the service sent it and sums
+    exactly, with no floating-point drift (so a month's sum equals the sum of its days to the last digit;
+    note that Measure-Object -Sum adds in [double]: sum with a [decimal] loop to keep that).
+
+    Filters narrow rows and sums alike: -SubscriptionId, -Owner (the owner in the newest tenant list a
+    provider sync stored), -MeterId, -Category (a meter catalogue category: Compute, Storage, Network, ...),
+    -ResourceGroup, -ResourceType and -Tag.
+
+    Rows of the -AggregationGranularity's cursors are read (hourly and daily rows of one usage are that
     usage twice). A store holding two cursors over the same usage (a provider cursor and a tenant cursor of
-    one of its tenants) counts it twice: sum one of them with -SubscriptionId, or keep such cursors in
-    separate stores.
+    one of its tenants) has it twice: narrow with -SubscriptionId, or keep such cursors in separate stores.
 
     .PARAMETER From
     Usage time, inclusive: a DateTime, a DateTimeOffset or an ISO 8601 string. A time without a zone is a
@@ -232,42 +239,70 @@ function Get-AzsStoredUsage {
     Usage time, exclusive; the same forms as -From.
 
     .PARAMETER GroupBy
-    Day or Month: the periods to sum by.
+    Day or Month: sum per period, subscription and meter instead of returning the rows.
 
     .PARAMETER TimeZone
-    The zone whose days and months are the periods: an IANA id (Europe/Berlin), a Windows id (W. Europe
-    Standard Time) or a TimeZoneInfo. Default: UTC.
+    The zone whose days and months are the periods, and in which a zone-less -From and -To are read: an IANA
+    id (Europe/Berlin), a Windows id (W. Europe Standard Time) or a TimeZoneInfo. Default: UTC periods.
 
     .PARAMETER AggregationGranularity
-    Which cursors' rows to sum: Hourly (default) or Daily.
+    Which cursors' rows: Hourly (default) or Daily.
 
     .PARAMETER SubscriptionId
-    One subscription's usage only.
+    One tenant subscription's usage only.
+
+    .PARAMETER Owner
+    The usage of the subscriptions this owner holds (any case), as the newest tenant list a provider sync
+    stored names them. A store of tenant syncs only knows no owners: nothing matches.
 
     .PARAMETER MeterId
     One meter's usage only (any case, with or without hyphens).
+
+    .PARAMETER Category
+    The usage of one meter category of the catalogue (Get-AzsUsageMeter shows them): Compute, Storage,
+    Network, Managed Disks, SQL, MySQL, Key Vault, App Service, ...
+
+    .PARAMETER ResourceGroup
+    One resource group's usage only (any case).
+
+    .PARAMETER ResourceType
+    Microsoft.Compute/virtualMachines (namespace and type) or the type alone (virtualMachines), any case.
+
+    .PARAMETER Tag
+    The usage of resources carrying a tag: @{ environment = 'production' } (the name in any case, the value
+    exactly), @{ environment = $null } or 'environment' for any value. One tag.
 
     .PARAMETER Store
     The store: a file path or a URL sqlite:PATH, as for Sync-AzsUsage. Default: the per-user store. A store
     that does not exist is an error (nothing is created).
 
     .EXAMPLE
-    Get-AzsStoredUsage -From '2026-11-01' -To '2026-12-01' -GroupBy Month -TimeZone Europe/Berlin |
-        Group-Object SubscriptionId | ForEach-Object { [pscustomobject]@{ Tenant = $_.Name; Rows = ($_.Group | Measure-Object Rows -Sum).Sum } }
+    Get-AzsStoredUsage -From '2026-11-01' -To '2026-12-01' -GroupBy Month -TimeZone Europe/Berlin -Category Compute
 
-    November in Berlin, per tenant.
+    November in Berlin: compute usage per tenant and meter.
 
     .EXAMPLE
-    Get-AzsStoredUsage -From ([datetime]::UtcNow.Date.AddDays(-7)) -To ([datetime]::UtcNow.Date) -GroupBy Day -SubscriptionId $sub |
-        Export-Csv daily.csv
+    Get-AzsStoredUsage -From ([datetime]::UtcNow.Date.AddDays(-7)) -To ([datetime]::UtcNow.Date) -Tag @{ environment = 'production' } |
+        Export-Csv production.csv
 
-    A tenant's daily sums per meter for the last week (UTC days).
+    Last week's rows of production resources, as they were stored.
+
+    .EXAMPLE
+    $total = [decimal]0
+    Get-AzsStoredUsage -From '2026-11-01T00:00:00Z' -To '2026-12-01T00:00:00Z' -Owner 'ops@contoso.com' -MeterId 'FAB6EB84-500B-4A09-A8CA-7358F8BBAEA5' |
+        ForEach-Object { $total += $_.Quantity }
+
+    An owner's November virtual core hours, summed exactly.
+
+    .OUTPUTS
+    AzsBilling.StoredUsageRow
 
     .OUTPUTS
     AzsBilling.StoredUsageSummary
     #>
-    [CmdletBinding()]
-    [OutputType('AzsBilling.StoredUsageSummary')]
+    [CmdletBinding(DefaultParameterSetName = 'Rows')]
+    [OutputType('AzsBilling.StoredUsageRow', ParameterSetName = 'Rows')]
+    [OutputType('AzsBilling.StoredUsageSummary', ParameterSetName = 'GroupBy')]
     param(
         [Parameter(Mandatory)]
         [object] $From,
@@ -275,7 +310,7 @@ function Get-AzsStoredUsage {
         [Parameter(Mandatory)]
         [object] $To,
 
-        [Parameter(Mandatory)]
+        [Parameter(Mandatory, ParameterSetName = 'GroupBy')]
         [ValidateSet('Day', 'Month')]
         [string] $GroupBy,
 
@@ -286,7 +321,17 @@ function Get-AzsStoredUsage {
 
         [string] $SubscriptionId,
 
+        [string] $Owner,
+
         [string] $MeterId,
+
+        [string] $Category,
+
+        [string] $ResourceGroup,
+
+        [string] $ResourceType,
+
+        [object] $Tag,
 
         [string] $Store
     )
@@ -295,17 +340,28 @@ function Get-AzsStoredUsage {
         from        = ConvertTo-AzsZonedInstant -Cmdlet $PSCmdlet -Name From -Value $From -Zone $zone
         to          = ConvertTo-AzsZonedInstant -Cmdlet $PSCmdlet -Name To -Value $To -Zone $zone
         granularity = $AggregationGranularity
-        period      = $GroupBy.ToLowerInvariant()
     }
-    if ($zone) { $query.time_zone = $zone.Iana }
-    if ($SubscriptionId) { $query.subscription_id = $SubscriptionId }
-    if ($MeterId) { $query.meter_id = $MeterId }
+    foreach ($pair in @(
+            @('SubscriptionId', 'subscription_id'), @('Owner', 'owner'), @('MeterId', 'meter_id'), @('Category', 'category'),
+            @('ResourceGroup', 'resource_group'), @('ResourceType', 'resource_type'))) {
+        if ($PSBoundParameters[$pair[0]]) { $query[$pair[1]] = $PSBoundParameters[$pair[0]] }
+    }
+    if ($PSBoundParameters.ContainsKey('Tag')) { $query.tag = ConvertTo-AzsTagFilter -Cmdlet $PSCmdlet -Tag $Tag }
+    if ($GroupBy) {
+        $query.period = $GroupBy.ToLowerInvariant()
+        if ($zone) { $query.time_zone = $zone.Iana }
+    }
     $json = $query | ConvertTo-Json -Compress
-    Write-Verbose "Aggregate query: $json"
+    Write-Verbose "Stored usage query: $json"
     $opened = Open-AzsStore -Cmdlet $PSCmdlet -Store $Store -MustExist
     try {
-        $answer = Invoke-AzsBillingNative -Cmdlet $PSCmdlet -Call { [AzsBilling.Native.WarehouseApi]::Aggregate($opened.Handle, $json) }
-        ConvertFrom-AzsAggregate -Json $answer -Period $GroupBy
+        if ($GroupBy) {
+            $answer = Invoke-AzsBillingNative -Cmdlet $PSCmdlet -Reword { param($e) ConvertTo-AzsStoredUsageException $e } `
+                -Call { [AzsBilling.Native.WarehouseApi]::Aggregate($opened.Handle, $json) }
+            ConvertFrom-AzsAggregate -Json $answer -Period $GroupBy
+            return
+        }
+        Read-AzsStoredRows -Cmdlet $PSCmdlet -Store $opened -Query $json
     } finally {
         $opened.Handle.Dispose()
     }

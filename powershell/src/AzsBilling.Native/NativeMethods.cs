@@ -268,6 +268,16 @@ namespace AzsBilling.Native
             StoreHandle store, [MarshalAs(UnmanagedType.LPUTF8Str)] string queryJson, out IntPtr json, out IntPtr error);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern AzsbStatus azsb_store_rows_open(
+            StoreHandle store, [MarshalAs(UnmanagedType.LPUTF8Str)] string queryJson, out StoreRowsHandle rows, out IntPtr error);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern AzsbStatus azsb_store_rows_next(StoreRowsHandle rows, UIntPtr maxRows, out IntPtr pageJson, out IntPtr error);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern void azsb_store_rows_free(IntPtr rows);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern CancelHandle azsb_cancel_new();
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]

@@ -17,35 +17,43 @@ namespace AzsBilling.Native
     internal static class UsageRows
     {
         /// <summary>Parses a NUL-terminated UTF-8 JSON array of records (see azsb_usage_next_page).</summary>
-        internal static unsafe UsageAggregate[] FromNativePage(IntPtr page)
+        internal static UsageAggregate[] FromNativePage(IntPtr page) => FromJson(NativeText(page));
+
+        /// <summary>The bytes of a NUL-terminated string the library returned, read in place.</summary>
+        internal static unsafe ReadOnlySpan<byte> NativeText(IntPtr text)
         {
-            // SAFETY: `page` is a NUL-terminated string the library returned and the caller frees only after
-            // this returns, so the span covers live, unchanging memory for the whole parse.
-            ReadOnlySpan<byte> utf8 = MemoryMarshal.CreateReadOnlySpanFromNullTerminated((byte*)page);
-            return FromJson(utf8);
+            // SAFETY: `text` is a NUL-terminated string the library returned and the caller frees only after
+            // it is done with the span, so the span covers live, unchanging memory for the whole parse.
+            return MemoryMarshal.CreateReadOnlySpanFromNullTerminated((byte*)text);
         }
 
         /// <summary>
         /// Reads the page with a forward-only Utf8JsonReader: building a JsonDocument of a 1.4 MB page cost as
         /// much as fetching it. Unknown members are skipped, so the library can add fields.
         /// </summary>
+        internal static UsageAggregate[] FromJson(ReadOnlySpan<byte> utf8) => ReadArray(utf8, "a usage page", ReadRecord);
+
+        /// <summary>Reads one item of an array at the current token.</summary>
+        internal delegate T ItemReader<T>(ref Utf8JsonReader reader);
+
+        /// <summary>A JSON array the library returned, each item read by <paramref name="item"/>.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        internal static UsageAggregate[] FromJson(ReadOnlySpan<byte> utf8)
+        internal static T[] ReadArray<T>(ReadOnlySpan<byte> utf8, string what, ItemReader<T> item)
         {
             var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = 64 });
             try
             {
-                Expect(ref reader, JsonTokenType.StartArray, "a usage page");
-                var rows = new List<UsageAggregate>(1000);
+                Expect(ref reader, JsonTokenType.StartArray, what);
+                var items = new List<T>(1000);
                 while (Next(ref reader) != JsonTokenType.EndArray)
                 {
-                    rows.Add(ReadRecord(ref reader));
+                    items.Add(item(ref reader));
                 }
-                return rows.ToArray();
+                return items.ToArray();
             }
             catch (JsonException e)
             {
-                throw new InvalidOperationException($"The azs_billing library returned a usage page that is not valid JSON: {e.Message}", e);
+                throw new InvalidOperationException($"The azs_billing library returned {what} that is not valid JSON: {e.Message}", e);
             }
         }
 
@@ -128,7 +136,7 @@ namespace AzsBilling.Native
         /// as @{} is in PowerShell) that print as compact JSON (what Export-Csv writes).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static object? ReadValue(ref Utf8JsonReader reader)
+        internal static object? ReadValue(ref Utf8JsonReader reader)
         {
             switch (reader.TokenType)
             {
@@ -164,7 +172,7 @@ namespace AzsBilling.Native
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static string? ReadString(ref Utf8JsonReader reader)
+        internal static string? ReadString(ref Utf8JsonReader reader)
         {
             return Next(ref reader) == JsonTokenType.String ? reader.GetString() : SkipCurrent(ref reader);
         }
@@ -182,7 +190,7 @@ namespace AzsBilling.Native
 
         /// <summary>The library writes RFC 3339 UTC times; the cmdlets promise DateTimes of Kind Utc.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static DateTime ReadUtcTime(ref Utf8JsonReader reader, string name)
+        internal static DateTime ReadUtcTime(ref Utf8JsonReader reader, string name)
         {
             if (Next(ref reader) == JsonTokenType.String && reader.TryGetDateTimeOffset(out DateTimeOffset time))
             {
@@ -191,8 +199,20 @@ namespace AzsBilling.Native
             throw new InvalidOperationException($"The azs_billing library returned a usage record whose {name} is not an RFC 3339 time.");
         }
 
+        /// <summary>The library writes stored quantities as decimal strings, exact; so is the [decimal].</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static JsonTokenType Next(ref Utf8JsonReader reader)
+        internal static decimal ReadDecimalString(ref Utf8JsonReader reader, string name)
+        {
+            if (Next(ref reader) == JsonTokenType.String &&
+                decimal.TryParse(reader.GetString(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out decimal value))
+            {
+                return value;
+            }
+            throw new InvalidOperationException($"The azs_billing library returned a stored row whose {name} is not a decimal string.");
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        internal static JsonTokenType Next(ref Utf8JsonReader reader)
         {
             if (!reader.Read())
             {
@@ -214,14 +234,14 @@ namespace AzsBilling.Native
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Expect(ref Utf8JsonReader reader, JsonTokenType type, string what)
+        internal static void Expect(ref Utf8JsonReader reader, JsonTokenType type, string what)
         {
             Next(ref reader);
             Current(ref reader, type, what);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Current(ref Utf8JsonReader reader, JsonTokenType type, string what)
+        internal static void Current(ref Utf8JsonReader reader, JsonTokenType type, string what)
         {
             if (reader.TokenType != type)
             {
@@ -231,7 +251,7 @@ namespace AzsBilling.Native
 
         /// <summary>Skips the value of the property name at the current token.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Skip(ref Utf8JsonReader reader)
+        internal static void Skip(ref Utf8JsonReader reader)
         {
             Next(ref reader);
             SkipCurrent(ref reader);

@@ -21,6 +21,18 @@ namespace AzsBilling.Native
         }
     }
 
+    /// <summary>An azsb_store_rows (keeps its store open while it lives).</summary>
+    public sealed class StoreRowsHandle : SafeHandleZeroOrMinusOneIsInvalid
+    {
+        public StoreRowsHandle() : base(ownsHandle: true) { }
+
+        protected override bool ReleaseHandle()
+        {
+            NativeMethods.azsb_store_rows_free(handle);
+            return true;
+        }
+    }
+
     /// <summary>An azsb_cancel.</summary>
     internal sealed class CancelHandle : SafeHandleZeroOrMinusOneIsInvalid
     {
@@ -63,6 +75,32 @@ namespace AzsBilling.Native
         /// <summary>Exact sums per period, subscription and meter, a JSON array (docs/c-abi.md, "Aggregate row").</summary>
         public static string Aggregate(StoreHandle store, string queryJson) =>
             Api.Call((out IntPtr json, out IntPtr error) => NativeMethods.azsb_store_aggregate(store, queryJson, out json, out error));
+
+        /// <summary>Opens a reader of stored rows (docs/c-abi.md, "Row query"); nothing is read yet.</summary>
+        public static StoreRowsHandle RowsOpen(StoreHandle store, string queryJson)
+        {
+            Api.Check(NativeMethods.azsb_store_rows_open(store, queryJson, out StoreRowsHandle rows, out IntPtr error), error);
+            return rows;
+        }
+
+        /// <summary>The next page of rows as AzsBilling.StoredUsageRow objects, or null after the last; the
+        /// page is read in the library's memory and freed before returning.</summary>
+        public static StoredUsageRow[]? RowsNext(StoreRowsHandle rows, int maxRows)
+        {
+            Api.Check(NativeMethods.azsb_store_rows_next(rows, (UIntPtr)Math.Max(0, maxRows), out IntPtr page, out IntPtr error), error);
+            if (page == IntPtr.Zero)
+            {
+                return null;
+            }
+            try
+            {
+                return StoredRows.FromNativePage(page);
+            }
+            finally
+            {
+                NativeMethods.azsb_string_free(page);
+            }
+        }
 
         /// <summary>Starts a sync (options JSON: docs/c-abi.md, "Sync options") on a thread of its own.</summary>
         public static UsageSync SyncStart(ClientHandle client, StoreHandle store, string optionsJson)
