@@ -821,6 +821,18 @@ azsb_status azsb_store_rows_next(struct azsb_store_rows *rows,
 void azsb_store_rows_free(struct azsb_store_rows *rows);
 
 /*
+ Writes the stored rows `query_json` means (docs/c-abi.md, "Row query") to a file (`options_json`:
+ "Export options": `csv`, `csv_usagesummary` or `ndjson`, and the path), a batch at a time, in usage-time
+ order. The file appears at the path only when complete (replacing one there); on any error nothing is
+ left there. `*report_json_out` receives "Export report" (the path, rows, bytes).
+ */
+azsb_status azsb_store_export(const struct azsb_store *store,
+                              const char *query_json,
+                              const char *options_json,
+                              char **report_json_out,
+                              struct azsb_error **error_out);
+
+/*
  A new cancel handle, not requested; free it with `azsb_cancel_free`. Never NULL.
  */
 struct azsb_cancel *azsb_cancel_new(void);

@@ -1056,3 +1056,128 @@ fn rows_read_back_in_batches_and_every_filter_matches_what_sql_counts() {
     }));
     assert_eq!(what, "from");
 }
+
+#[test]
+fn exports_write_every_row_once_and_never_leave_a_short_file() {
+    use azs_billing_core::warehouse::{CSV_COLUMNS, ExportFormat, USAGESUMMARY_COLUMNS};
+    let stamp = support::start();
+    let client = operator_client(&stamp);
+    let dir = tempfile::tempdir().expect("dir");
+    let (mut store, _) = store_at(dir.path(), "usage.db");
+    sync(
+        &client,
+        &mut store,
+        &provider_options(&stamp, Granularity::Daily, data_end(&stamp)),
+    )
+    .expect("sync");
+    let all = RowQuery {
+        from: data_start(&stamp) - Duration::days(30),
+        to: data_end(&stamp) + Duration::days(1),
+        granularity: Granularity::Daily,
+        filter: RowFilter::default(),
+    };
+    let stored = count(&store, "SELECT count(*) FROM usage_rows") as u64;
+    let total = total_quantity(&store, "");
+
+    // CSV: the documented header, a row per stored row, exact quantities, ISO 8601 UTC times.
+    let path = dir.path().join("usage.csv");
+    let report = store
+        .export(&all, ExportFormat::Csv, &path)
+        .expect("csv export");
+    assert_eq!((report.rows, report.path.clone()), (stored, path.clone()));
+    assert_eq!(report.bytes, std::fs::metadata(&path).expect("file").len());
+    let mut csv = csv::Reader::from_path(&path).expect("csv");
+    let header: Vec<String> = csv
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(header, CSV_COLUMNS);
+    let quantity = CSV_COLUMNS
+        .iter()
+        .position(|c| *c == "quantity")
+        .expect("quantity column");
+    let (mut rows, mut sum) = (0, Decimal::ZERO);
+    for record in csv.records() {
+        let record = record.expect("record");
+        assert!(
+            record[0].ends_with('Z') && record[0].contains('T'),
+            "{:?}",
+            &record[0]
+        );
+        sum += Decimal::from_str(&record[quantity]).expect("decimal");
+        rows += 1;
+    }
+    assert_eq!((rows, sum), (stored, total));
+
+    // Usagesummary.ps1's columns, its resource fields from the URI's segments.
+    let summary = dir.path().join("summary.csv");
+    store
+        .export(&all, ExportFormat::CsvUsagesummary, &summary)
+        .expect("usagesummary export");
+    let mut csv = csv::Reader::from_path(&summary).expect("csv");
+    let header: Vec<String> = csv
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(header, USAGESUMMARY_COLUMNS);
+    let mut checked = 0;
+    for record in csv.records() {
+        let record = record.expect("record");
+        let uri = &record[13];
+        if uri.is_empty() {
+            continue;
+        }
+        let parts: Vec<&str> = uri.split('/').collect();
+        assert_eq!((&record[12], &record[6]), (parts[2], parts[4]), "{uri}");
+        checked += 1;
+    }
+    assert!(checked > 0);
+
+    // NDJSON: one object per line, the stored row's fields.
+    let lines_path = dir.path().join("usage.ndjson");
+    store
+        .export(&all, ExportFormat::NdJson, &lines_path)
+        .expect("ndjson export");
+    let text = std::fs::read_to_string(&lines_path).expect("ndjson");
+    let mut sum = Decimal::ZERO;
+    for line in text.lines() {
+        let row: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
+        sum += Decimal::from_str(row["quantity"].as_str().expect("quantity")).expect("decimal");
+    }
+    assert_eq!((text.lines().count() as u64, sum), (stored, total));
+
+    // A failure after the file was begun leaves the earlier export untouched and no partial file.
+    let mut bad = RowFilter::default();
+    bad.category = Some("Teleportation".into());
+    let before = std::fs::read(&path).expect("earlier export");
+    let (what, _) = invalid_argument(store.export(
+        &RowQuery {
+            filter: bad,
+            ..all.clone()
+        },
+        ExportFormat::Csv,
+        &path,
+    ));
+    assert_eq!(what, "category");
+    assert_eq!(std::fs::read(&path).expect("still there"), before);
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".partial-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    let error = store
+        .export(
+            &all,
+            ExportFormat::Csv,
+            &dir.path().join("no-such-dir/usage.csv"),
+        )
+        .expect_err("a missing directory");
+    assert!(matches!(error, Error::File { .. }), "{error:?}");
+    let (what, _) = invalid_argument(store.export(&all, ExportFormat::Csv, dir.path()));
+    assert_eq!(what, "path");
+}

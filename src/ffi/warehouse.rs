@@ -221,6 +221,32 @@ pub extern "C" fn azsb_store_rows_free(rows: *mut AzsbStoreRows) {
     }));
 }
 
+/// Writes the stored rows `query_json` means (docs/c-abi.md, "Row query") to a file (`options_json`:
+/// "Export options": `csv`, `csv_usagesummary` or `ndjson`, and the path), a batch at a time, in usage-time
+/// order. The file appears at the path only when complete (replacing one there); on any error nothing is
+/// left there. `*report_json_out` receives "Export report" (the path, rows, bytes).
+#[unsafe(no_mangle)]
+pub extern "C" fn azsb_store_export(
+    store: *const AzsbStore,
+    query_json: *const c_char,
+    options_json: *const c_char,
+    report_json_out: *mut *mut c_char,
+    error_out: *mut *mut AzsbError,
+) -> AzsbStatus {
+    ffi_boundary!(error_out, {
+        let store = try_ref!(store, "store", error_out);
+        let query = try_str!(query_json, "query_json", error_out);
+        let options = try_str!(options_json, "options_json", error_out);
+        check_out!(report_json_out, "report_json_out", error_out);
+        let result = json::row_query_from_json(query).and_then(|query| {
+            let (format, path) = json::export_options_from_json(options)?;
+            let report = lock(&store.store).export(&query, format, &path)?;
+            json::export_report_json(&report)
+        });
+        finish_json(result, report_json_out, error_out)
+    })
+}
+
 /// A new cancel handle, not requested; free it with `azsb_cancel_free`. Never NULL.
 #[unsafe(no_mangle)]
 pub extern "C" fn azsb_cancel_new() -> *mut AzsbCancel {

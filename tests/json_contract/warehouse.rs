@@ -209,6 +209,35 @@ pub fn warehouse(contract: &Contract, stamp: &Stamp, admin: &ClientHandle) {
         "{error}"
     );
 
+    // Exports: the report, a line per row, and a misspelt format refused.
+    for (format, lines) in [("csv", read.len() + 1), ("ndjson", read.len())] {
+        let path = dir.path().join(format!("export.{format}"));
+        let options = json!({"format": format, "path": path.display().to_string()});
+        contract.check("warehouse.json#/$defs/export_options", &options);
+        let (query_text, options_text) = (c(&query.to_string()), c(&options.to_string()));
+        let report = call_json("export", |o, e| {
+            azsb_store_export(store.0, query_text.as_ptr(), options_text.as_ptr(), o, e)
+        });
+        contract.check("warehouse.json#/$defs/export_report", &report);
+        assert_eq!(report["rows"], read.len() as u64, "{report}");
+        let text = std::fs::read_to_string(&path).expect("the export");
+        assert_eq!(text.lines().count(), lines, "{format}");
+    }
+    let (query_text, options_text) = (
+        c(&query.to_string()),
+        c(&json!({"format": "xlsx", "path": "x"}).to_string()),
+    );
+    let error =
+        call(|o, e| azsb_store_export(store.0, query_text.as_ptr(), options_text.as_ptr(), o, e))
+            .expect_err("an unknown format");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("csv_usagesummary"),
+        "{error}"
+    );
+
     // Refused before any request: an unknown key; a start off the granularity's boundary.
     let mut misspelt = options.clone();
     misspelt["concurency"] = json!(4);

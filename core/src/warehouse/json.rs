@@ -10,6 +10,7 @@ use crate::error::{Error, Result, quoted};
 use crate::json_args;
 use crate::options::{parse_api, parse_granularity, parse_time};
 use crate::usage::UsageApi;
+use crate::warehouse::export::{ExportFormat, ExportReport};
 use crate::warehouse::filter::{RowFilter, TagFilter};
 use crate::warehouse::read::{AggregateQuery, AggregateRow, CursorState, Period};
 use crate::warehouse::stored_rows::{RowQuery, StoredRow};
@@ -361,11 +362,9 @@ struct StoredRowJson<'a> {
     record_id: Option<&'a str>,
 }
 
-/// Stored rows as a JSON array (docs/c-abi.md, "Stored row"); quantities are decimal strings.
-pub fn stored_rows_json(rows: &[StoredRow]) -> Result<String> {
-    let shaped: Vec<StoredRowJson<'_>> = rows
-        .iter()
-        .map(|r| StoredRowJson {
+impl<'a> From<&'a StoredRow> for StoredRowJson<'a> {
+    fn from(r: &'a StoredRow) -> Self {
+        StoredRowJson {
             cursor_id: r.cursor_id,
             reported_start: time(r.reported_start),
             reported_end: time(r.reported_end),
@@ -389,9 +388,70 @@ pub fn stored_rows_json(rows: &[StoredRow]) -> Result<String> {
             additional_info: r.additional_info.as_ref(),
             vm_size: r.vm_size.as_deref(),
             record_id: r.record_id.as_deref(),
-        })
-        .collect();
+        }
+    }
+}
+
+/// Stored rows as a JSON array (docs/c-abi.md, "Stored row"); quantities are decimal strings.
+pub fn stored_rows_json(rows: &[StoredRow]) -> Result<String> {
+    let shaped: Vec<StoredRowJson<'_>> = rows.iter().map(StoredRowJson::from).collect();
     to_json(&shaped, "stored rows")
+}
+
+/// One stored row as a line of NDJSON (the "Stored row" object, then a newline).
+pub(crate) fn write_stored_row_line(
+    row: &StoredRow,
+    out: &mut impl std::io::Write,
+) -> std::io::Result<()> {
+    serde_json::to_writer(&mut *out, &StoredRowJson::from(row)).map_err(std::io::Error::from)?;
+    out.write_all(b"\n")
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExportOptionsJson {
+    format: String,
+    path: String,
+}
+
+/// Export options from `{"format":"csv"|"csv_usagesummary"|"ndjson","path":"…"}` (docs/c-abi.md, "Export
+/// options"): the format (any case) and the file to write.
+pub fn export_options_from_json(json: &str) -> Result<(ExportFormat, std::path::PathBuf)> {
+    let parsed: ExportOptionsJson = json_args::from_json(json, "options_json")?;
+    let format = match parsed.format.trim().to_ascii_lowercase().as_str() {
+        "csv" => ExportFormat::Csv,
+        "csv_usagesummary" => ExportFormat::CsvUsagesummary,
+        "ndjson" => ExportFormat::NdJson,
+        other => {
+            return Err(Error::invalid(
+                "format",
+                format!(
+                    "{} is not an export format; use \"csv\", \"csv_usagesummary\" or \"ndjson\"",
+                    quoted(other)
+                ),
+            ));
+        }
+    };
+    Ok((format, std::path::PathBuf::from(parsed.path)))
+}
+
+#[derive(Serialize)]
+struct ExportReportJson {
+    path: String,
+    rows: u64,
+    bytes: u64,
+}
+
+/// An export's report as JSON (docs/c-abi.md, "Export report").
+pub fn export_report_json(report: &ExportReport) -> Result<String> {
+    to_json(
+        &ExportReportJson {
+            path: report.path.display().to_string(),
+            rows: report.rows,
+            bytes: report.bytes,
+        },
+        "export report",
+    )
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@
 //! - `rows.rs` turns a usage record into a stored row and its key; `quantity.rs` keeps quantities as exact
 //!   decimals and sums them (`decimal_sum`); `cursor.rs` keeps where each sync stands; `runs.rs` records each run, its error and the tenant list; `read.rs` answers
 //!   [`Store::sync_state`] and [`Store::aggregate`]; `stored_rows.rs` reads rows back ([`Store::rows`],
-//!   [`RowReader`]); `filter.rs` is the [`RowFilter`] both share; [`json`] is their JSON for C and PowerShell
+//!   [`RowReader`]); `filter.rs` is the [`RowFilter`] both share; `export.rs` writes rows to files ([`Store::export`]); [`json`] is their JSON for C and PowerShell
 //!   callers.
 //!
 //! # The row key
@@ -23,6 +23,7 @@
 
 mod cancel;
 mod cursor;
+mod export;
 mod fetch;
 mod filter;
 pub mod json;
@@ -38,6 +39,7 @@ mod sync;
 
 pub use cancel::CancelToken;
 pub use cursor::CursorKey;
+pub use export::{CSV_COLUMNS, ExportFormat, ExportReport, USAGESUMMARY_COLUMNS};
 pub use filter::{RowFilter, TagFilter};
 pub use quantity::quantity_decimal;
 pub use read::{AggregateQuery, AggregateRow, CursorState, Period};

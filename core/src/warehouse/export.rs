@@ -1,0 +1,282 @@
+//! Exports of stored rows to a file, streaming a batch at a time: CSV (this library's columns, or those of
+//! AzureStack-Tools' Usagesummary.ps1) and NDJSON. The file is written beside its destination and renamed
+//! into place when complete, so a failed or cancelled export never leaves a short file where a whole one
+//! was expected (nor replaces an earlier whole one).
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+
+use crate::error::{Error, Result};
+use crate::warehouse::json::write_stored_row_line;
+use crate::warehouse::store::Store;
+use crate::warehouse::stored_rows::{RowQuery, RowReader, StoredRow};
+
+/// Rows read from the store per batch.
+const BATCH: usize = 1000;
+
+/// What an export writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ExportFormat {
+    /// CSV with a header of [`CSV_COLUMNS`]: every field of a stored row.
+    Csv,
+    /// CSV with exactly the columns of AzureStack-Tools' `Usage/Usagesummary.ps1` ([`USAGESUMMARY_COLUMNS`]),
+    /// so spreadsheets built on its output keep working; the values are invariant and ISO 8601 UTC.
+    CsvUsagesummary,
+    /// One JSON object per line: the "Stored row" of docs/c-abi.md.
+    NdJson,
+}
+
+/// The columns of [`ExportFormat::Csv`], in order (docs/warehouse.md, "Export").
+pub const CSV_COLUMNS: &[&str] = &[
+    "usage_start",
+    "usage_end",
+    "subscription_id",
+    "owner",
+    "meter_id",
+    "meter_name",
+    "unit",
+    "category",
+    "quantity",
+    "resource_uri",
+    "resource_group",
+    "provider",
+    "resource_type",
+    "resource_name",
+    "location",
+    "tags",
+    "additional_info",
+    "vm_size",
+    "reported_start",
+    "reported_end",
+    "cursor_id",
+    "record_id",
+];
+
+/// The columns Usagesummary.ps1 writes, in its order.
+pub const USAGESUMMARY_COLUMNS: &[&str] = &[
+    "UsageStartTime",
+    "UsageEndTime",
+    "MeterName",
+    "Quantity",
+    "resourceType",
+    "location",
+    "resourceGroup",
+    "resourceName",
+    "subowner",
+    "tags",
+    "MeterId",
+    "additionalInfo",
+    "subscription",
+    "resourceUri",
+];
+
+/// What an export wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportReport {
+    /// The file written.
+    pub path: PathBuf,
+    /// Rows written (the header line not counted).
+    pub rows: u64,
+    /// The file's size.
+    pub bytes: u64,
+}
+
+fn time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn json_text(value: Option<&serde_json::Value>) -> String {
+    value.map(serde_json::Value::to_string).unwrap_or_default()
+}
+
+fn tags_text(row: &StoredRow) -> String {
+    row.tags
+        .as_ref()
+        .map(|t| serde_json::Value::Object(t.clone()).to_string())
+        .unwrap_or_default()
+}
+
+fn text(value: &Option<String>) -> &str {
+    value.as_deref().unwrap_or("")
+}
+
+/// The fields of a row in [`CSV_COLUMNS`]' order.
+fn csv_fields(row: &StoredRow) -> Vec<String> {
+    vec![
+        time(row.usage_start),
+        time(row.usage_end),
+        row.subscription_id.clone(),
+        text(&row.owner).to_string(),
+        row.meter_id.clone(),
+        text(&row.meter_name).to_string(),
+        text(&row.unit).to_string(),
+        text(&row.category).to_string(),
+        row.quantity.to_string(),
+        text(&row.resource_uri).to_string(),
+        text(&row.resource_group).to_string(),
+        text(&row.provider).to_string(),
+        text(&row.resource_type).to_string(),
+        text(&row.resource_name).to_string(),
+        text(&row.location).to_string(),
+        tags_text(row),
+        json_text(row.additional_info.as_ref()),
+        text(&row.vm_size).to_string(),
+        time(row.reported_start),
+        time(row.reported_end),
+        row.cursor_id.to_string(),
+        text(&row.record_id).to_string(),
+    ]
+}
+
+/// The fields of a row in [`USAGESUMMARY_COLUMNS`]' order. Like the script, the resource's type, group,
+/// name and subscription are segments 7, 4, 8 and 2 of the resource URI split on '/'.
+fn usagesummary_fields(row: &StoredRow) -> Vec<String> {
+    let uri = text(&row.resource_uri);
+    let segment = |i: usize| uri.split('/').nth(i).unwrap_or("").to_string();
+    vec![
+        time(row.usage_start),
+        time(row.usage_end),
+        text(&row.meter_name).to_string(),
+        row.quantity.to_string(),
+        segment(7),
+        text(&row.location).to_string(),
+        segment(4),
+        segment(8),
+        text(&row.owner).to_string(),
+        tags_text(row),
+        row.meter_id.clone(),
+        json_text(row.additional_info.as_ref()),
+        segment(2),
+        uri.to_string(),
+    ]
+}
+
+/// Where the file is written until it is complete: beside it, so the rename stays on one file system.
+fn partial_path(path: &Path) -> PathBuf {
+    let mut name = path
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    name.push(format!(".partial-{}", std::process::id()));
+    path.with_file_name(name)
+}
+
+impl Store {
+    /// Writes the rows `query` means to `path` in `format`, a batch at a time (constant memory), in
+    /// usage-time order. The file appears at `path` only when complete; an existing file there is replaced
+    /// then. A query with no rows writes a file with the header alone (CSV) or an empty file (NDJSON).
+    pub fn export(
+        &self,
+        query: &RowQuery,
+        format: ExportFormat,
+        path: &Path,
+    ) -> Result<ExportReport> {
+        let mut reader = RowReader::new(query.clone())?;
+        if path.as_os_str().is_empty() || path.is_dir() {
+            return Err(Error::invalid(
+                "path",
+                format!(
+                    "{} is not a file path: give the file to write, e.g. usage.csv",
+                    crate::error::quoted(&path.display().to_string())
+                ),
+            ));
+        }
+        let partial = partial_path(path);
+        let written = (|| {
+            let file = File::create(&partial).map_err(|e| {
+                Error::file(
+                    path,
+                    format!("cannot create the export: {e}"),
+                    Some(Box::new(e)),
+                )
+            })?;
+            let rows = write_rows(self, &mut reader, format, BufWriter::new(file), path)?;
+            std::fs::rename(&partial, path).map_err(|e| {
+                Error::file(
+                    path,
+                    format!("cannot move the finished export into place: {e}"),
+                    Some(Box::new(e)),
+                )
+            })?;
+            Ok(rows)
+        })();
+        match written {
+            Ok(rows) => {
+                let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or_default();
+                Ok(ExportReport {
+                    path: path.to_path_buf(),
+                    rows,
+                    bytes,
+                })
+            }
+            Err(e) => {
+                let _ = std::fs::remove_file(&partial);
+                Err(e)
+            }
+        }
+    }
+}
+
+fn write_rows(
+    store: &Store,
+    reader: &mut RowReader,
+    format: ExportFormat,
+    out: BufWriter<File>,
+    path: &Path,
+) -> Result<u64> {
+    let io = |e: std::io::Error| {
+        Error::file(path, format!("writing the export: {e}"), Some(Box::new(e)))
+    };
+    let csv_error =
+        |e: csv::Error| Error::file(path, format!("writing the export: {e}"), Some(Box::new(e)));
+    let mut rows = 0;
+    match format {
+        ExportFormat::NdJson => {
+            let mut out = out;
+            loop {
+                let batch = reader.next_batch(store, BATCH)?;
+                if batch.is_empty() {
+                    break;
+                }
+                for row in &batch {
+                    write_stored_row_line(row, &mut out).map_err(io)?;
+                    rows += 1;
+                }
+            }
+            out.into_inner()
+                .map_err(|e| io(e.into_error()))?
+                .sync_all()
+                .map_err(io)?;
+        }
+        ExportFormat::Csv | ExportFormat::CsvUsagesummary => {
+            let (columns, fields): (&[&str], fn(&StoredRow) -> Vec<String>) = match format {
+                ExportFormat::CsvUsagesummary => (USAGESUMMARY_COLUMNS, usagesummary_fields),
+                _ => (CSV_COLUMNS, csv_fields),
+            };
+            let mut writer = csv::Writer::from_writer(out);
+            writer.write_record(columns).map_err(csv_error)?;
+            loop {
+                let batch = reader.next_batch(store, BATCH)?;
+                if batch.is_empty() {
+                    break;
+                }
+                for row in &batch {
+                    writer.write_record(fields(row)).map_err(csv_error)?;
+                    rows += 1;
+                }
+            }
+            writer
+                .into_inner()
+                .map_err(|e| io(std::io::Error::other(e.to_string())))?
+                .into_inner()
+                .map_err(|e| io(e.into_error()))?
+                .sync_all()
+                .map_err(io)?;
+        }
+    }
+    Ok(rows)
+}
