@@ -104,6 +104,9 @@ fn text(value: &Option<String>) -> &str {
     value.as_deref().unwrap_or("")
 }
 
+/// A row's fields in the order of one CSV layout's columns.
+type FieldsOf = fn(&StoredRow) -> Vec<String>;
+
 /// The fields of a row in [`CSV_COLUMNS`]' order.
 fn csv_fields(row: &StoredRow) -> Vec<String> {
     vec![
@@ -253,7 +256,7 @@ fn write_rows(
                 .map_err(io)?;
         }
         ExportFormat::Csv | ExportFormat::CsvUsagesummary => {
-            let (columns, fields): (&[&str], fn(&StoredRow) -> Vec<String>) = match format {
+            let (columns, fields): (&[&str], FieldsOf) = match format {
                 ExportFormat::CsvUsagesummary => (USAGESUMMARY_COLUMNS, usagesummary_fields),
                 _ => (CSV_COLUMNS, csv_fields),
             };
