@@ -40,6 +40,7 @@
         'Sync-AzsUsage'
         'Get-AzsUsageSyncState'
         'Get-AzsStoredUsage'
+        'Export-AzsUsage'
     )
     CmdletsToExport      = @()
     AliasesToExport      = @()

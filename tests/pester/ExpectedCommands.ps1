@@ -22,4 +22,5 @@
     'Sync-AzsUsage'
     'Get-AzsUsageSyncState'
     'Get-AzsStoredUsage'
+    'Export-AzsUsage'
 )

@@ -344,3 +344,74 @@ Describe 'Get-AzsStoredUsage' {
             Should -Throw '*-TimeZone*Mars/Olympus*IANA*'
     }
 }
+
+Describe 'Export-AzsUsage' {
+    BeforeAll {
+        $script:ExportStore = New-StorePath
+        $null = Sync-AzsUsage -Store $script:ExportStore -StartTime $script:Start -Until $script:Until
+        $script:Range = @{ Store = $script:ExportStore; From = $script:Start.AddDays(-30); To = $script:Until.AddDays(2) }
+    }
+
+    It 'writes every row to CSV with invariant ISO 8601 times and exact quantities, in any culture' {
+        $path = Join-Path $script:StateDir "export-$([guid]::NewGuid().ToString('n')).csv"
+        $culture = [cultureinfo]::CurrentCulture
+        [cultureinfo]::CurrentCulture = 'de-DE'
+        try {
+            $report = Export-AzsUsage -Path $path @script:Range
+        } finally {
+            [cultureinfo]::CurrentCulture = $culture
+        }
+        $report.PSObject.TypeNames[0] | Should -Be 'AzsBilling.UsageExportReport'
+        $report.Rows | Should -Be $script:ProviderTotal.Rows
+        $report.Bytes | Should -Be (Get-Item $path).Length
+        $rows = @(Import-Csv $path)
+        $rows.Count | Should -Be $script:ProviderTotal.Rows
+        $rows[0].PSObject.Properties.Name | Select-Object -First 4 | Should -Be @('usage_start', 'usage_end', 'subscription_id', 'owner')
+        $rows[0].usage_start | Should -Match '^\d{4}-\d\d-\d\dT\d\d:00:00Z$'
+        (Get-DecimalSum ($rows | ForEach-Object { [decimal]::Parse($_.quantity, [cultureinfo]::InvariantCulture) })) | Should -Be $script:ProviderTotal.Quantity
+    }
+
+    It 'writes exactly the columns of Usagesummary.ps1 with -Layout Usagesummary' {
+        $path = Join-Path $script:StateDir "summary-$([guid]::NewGuid().ToString('n')).csv"
+        $null = Export-AzsUsage -Path $path -Layout Usagesummary @script:Range
+        $rows = @(Import-Csv $path)
+        $rows[0].PSObject.Properties.Name | Should -Be @('UsageStartTime', 'UsageEndTime', 'MeterName', 'Quantity', 'resourceType', 'location',
+            'resourceGroup', 'resourceName', 'subowner', 'tags', 'MeterId', 'additionalInfo', 'subscription', 'resourceUri')
+        $rows.Count | Should -Be $script:ProviderTotal.Rows
+        $vm = $rows | Where-Object resourceUri -Like '*/virtualMachines/*' | Select-Object -First 1
+        $vm.resourceType | Should -Be 'virtualMachines'
+        $vm.resourceName | Should -Be ($vm.resourceUri -split '/')[8]
+        $vm.subowner | Should -Not -BeNullOrEmpty
+    }
+
+    It 'writes one JSON object per line with -Format NdJson, narrowed by the filters' {
+        $path = Join-Path $script:StateDir "export-$([guid]::NewGuid().ToString('n')).ndjson"
+        $report = Export-AzsUsage -Path $path -Format NdJson -Category Compute @script:Range
+        $lines = @(Get-Content $path)
+        $lines.Count | Should -Be $report.Rows
+        $lines.Count | Should -Be @(Get-AzsStoredUsage -Category Compute @script:Range).Count
+        $lines | ForEach-Object { ($_ | ConvertFrom-Json).category | Should -Be 'Compute' }
+    }
+
+    It 'resolves a relative -Path against the current location, and -NoClobber refuses an existing file' {
+        $dir = Join-Path $script:StateDir "exp-$([guid]::NewGuid().ToString('n'))"
+        $null = New-Item -ItemType Directory -Path $dir
+        Push-Location $dir
+        try {
+            $null = Export-AzsUsage -Path 'rel.csv' @script:Range
+            { Export-AzsUsage -Path 'rel.csv' -NoClobber @script:Range -ErrorAction Stop } | Should -Throw '*exists*-NoClobber*'
+        } finally {
+            Pop-Location
+        }
+        Test-Path (Join-Path $dir 'rel.csv') | Should -BeTrue
+    }
+
+    It 'leaves no file behind when the export fails, and refuses -Layout with NdJson' {
+        $path = Join-Path $script:StateDir "failed-$([guid]::NewGuid().ToString('n')).csv"
+        { Export-AzsUsage -Path $path -Category Teleportation @script:Range -ErrorAction Stop } | Should -Throw '*-Category*'
+        Test-Path $path | Should -BeFalse
+        @(Get-ChildItem $script:StateDir -Filter '*.partial-*').Count | Should -Be 0
+        { Export-AzsUsage -Path $path -Format NdJson -Layout Usagesummary @script:Range -ErrorAction Stop } | Should -Throw '*-Layout*'
+    }
+}
+

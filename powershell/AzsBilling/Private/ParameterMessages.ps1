@@ -81,6 +81,8 @@ $script:StoredUsageWordParameters = [ordered]@{
     tag      = '-Tag'
     period   = '-GroupBy'
     store    = '-Store'
+    format   = '-Format'
+    path     = '-Path'
 }
 
 function ConvertTo-AzsSyncException {

@@ -250,3 +250,26 @@ function Read-AzsStoredRows {
     }
     Write-Verbose "$count stored rows."
 }
+
+function New-AzsStoredUsageQuery {
+    # The row query of Get-AzsStoredUsage and Export-AzsUsage (docs/c-abi.md, "Row query") from their bound
+    # parameters: the usage window, read in -TimeZone when given, the granularity and the filters.
+    param(
+        [Parameter(Mandatory)] [System.Management.Automation.PSCmdlet] $Cmdlet,
+        [Parameter(Mandatory)] [System.Collections.IDictionary] $Bound,
+        [AllowNull()] [psobject] $Zone,
+        [Parameter(Mandatory)] [string] $Granularity
+    )
+    $query = [ordered]@{
+        from        = ConvertTo-AzsZonedInstant -Cmdlet $Cmdlet -Name From -Value $Bound['From'] -Zone $Zone
+        to          = ConvertTo-AzsZonedInstant -Cmdlet $Cmdlet -Name To -Value $Bound['To'] -Zone $Zone
+        granularity = $Granularity
+    }
+    foreach ($pair in @(
+            @('SubscriptionId', 'subscription_id'), @('Owner', 'owner'), @('MeterId', 'meter_id'), @('Category', 'category'),
+            @('ResourceGroup', 'resource_group'), @('ResourceType', 'resource_type'))) {
+        if ($Bound[$pair[0]]) { $query[$pair[1]] = $Bound[$pair[0]] }
+    }
+    if ($Bound.ContainsKey('Tag')) { $query.tag = ConvertTo-AzsTagFilter -Cmdlet $Cmdlet -Tag $Bound['Tag'] }
+    $query
+}

@@ -336,17 +336,7 @@ function Get-AzsStoredUsage {
         [string] $Store
     )
     $zone = Resolve-AzsTimeZone -Cmdlet $PSCmdlet -TimeZone $TimeZone
-    $query = [ordered]@{
-        from        = ConvertTo-AzsZonedInstant -Cmdlet $PSCmdlet -Name From -Value $From -Zone $zone
-        to          = ConvertTo-AzsZonedInstant -Cmdlet $PSCmdlet -Name To -Value $To -Zone $zone
-        granularity = $AggregationGranularity
-    }
-    foreach ($pair in @(
-            @('SubscriptionId', 'subscription_id'), @('Owner', 'owner'), @('MeterId', 'meter_id'), @('Category', 'category'),
-            @('ResourceGroup', 'resource_group'), @('ResourceType', 'resource_type'))) {
-        if ($PSBoundParameters[$pair[0]]) { $query[$pair[1]] = $PSBoundParameters[$pair[0]] }
-    }
-    if ($PSBoundParameters.ContainsKey('Tag')) { $query.tag = ConvertTo-AzsTagFilter -Cmdlet $PSCmdlet -Tag $Tag }
+    $query = New-AzsStoredUsageQuery -Cmdlet $PSCmdlet -Bound $PSBoundParameters -Zone $zone -Granularity $AggregationGranularity
     if ($GroupBy) {
         $query.period = $GroupBy.ToLowerInvariant()
         if ($zone) { $query.time_zone = $zone.Iana }
@@ -364,5 +354,169 @@ function Get-AzsStoredUsage {
         Read-AzsStoredRows -Cmdlet $PSCmdlet -Store $opened -Query $json
     } finally {
         $opened.Handle.Dispose()
+    }
+}
+
+function Export-AzsUsage {
+    <#
+    .SYNOPSIS
+    Writes the usage a store holds to a CSV or NDJSON file, streaming, in constant memory.
+
+    .DESCRIPTION
+    Writes the rows Sync-AzsUsage stored whose usage start is in [-From, -To) to -Path, in usage-time order,
+    a page at a time inside the library (no PowerShell object per row, so millions of rows take seconds and
+    little memory). The same filters as Get-AzsStoredUsage narrow the rows. Nothing is sent to the stamp.
+
+    Csv (default) writes a header and the columns usage_start, usage_end, subscription_id, owner, meter_id,
+    meter_name, unit, category, quantity, resource_uri, resource_group, provider, resource_type,
+    resource_name, location, tags, additional_info, vm_size, reported_start, reported_end, cursor_id,
+    record_id: ISO 8601 UTC times, exact decimal quantities with '.', tags and additionalInfo as compact JSON,
+    the same in every culture (Export-Csv would write the culture's dates and numbers). -Layout
+    Usagesummary writes exactly the columns of AzureStack-Tools' Usagesummary.ps1 instead (UsageStartTime,
+    UsageEndTime, MeterName, Quantity, resourceType, location, resourceGroup, resourceName, subowner, tags,
+    MeterId, additionalInfo, subscription, resourceUri), so spreadsheets built on its output keep working.
+    NdJson writes one JSON object per row and line (the fields of docs/c-abi.md's "Stored row").
+
+    The file appears at -Path only when complete: a failed export leaves no short file there, and an earlier
+    file at -Path is replaced only by a whole new one (-NoClobber refuses to replace it).
+
+    .PARAMETER Path
+    The file to write (relative to the current location); its directory must exist.
+
+    .PARAMETER Format
+    Csv (default) or NdJson.
+
+    .PARAMETER Layout
+    Csv only: Standard (default, every field) or Usagesummary (Usagesummary.ps1's columns).
+
+    .PARAMETER NoClobber
+    Refuse to replace an existing file at -Path.
+
+    .PARAMETER From
+    Usage time, inclusive, as for Get-AzsStoredUsage.
+
+    .PARAMETER To
+    Usage time, exclusive.
+
+    .PARAMETER TimeZone
+    The zone in which a zone-less -From and -To are read (an IANA or Windows id, or a TimeZoneInfo); times
+    in the file stay UTC.
+
+    .PARAMETER AggregationGranularity
+    Which cursors' rows: Hourly (default) or Daily.
+
+    .PARAMETER SubscriptionId
+    One tenant subscription's rows only.
+
+    .PARAMETER Owner
+    The rows of the subscriptions this owner holds, as for Get-AzsStoredUsage.
+
+    .PARAMETER MeterId
+    One meter's rows only.
+
+    .PARAMETER Category
+    One meter category's rows only (Compute, Storage, Network, ...).
+
+    .PARAMETER ResourceGroup
+    One resource group's rows only.
+
+    .PARAMETER ResourceType
+    Microsoft.Compute/virtualMachines or virtualMachines.
+
+    .PARAMETER Tag
+    @{ name = 'value' }, or a tag name for any value.
+
+    .PARAMETER Store
+    The store: a file path or a URL sqlite:PATH, as for Sync-AzsUsage. Default: the per-user store.
+
+    .EXAMPLE
+    Export-AzsUsage -Path november.csv -From '2026-11-01' -To '2026-12-01' -TimeZone Europe/Berlin
+
+    November (Berlin's midnights) into a CSV any spreadsheet or database reads the same way.
+
+    .EXAMPLE
+    Export-AzsUsage -Path UsageSummary.csv -Layout Usagesummary -From ([datetime]::UtcNow.Date.AddDays(-1)) -To ([datetime]::UtcNow.Date) -AggregationGranularity Daily
+
+    Yesterday in Usagesummary.ps1's columns, from daily rows.
+
+    .EXAMPLE
+    Export-AzsUsage -Path usage.ndjson -Format NdJson -From '2026-11-01T00:00:00Z' -To '2026-12-01T00:00:00Z' -Category Compute
+
+    November's compute rows as NDJSON, for jq, DuckDB or a log pipeline.
+
+    .OUTPUTS
+    AzsBilling.UsageExportReport
+    #>
+    [CmdletBinding()]
+    [OutputType('AzsBilling.UsageExportReport')]
+    param(
+        [Parameter(Mandatory)]
+        [string] $Path,
+
+        [Parameter(Mandatory)]
+        [object] $From,
+
+        [Parameter(Mandatory)]
+        [object] $To,
+
+        [ValidateSet('Csv', 'NdJson')]
+        [string] $Format = 'Csv',
+
+        [ValidateSet('Standard', 'Usagesummary')]
+        [string] $Layout = 'Standard',
+
+        [switch] $NoClobber,
+
+        [object] $TimeZone,
+
+        [ValidateSet('Hourly', 'Daily')]
+        [string] $AggregationGranularity = 'Hourly',
+
+        [string] $SubscriptionId,
+
+        [string] $Owner,
+
+        [string] $MeterId,
+
+        [string] $Category,
+
+        [string] $ResourceGroup,
+
+        [string] $ResourceType,
+
+        [object] $Tag,
+
+        [string] $Store
+    )
+    if ($Format -eq 'NdJson' -and $Layout -ne 'Standard') {
+        $PSCmdlet.ThrowTerminatingError((New-AzsBillingSimpleError -ErrorId 'InvalidArgument' -Category InvalidArgument `
+                    -ExceptionType ([System.ArgumentException]) -TargetObject 'Layout' `
+                    -Message '-Layout chooses CSV columns: leave it out with -Format NdJson, or use -Format Csv.'))
+    }
+    $file = Resolve-AzsPath $PSCmdlet $Path
+    if ($NoClobber -and (Test-Path -LiteralPath $file)) {
+        $PSCmdlet.ThrowTerminatingError((New-AzsBillingSimpleError -ErrorId 'FileExists' -Category ResourceExists `
+                    -ExceptionType ([System.IO.IOException]) -TargetObject $file `
+                    -Message "-Path '$Path' exists ($file) and -NoClobber is set: give another path, or leave -NoClobber out to replace it."))
+    }
+    $zone = Resolve-AzsTimeZone -Cmdlet $PSCmdlet -TimeZone $TimeZone
+    $query = New-AzsStoredUsageQuery -Cmdlet $PSCmdlet -Bound $PSBoundParameters -Zone $zone -Granularity $AggregationGranularity | ConvertTo-Json -Compress
+    $formatName = if ($Format -eq 'NdJson') { 'ndjson' } elseif ($Layout -eq 'Usagesummary') { 'csv_usagesummary' } else { 'csv' }
+    $options = @{ format = $formatName; path = $file } | ConvertTo-Json -Compress
+    Write-Verbose "Export query: $query; options: $options"
+    $opened = Open-AzsStore -Cmdlet $PSCmdlet -Store $Store -MustExist
+    try {
+        $answer = Invoke-AzsBillingNative -Cmdlet $PSCmdlet -Reword { param($e) ConvertTo-AzsStoredUsageException $e } `
+            -Call { [AzsBilling.Native.WarehouseApi]::Export($opened.Handle, $query, $options) } | ConvertFrom-Json
+    } finally {
+        $opened.Handle.Dispose()
+    }
+    [pscustomobject]@{
+        PSTypeName = 'AzsBilling.UsageExportReport'
+        Path       = [string]$answer.path
+        Format     = $Format
+        Layout     = if ($Format -eq 'Csv') { $Layout } else { $null }
+        Rows       = [long]$answer.rows
+        Bytes      = [long]$answer.bytes
     }
 }

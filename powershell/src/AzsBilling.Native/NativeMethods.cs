@@ -278,6 +278,14 @@ namespace AzsBilling.Native
         internal static extern void azsb_store_rows_free(IntPtr rows);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern AzsbStatus azsb_store_export(
+            StoreHandle store,
+            [MarshalAs(UnmanagedType.LPUTF8Str)] string queryJson,
+            [MarshalAs(UnmanagedType.LPUTF8Str)] string optionsJson,
+            out IntPtr reportJson,
+            out IntPtr error);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern CancelHandle azsb_cancel_new();
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]

@@ -102,6 +102,10 @@ namespace AzsBilling.Native
             }
         }
 
+        /// <summary>Writes a row query's rows to a file (docs/c-abi.md, "Export options"); the report JSON.</summary>
+        public static string Export(StoreHandle store, string queryJson, string optionsJson) =>
+            Api.Call((out IntPtr json, out IntPtr error) => NativeMethods.azsb_store_export(store, queryJson, optionsJson, out json, out error));
+
         /// <summary>Starts a sync (options JSON: docs/c-abi.md, "Sync options") on a thread of its own.</summary>
         public static UsageSync SyncStart(ClientHandle client, StoreHandle store, string optionsJson)
         {
