@@ -1,6 +1,7 @@
 //! The usage warehouse against the emulator: a sync stores exactly the rows the service reports (the
 //! emulator's own totals), once; re-runs, split runs and runs broken by faults end in the same store; bad
-//! options fail before any request; sums by day are exact in any time zone.
+//! options fail before any request; sums by day are exact in any time zone; a process killed (-9) at any
+//! point and resumed, or a sync through 10% mixed faults, ends in the store of a clean sync.
 
 mod support;
 
@@ -1180,4 +1181,190 @@ fn exports_write_every_row_once_and_never_leave_a_short_file() {
     assert!(matches!(error, Error::File { .. }), "{error:?}");
     let (what, _) = invalid_argument(store.export(&all, ExportFormat::Csv, dir.path()));
     assert_eq!(what, "path");
+}
+
+#[test]
+fn ten_percent_mixed_faults_give_the_store_of_a_clean_sync() {
+    let stamp = support::start();
+    let dir = tempfile::tempdir().expect("dir");
+    let client = operator_client(&stamp);
+    let options = provider_options(&stamp, Granularity::Hourly, data_end(&stamp));
+    let (mut clean, _) = store_at(dir.path(), "clean.db");
+    sync(&client, &mut clean, &options).expect("clean sync");
+
+    // About one usage request in ten fails, in every way the emulator can: throttled, unavailable, timed
+    // out, cut off, truncated. Runs that still fail after their retries are simply run again.
+    stamp.set_faults(&[
+        "429:rate=0.02,retry-after-ms=50,path=usage",
+        "503:rate=0.02,path=usage",
+        "504:rate=0.02,delay-ms=50,path=usage",
+        "drop:rate=0.02,path=usage",
+        "truncate:rate=0.02,path=usage",
+    ]);
+    let (mut faulted, _) = store_at(dir.path(), "faulted.db");
+    let mut runs = Vec::new();
+    let mut throttled = 0;
+    for _ in 0..20 {
+        match sync(&client, &mut faulted, &options) {
+            Ok(report) => {
+                throttled += report.throttled;
+                runs.push(Ok(report.windows));
+                break;
+            }
+            Err(e) => runs.push(Err(e.to_string())),
+        }
+    }
+    stamp.set_faults(&[]);
+    assert!(
+        matches!(runs.last(), Some(Ok(_))),
+        "no run succeeded: {runs:?}"
+    );
+    assert!(
+        throttled > 0 || runs.len() > 1,
+        "the faults fired: {runs:?}"
+    );
+    assert_eq!(
+        row_set_hash(&faulted, true),
+        row_set_hash(&clean, true),
+        "{runs:?}"
+    );
+    assert_eq!(
+        faulted.sync_state().expect("state")[0].rows,
+        clean.sync_state().expect("state")[0].rows
+    );
+}
+
+/// The example program `sync_store`, which cargo builds beside this test.
+fn sync_store_program() -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("the test's path");
+    let debug = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("the target directory");
+    let program = debug
+        .join("examples")
+        .join(format!("sync_store{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        program.exists(),
+        "{} is missing: cargo test builds it with the examples",
+        program.display()
+    );
+    program
+}
+
+/// Runs `sync_store`, and kills it (SIGKILL: no destructor, no rollback of its own) once it printed
+/// `kill_after` committed windows and `then_wait` passed; None runs it to the end. Returns its exit status.
+fn run_sync_store(
+    args: &[&str],
+    kill_after: Option<(usize, std::time::Duration)>,
+) -> std::process::ExitStatus {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(sync_store_program())
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .expect("sync_store starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let (lines, received) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = lines.send(line);
+        }
+    });
+    if let Some((windows, then_wait)) = kill_after {
+        let mut seen = 0;
+        while seen < windows {
+            let line = received
+                .recv_timeout(std::time::Duration::from_secs(120))
+                .expect("a committed window before the kill");
+            seen += usize::from(line.starts_with("window "));
+        }
+        std::thread::sleep(then_wait);
+        child.kill().expect("kill -9");
+    }
+    child.wait().expect("exit status")
+}
+
+#[test]
+fn kill_9_of_a_syncing_process_at_any_point_then_a_resume_gives_the_uninterrupted_store() {
+    let stamp = support::start();
+    let dir = tempfile::tempdir().expect("dir");
+    let operator = stamp.principal("operator");
+    let client_options = serde_json::json!({
+        "arm_endpoint": stamp.s("/admin_arm"),
+        "tenant": stamp.s("/tenant_id"),
+        "credential": {"type": "client_secret", "client_id": operator["client_id"],
+                       "client_secret": operator["client_secret"]},
+        "ca_bundle": stamp.ca(),
+        "retry": {"max_retries": 4, "initial_delay": 10, "max_delay": 200, "max_total": 10000},
+    });
+    let client_file = dir.path().join("client.json");
+    std::fs::write(&client_file, client_options.to_string()).expect("client options file");
+    let until = data_end(&stamp);
+    let sync_options = serde_json::json!({
+        "api": "provider", "subscription_id": stamp.s("/default_provider_subscription_id"),
+        "granularity": "Hourly", "start_time": data_start(&stamp).to_rfc3339(),
+        "until": until.to_rfc3339(), "concurrency": 2, "slice_hours": 3,
+    })
+    .to_string();
+    let client_file = client_file.display().to_string();
+
+    let reference_url = format!("sqlite:{}", dir.path().join("reference.db").display());
+    assert!(run_sync_store(&[&client_file, &sync_options, &reference_url], None).success());
+    let reference = Store::open(&reference_url).expect("reference store");
+    let expected = row_set_hash(&reference, true);
+
+    // Slow pages, so the process is killed inside a window as well as between windows.
+    stamp.set_faults(&["latency:delay-ms=80,target=admin,path=usage"]);
+    let points = [
+        ("before the first commit", 0, 300),
+        ("just after the first commit", 1, 0),
+        ("inside the third window", 2, 250),
+        ("after five windows", 5, 0),
+    ];
+    for (name, windows, wait_ms) in points {
+        let url = format!(
+            "sqlite:{}",
+            dir.path().join(format!("killed-{windows}.db")).display()
+        );
+        let status = run_sync_store(
+            &[&client_file, &sync_options, &url],
+            Some((windows, std::time::Duration::from_millis(wait_ms))),
+        );
+        assert!(
+            !status.success(),
+            "{name}: the process was killed, not finished"
+        );
+        {
+            let killed = Store::open(&url).expect("the killed store opens");
+            let state = killed.sync_state().expect("state");
+            assert_eq!(state.len(), 1, "{name}");
+            assert!(
+                state[0].last_run_finished.is_none(),
+                "{name}: the run died unfinished"
+            );
+            assert!(state[0].watermark < until, "{name}: stopped before the end");
+            assert_eq!(
+                count(&killed, "SELECT count(*) FROM usage_rows") as u64,
+                state[0].rows,
+                "{name}: the rows match the committed windows"
+            );
+        }
+        assert!(
+            run_sync_store(&[&client_file, &sync_options, &url], None).success(),
+            "{name}: the resume finishes"
+        );
+        let resumed = Store::open(&url).expect("resumed store");
+        assert_eq!(row_set_hash(&resumed, true), expected, "{name}");
+        assert_eq!(
+            resumed.sync_state().expect("state")[0].last_error,
+            None,
+            "{name}"
+        );
+    }
+    stamp.set_faults(&[]);
 }
