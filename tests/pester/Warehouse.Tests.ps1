@@ -210,6 +210,56 @@ $state = @(Get-AzsUsageSyncState)
         (Get-AzsUsageSyncState -Store $store)[0].LastError | Should -BeNullOrEmpty
     }
 
+    It 'resumes after the syncing process is killed (-9) into the store of an uninterrupted sync' {
+        # The row set: every stored row's key and quantity, in a stable order.
+        function Get-RowSet([string] $Store) {
+            (Get-AzsStoredUsage -Store $Store -From $script:Start.AddDays(-30) -To $script:Until.AddDays(2) |
+                ForEach-Object { '{0:o}|{1}|{2}|{3}|{4}|{5:o}|{6}' -f $_.ReportedStartTime, $_.SubscriptionId, $_.MeterId, $_.ResourceUri, $_.AdditionalInfo, $_.UsageStartTime, $_.Quantity } |
+                Sort-Object) -join "`n"
+        }
+        $reference = New-StorePath
+        $null = Sync-AzsUsage -Store $reference -StartTime $script:Start -Until $script:Until -Concurrency 2 -SliceHours 3
+        $store = New-StorePath
+        $file = Join-Path $script:StateDir 'killed-sync.ps1'
+        Set-Content -Path $file -Value @'
+param($ModulePath, $ReadyPath, $Store, $Start, $Until)
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+Import-Module $ModulePath
+$ready = Get-Content -Raw $ReadyPath | ConvertFrom-Json
+$op = $ready.service_principals | Where-Object name -EQ 'operator'
+$cred = [pscredential]::new($op.client_id, (ConvertTo-SecureString $op.client_secret -AsPlainText -Force))
+$null = Connect-AzsBillingEnvironment -ArmEndpoint $ready.admin_arm -Tenant $ready.tenant_id -Credential $cred -CaBundlePath $ready.ca_pem
+$null = Sync-AzsUsage -Store $Store -StartTime $Start -Until $Until -Concurrency 2 -SliceHours 3
+'@
+        Set-TestEmulatorFault -Control $script:Control -Rules @('latency:delay-ms=150,target=admin,path=Usage')
+        try {
+            $child = Start-Process -FilePath $script:Pwsh -PassThru -ArgumentList @('-NoProfile', '-NonInteractive', '-File', $file,
+                '-ModulePath', $script:ModulePath, '-ReadyPath', (Join-Path $script:StateDir 'ready.json'),
+                '-Store', $store, '-Start', $script:Start.ToString('o'), '-Until', $script:Until.ToString('o'))
+            $deadline = [datetime]::UtcNow.AddSeconds(120)
+            while (-not (Test-Path $store) -and [datetime]::UtcNow -lt $deadline -and -not $child.HasExited) { Start-Sleep -Milliseconds 100 }
+            Start-Sleep -Seconds 1
+            $rows = 0
+            while ($rows -eq 0 -and [datetime]::UtcNow -lt $deadline -and -not $child.HasExited) {
+                Start-Sleep -Milliseconds 100
+                $rows = [long](@(Get-AzsUsageSyncState -Store $store) | Measure-Object Rows -Sum).Sum
+            }
+            $child.HasExited | Should -BeFalse -Because 'the sync must still be running when it is killed'
+            Start-Sleep -Milliseconds 200
+            Stop-Process -Id $child.Id -Force
+            $child.WaitForExit(10000) | Should -BeTrue
+        } finally {
+            Clear-TestEmulatorFault -Control $script:Control
+        }
+        $state = (Get-AzsUsageSyncState -Store $store)[0]
+        $state.LastRunFinished | Should -BeNullOrEmpty -Because 'the killed run never finished'
+        $state.Rows | Should -BeGreaterThan 0
+        $state.Rows | Should -BeLessThan $script:ProviderTotal.Rows
+        $null = Sync-AzsUsage -Store $store -StartTime $script:Start -Until $script:Until -Concurrency 2 -SliceHours 3
+        (Get-RowSet $store) | Should -BeExactly (Get-RowSet $reference)
+    }
+
     It 'writes a non-terminating error when the service keeps failing, and keeps the windows before it' {
         $store = New-StorePath
         $null = Sync-AzsUsage -Store $store -StartTime $script:Start -Until $script:Start.AddDays(2)
