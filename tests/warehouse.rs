@@ -805,6 +805,26 @@ fn two_syncs_of_one_cursor_at_once_give_no_duplicate_and_no_gap() {
     assert_eq!(store.sync_state().expect("state")[0].rows, rows);
 }
 
+/// A store holding a whole provider sync of the standard set at `granularity`, and the row query of all
+/// its rows (a usage range wider than the data).
+fn synced_store(stamp: &Stamp, dir: &Path, granularity: Granularity) -> (Store, RowQuery) {
+    let client = operator_client(stamp);
+    let (mut store, _) = store_at(dir, "usage.db");
+    sync(
+        &client,
+        &mut store,
+        &provider_options(stamp, granularity, data_end(stamp)),
+    )
+    .expect("sync");
+    let all = RowQuery {
+        from: data_start(stamp) - Duration::days(30),
+        to: data_end(stamp) + Duration::days(1),
+        granularity,
+        filter: RowFilter::default(),
+    };
+    (store, all)
+}
+
 /// One value of a column of some stored row, for a filter that must match something.
 fn some_value(store: &Store, sql: &str) -> String {
     store
@@ -816,21 +836,8 @@ fn some_value(store: &Store, sql: &str) -> String {
 #[test]
 fn rows_read_back_in_batches_and_every_filter_matches_what_sql_counts() {
     let stamp = support::start();
-    let client = operator_client(&stamp);
     let dir = tempfile::tempdir().expect("dir");
-    let (mut store, _) = store_at(dir.path(), "usage.db");
-    sync(
-        &client,
-        &mut store,
-        &provider_options(&stamp, Granularity::Hourly, data_end(&stamp)),
-    )
-    .expect("sync");
-    let all = RowQuery {
-        from: data_start(&stamp) - Duration::days(30),
-        to: data_end(&stamp) + Duration::days(1),
-        granularity: Granularity::Hourly,
-        filter: RowFilter::default(),
-    };
+    let (store, all) = synced_store(&stamp, dir.path(), Granularity::Hourly);
     let stored = count(&store, "SELECT count(*) FROM usage_rows");
     assert!(stored > 1000, "{stored} rows");
 
@@ -1062,21 +1069,8 @@ fn rows_read_back_in_batches_and_every_filter_matches_what_sql_counts() {
 fn exports_write_every_row_once_and_never_leave_a_short_file() {
     use azs_billing_core::warehouse::{CSV_COLUMNS, ExportFormat, USAGESUMMARY_COLUMNS};
     let stamp = support::start();
-    let client = operator_client(&stamp);
     let dir = tempfile::tempdir().expect("dir");
-    let (mut store, _) = store_at(dir.path(), "usage.db");
-    sync(
-        &client,
-        &mut store,
-        &provider_options(&stamp, Granularity::Daily, data_end(&stamp)),
-    )
-    .expect("sync");
-    let all = RowQuery {
-        from: data_start(&stamp) - Duration::days(30),
-        to: data_end(&stamp) + Duration::days(1),
-        granularity: Granularity::Daily,
-        filter: RowFilter::default(),
-    };
+    let (store, all) = synced_store(&stamp, dir.path(), Granularity::Daily);
     let stored = count(&store, "SELECT count(*) FROM usage_rows") as u64;
     let total = total_quantity(&store, "");
 
@@ -1367,4 +1361,98 @@ fn kill_9_of_a_syncing_process_at_any_point_then_a_resume_gives_the_uninterrupte
         );
     }
     stamp.set_faults(&[]);
+}
+
+#[test]
+fn a_parquet_export_is_a_dataset_of_one_typed_file_per_usage_day() {
+    use arrow_array::{Array, Decimal128Array};
+    use azs_billing_core::warehouse::{ExportFormat, PARQUET_COLUMNS};
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let stamp = support::start();
+    let dir = tempfile::tempdir().expect("dir");
+    let (store, all) = synced_store(&stamp, dir.path(), Granularity::Hourly);
+    let stored = count(&store, "SELECT count(*) FROM usage_rows") as u64;
+    let days = count(
+        &store,
+        "SELECT count(DISTINCT substr(usage_start, 1, 10)) FROM usage_rows",
+    ) as u64;
+    let dataset = dir.path().join("dataset");
+    let report = store
+        .export(&all, ExportFormat::Parquet, &dataset)
+        .expect("parquet export");
+    assert_eq!((report.rows, report.files), (stored, days));
+
+    let mut rows = 0;
+    let mut units: i128 = 0;
+    let mut dates = Vec::new();
+    let partitions = dataset.join("granularity=Hourly");
+    for entry in std::fs::read_dir(&partitions).expect("partitions") {
+        let folder = entry.expect("entry").path();
+        let name = folder
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        let date = name
+            .strip_prefix("usage_date=")
+            .expect("usage_date=YYYY-MM-DD");
+        dates.push(date.to_string());
+        let file = std::fs::File::open(folder.join("part-0.parquet")).expect("part-0.parquet");
+        let builder = ParquetRecordBatchReaderBuilder::try_new(file).expect("a Parquet file");
+        let names: Vec<String> = builder
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        assert_eq!(names, PARQUET_COLUMNS);
+        for batch in builder.build().expect("reader") {
+            let batch = batch.expect("batch");
+            let quantity = batch
+                .column_by_name("quantity")
+                .and_then(|c| c.as_any().downcast_ref::<Decimal128Array>())
+                .expect("a DECIMAL quantity column");
+            assert_eq!((quantity.precision(), quantity.scale()), (38, 18));
+            units += (0..quantity.len()).map(|i| quantity.value(i)).sum::<i128>();
+            rows += batch.num_rows() as u64;
+        }
+    }
+    dates.sort();
+    let expected_dates: Vec<String> = store
+        .connection()
+        .prepare("SELECT DISTINCT substr(usage_start, 1, 10) FROM usage_rows ORDER BY 1")
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+        .expect("dates");
+    assert_eq!(dates, expected_dates);
+    assert_eq!(rows, stored);
+    let total = total_quantity(&store, "");
+    assert_eq!(
+        Decimal::from_i128_with_scale(units, 18).normalize(),
+        total.normalize()
+    );
+
+    // A second export replaces the dataset whole; a file is no dataset.
+    let mut one = RowFilter::default();
+    one.category = Some("Compute".into());
+    let again = store
+        .export(
+            &RowQuery {
+                filter: one,
+                ..all.clone()
+            },
+            ExportFormat::Parquet,
+            &dataset,
+        )
+        .expect("a second export");
+    assert!(again.rows < stored);
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".partial-") || n.contains(".replaced-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    let (what, _) =
+        invalid_argument(store.export(&all, ExportFormat::Parquet, &dir.path().join("usage.db")));
+    assert_eq!(what, "path");
 }

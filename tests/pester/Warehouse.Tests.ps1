@@ -443,6 +443,19 @@ Describe 'Export-AzsUsage' {
         $lines | ForEach-Object { ($_ | ConvertFrom-Json).category | Should -Be 'Compute' }
     }
 
+    It 'writes a Parquet dataset of one file per usage day with -Format Parquet' {
+        $path = Join-Path $script:StateDir "dataset-$([guid]::NewGuid().ToString('n'))"
+        $report = Export-AzsUsage -Path $path -Format Parquet @script:Range
+        $report.Rows | Should -Be $script:ProviderTotal.Rows
+        $files = @(Get-ChildItem -Recurse -File $path)
+        $files.Count | Should -Be $report.Files
+        $report.Bytes | Should -Be (($files | Measure-Object Length -Sum).Sum)
+        $days = @($script:AllRows | ForEach-Object { $_.UsageStartTime.ToString('yyyy-MM-dd') } | Sort-Object -Unique)
+        $files | ForEach-Object { $_.Name | Should -Be 'part-0.parquet' }
+        @($files | ForEach-Object { $_.Directory.Name -replace '^usage_date=', '' } | Sort-Object) | Should -Be $days
+        $files | ForEach-Object { $_.Directory.Parent.Name | Should -Be 'granularity=Hourly' }
+    }
+
     It 'resolves a relative -Path against the current location, and -NoClobber refuses an existing file' {
         $dir = Join-Path $script:StateDir "exp-$([guid]::NewGuid().ToString('n'))"
         $null = New-Item -ItemType Directory -Path $dir

@@ -3,49 +3,29 @@
 // the emulator's generated CA, and the rows it pages through must equal the emulator's own totals.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFile } from "node:child_process";
-import { mkdtempSync, existsSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, dirname, resolve } from "node:path";
+import { execFile } from "node:child_process";
+import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createInterface } from "node:readline";
 import { promisify } from "node:util";
-import https from "node:https";
-import { readFileSync } from "node:fs";
+import { startEmulator, totals as emulatorTotals } from "./emulator.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const binary = process.env.AZS_EMULATOR_BIN ?? resolve(here, "../../target/debug/azs-emulator");
 const START = "2026-01-05T00:00:00Z";
 const END = "2026-01-12T00:00:00Z";
 let emulator;
 let ready;
 
 before(async () => {
-  assert.ok(existsSync(binary), `build the emulator first (cargo build -p azs-emulator): ${binary} is missing`);
-  const stateDir = mkdtempSync(join(tmpdir(), "azs-sdk-js-"));
-  emulator = spawn(binary, [
+  emulator = await startEmulator([
     "--seed", "7", "--subscriptions", "6", "--resources-per-subscription", "8",
-    "--start-date", "2026-01-05", "--days", "7", "--state-dir", stateDir, "--device-code-delay", "0.5",
-  ], { stdio: ["ignore", "pipe", "inherit"] });
-  const lines = createInterface({ input: emulator.stdout });
-  ready = await new Promise((resolveReady, reject) => {
-    emulator.once("exit", (code) => reject(new Error(`emulator exited with ${code} before it was ready`)));
-    lines.once("line", (line) => resolveReady(JSON.parse(line)));
-  });
+    "--start-date", "2026-01-05", "--days", "7", "--device-code-delay", "0.5",
+  ], "sdk-js");
+  ({ ready } = emulator);
 });
 
-after(() => emulator?.kill("SIGTERM"));
+after(() => emulator?.process.kill("SIGTERM"));
 
-function totals(query) {
-  const url = new URL(`_emulator/usage/totals?${new URLSearchParams(query)}`, ready.tenant_arm);
-  return new Promise((resolveTotals, reject) => {
-    https.get(url, { ca: readFileSync(ready.ca_pem) }, (res) => {
-      let body = "";
-      res.on("data", (chunk) => (body += chunk));
-      res.on("end", () => (res.statusCode === 200 ? resolveTotals(JSON.parse(body)) : reject(new Error(body))));
-    }).on("error", reject);
-  });
-}
+const totals = (query) => emulatorTotals(ready, query);
 
 async function runClient(flow, granularity) {
   const { stdout } = await promisify(execFile)(process.execPath, [join(here, "sdk-client.mjs")], {

@@ -4,34 +4,24 @@
 // customer subscriptions with the SDK.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFile } from "node:child_process";
-import { mkdtempSync, existsSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, dirname, resolve } from "node:path";
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createInterface } from "node:readline";
 import { promisify } from "node:util";
 import https from "node:https";
+import { startEmulator } from "./emulator.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const binary = process.env.AZS_EMULATOR_BIN ?? resolve(here, "../../target/debug/azs-emulator");
 let emulator;
 let ready;
 
 before(async () => {
-  assert.ok(existsSync(binary), `build the emulator first (cargo build -p azs-emulator): ${binary} is missing`);
-  const stateDir = mkdtempSync(join(tmpdir(), "azs-sdk-js-registration-"));
-  emulator = spawn(binary, ["--seed", "7", "--subscriptions", "2", "--days", "1", "--state-dir", stateDir], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const lines = createInterface({ input: emulator.stdout });
-  ready = await new Promise((resolveReady, reject) => {
-    emulator.once("exit", (code) => reject(new Error(`emulator exited with ${code} before it was ready`)));
-    lines.once("line", (line) => resolveReady(JSON.parse(line)));
-  });
+  emulator = await startEmulator(["--seed", "7", "--subscriptions", "2", "--days", "1"], "sdk-js-registration");
+  ({ ready } = emulator);
 });
 
-after(() => emulator?.kill("SIGTERM"));
+after(() => emulator?.process.kill("SIGTERM"));
 
 /** A request to the emulator that must succeed; resolves with the parsed JSON body. */
 function request(method, url, { headers = {}, body } = {}) {

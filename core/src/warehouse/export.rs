@@ -28,6 +28,9 @@ pub enum ExportFormat {
     CsvUsagesummary,
     /// One JSON object per line: the "Stored row" of docs/c-abi.md.
     NdJson,
+    /// A Parquet dataset: a directory of `granularity=…/usage_date=…/part-0.parquet` files with typed
+    /// columns ([`PARQUET_COLUMNS`](crate::warehouse::PARQUET_COLUMNS)).
+    Parquet,
 }
 
 /// The columns of [`ExportFormat::Csv`], in order (docs/warehouse.md, "Export").
@@ -77,11 +80,13 @@ pub const USAGESUMMARY_COLUMNS: &[&str] = &[
 /// What an export wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExportReport {
-    /// The file written.
+    /// The file (or, for Parquet, the dataset directory) written.
     pub path: PathBuf,
-    /// Rows written (the header line not counted).
+    /// Rows written (a header line not counted).
     pub rows: u64,
-    /// The file's size.
+    /// Files written: 1, or one per usage day for Parquet.
+    pub files: u64,
+    /// The size of what was written, every file summed.
     pub bytes: u64,
 }
 
@@ -170,8 +175,10 @@ fn partial_path(path: &Path) -> PathBuf {
 
 impl Store {
     /// Writes the rows `query` means to `path` in `format`, a batch at a time (constant memory), in
-    /// usage-time order. The file appears at `path` only when complete; an existing file there is replaced
-    /// then. A query with no rows writes a file with the header alone (CSV) or an empty file (NDJSON).
+    /// usage-time order: a file for CSV and NDJSON, a dataset directory for Parquet. What was written
+    /// appears at `path` only when complete, replacing what was there; on any error it is removed and an
+    /// earlier export at `path` stays as it was. A query with no rows writes a CSV header alone, an empty
+    /// NDJSON file, or an empty dataset directory.
     pub fn export(
         &self,
         query: &RowQuery,
@@ -179,51 +186,135 @@ impl Store {
         path: &Path,
     ) -> Result<ExportReport> {
         let mut reader = RowReader::new(query.clone())?;
-        if path.as_os_str().is_empty() || path.is_dir() {
+        let shown = || crate::error::quoted(&path.display().to_string());
+        if path.as_os_str().is_empty() {
             return Err(Error::invalid(
                 "path",
-                format!(
-                    "{} is not a file path: give the file to write, e.g. usage.csv",
-                    crate::error::quoted(&path.display().to_string())
-                ),
+                "the path is empty: give where to write the export",
             ));
+        }
+        match format {
+            ExportFormat::Parquet if path.is_file() => {
+                return Err(Error::invalid(
+                    "path",
+                    format!(
+                        "{} is a file: a Parquet export is a directory of partitions; give a directory path",
+                        shown()
+                    ),
+                ));
+            }
+            ExportFormat::Csv | ExportFormat::CsvUsagesummary | ExportFormat::NdJson
+                if path.is_dir() =>
+            {
+                return Err(Error::invalid(
+                    "path",
+                    format!(
+                        "{} is a directory: give the file to write, e.g. usage.csv",
+                        shown()
+                    ),
+                ));
+            }
+            _ => {}
         }
         let partial = partial_path(path);
         let written = (|| {
-            let file = File::create(&partial).map_err(|e| {
-                Error::file(
-                    path,
-                    format!("cannot create the export: {e}"),
-                    Some(Box::new(e)),
+            let (rows, files) = if format == ExportFormat::Parquet {
+                std::fs::create_dir(&partial).map_err(|e| {
+                    Error::file(
+                        path,
+                        format!("cannot create the export directory: {e}"),
+                        Some(Box::new(e)),
+                    )
+                })?;
+                crate::warehouse::export_parquet::write_dataset(
+                    self,
+                    &mut reader,
+                    query.granularity,
+                    &partial,
+                    BATCH,
+                )?
+            } else {
+                let file = File::create(&partial).map_err(|e| {
+                    Error::file(
+                        path,
+                        format!("cannot create the export: {e}"),
+                        Some(Box::new(e)),
+                    )
+                })?;
+                (
+                    write_rows(self, &mut reader, format, BufWriter::new(file), path)?,
+                    1,
                 )
-            })?;
-            let rows = write_rows(self, &mut reader, format, BufWriter::new(file), path)?;
-            std::fs::rename(&partial, path).map_err(|e| {
-                Error::file(
-                    path,
-                    format!("cannot move the finished export into place: {e}"),
-                    Some(Box::new(e)),
-                )
-            })?;
-            Ok(rows)
+            };
+            let bytes = size_of(&partial);
+            replace(&partial, path)?;
+            Ok((rows, files, bytes))
         })();
         match written {
-            Ok(rows) => {
-                let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or_default();
-                Ok(ExportReport {
-                    path: path.to_path_buf(),
-                    rows,
-                    bytes,
-                })
-            }
+            Ok((rows, files, bytes)) => Ok(ExportReport {
+                path: path.to_path_buf(),
+                rows,
+                files,
+                bytes,
+            }),
             Err(e) => {
-                let _ = std::fs::remove_file(&partial);
+                remove(&partial);
                 Err(e)
             }
         }
     }
 }
 
+/// The size of a file, or of every file under a directory.
+fn size_of(path: &Path) -> u64 {
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => std::fs::read_dir(path)
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok())
+                    .map(|e| size_of(&e.path()))
+                    .sum()
+            })
+            .unwrap_or_default(),
+        Ok(meta) => meta.len(),
+        Err(_) => 0,
+    }
+}
+
+fn remove(path: &Path) {
+    let _ = if path.is_dir() {
+        std::fs::remove_dir_all(path)
+    } else {
+        std::fs::remove_file(path)
+    };
+}
+
+/// Moves the finished export into place. A file replaces a file in one rename; a directory cannot, so an
+/// earlier dataset is first moved aside and removed once the new one is in place.
+fn replace(partial: &Path, path: &Path) -> Result<()> {
+    let failed = |e: std::io::Error| {
+        Error::file(
+            path,
+            format!("cannot move the finished export into place: {e}"),
+            Some(Box::new(e)),
+        )
+    };
+    if partial.is_dir() && path.exists() {
+        let mut aside = path.as_os_str().to_os_string();
+        aside.push(format!(".replaced-{}", std::process::id()));
+        let aside = PathBuf::from(aside);
+        std::fs::rename(path, &aside).map_err(failed)?;
+        if let Err(e) = std::fs::rename(partial, path) {
+            let _ = std::fs::rename(&aside, path);
+            return Err(failed(e));
+        }
+        remove(&aside);
+        return Ok(());
+    }
+    std::fs::rename(partial, path).map_err(failed)
+}
+
+/// Writes a text export (CSV or NDJSON) to `out`; returns the rows written.
 fn write_rows(
     store: &Store,
     reader: &mut RowReader,
@@ -255,10 +346,13 @@ fn write_rows(
                 .sync_all()
                 .map_err(io)?;
         }
-        ExportFormat::Csv | ExportFormat::CsvUsagesummary => {
-            let (columns, fields): (&[&str], FieldsOf) = match format {
-                ExportFormat::CsvUsagesummary => (USAGESUMMARY_COLUMNS, usagesummary_fields),
-                _ => (CSV_COLUMNS, csv_fields),
+        // CSV in either layout (Parquet is written by export_parquet).
+        _ => {
+            let (columns, fields): (&[&str], FieldsOf) = if format == ExportFormat::CsvUsagesummary
+            {
+                (USAGESUMMARY_COLUMNS, usagesummary_fields)
+            } else {
+                (CSV_COLUMNS, csv_fields)
             };
             let mut writer = csv::Writer::from_writer(out);
             writer.write_record(columns).map_err(csv_error)?;

@@ -414,19 +414,20 @@ struct ExportOptionsJson {
     path: String,
 }
 
-/// Export options from `{"format":"csv"|"csv_usagesummary"|"ndjson","path":"…"}` (docs/c-abi.md, "Export
-/// options"): the format (any case) and the file to write.
+/// Export options from `{"format":"csv"|"csv_usagesummary"|"ndjson"|"parquet","path":"…"}` (docs/c-abi.md,
+/// "Export options"): the format (any case) and the file (Parquet: the directory) to write.
 pub fn export_options_from_json(json: &str) -> Result<(ExportFormat, std::path::PathBuf)> {
     let parsed: ExportOptionsJson = json_args::from_json(json, "options_json")?;
     let format = match parsed.format.trim().to_ascii_lowercase().as_str() {
         "csv" => ExportFormat::Csv,
         "csv_usagesummary" => ExportFormat::CsvUsagesummary,
         "ndjson" => ExportFormat::NdJson,
+        "parquet" => ExportFormat::Parquet,
         other => {
             return Err(Error::invalid(
                 "format",
                 format!(
-                    "{} is not an export format; use \"csv\", \"csv_usagesummary\" or \"ndjson\"",
+                    "{} is not an export format; use \"csv\", \"csv_usagesummary\", \"ndjson\" or \"parquet\"",
                     quoted(other)
                 ),
             ));
@@ -439,6 +440,7 @@ pub fn export_options_from_json(json: &str) -> Result<(ExportFormat, std::path::
 struct ExportReportJson {
     path: String,
     rows: u64,
+    files: u64,
     bytes: u64,
 }
 
@@ -448,6 +450,7 @@ pub fn export_report_json(report: &ExportReport) -> Result<String> {
         &ExportReportJson {
             path: report.path.display().to_string(),
             rows: report.rows,
+            files: report.files,
             bytes: report.bytes,
         },
         "export report",

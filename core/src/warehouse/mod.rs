@@ -24,6 +24,7 @@
 mod cancel;
 mod cursor;
 mod export;
+mod export_parquet;
 mod fetch;
 mod filter;
 pub mod json;
@@ -40,6 +41,7 @@ mod sync;
 pub use cancel::CancelToken;
 pub use cursor::CursorKey;
 pub use export::{CSV_COLUMNS, ExportFormat, ExportReport, USAGESUMMARY_COLUMNS};
+pub use export_parquet::PARQUET_COLUMNS;
 pub use filter::{RowFilter, TagFilter};
 pub use quantity::quantity_decimal;
 pub use read::{AggregateQuery, AggregateRow, CursorState, Period};

@@ -360,7 +360,7 @@ function Get-AzsStoredUsage {
 function Export-AzsUsage {
     <#
     .SYNOPSIS
-    Writes the usage a store holds to a CSV or NDJSON file, streaming, in constant memory.
+    Writes the usage a store holds to a CSV or NDJSON file or a Parquet dataset, streaming, in constant memory.
 
     .DESCRIPTION
     Writes the rows Sync-AzsUsage stored whose usage start is in [-From, -To) to -Path, in usage-time order,
@@ -375,16 +375,20 @@ function Export-AzsUsage {
     Usagesummary writes exactly the columns of AzureStack-Tools' Usagesummary.ps1 instead (UsageStartTime,
     UsageEndTime, MeterName, Quantity, resourceType, location, resourceGroup, resourceName, subowner, tags,
     MeterId, additionalInfo, subscription, resourceUri), so spreadsheets built on its output keep working.
-    NdJson writes one JSON object per row and line (the fields of docs/c-abi.md's "Stored row").
+    NdJson writes one JSON object per row and line (the fields of docs/c-abi.md's "Stored row"). Parquet
+    writes a dataset directory at -Path with one Snappy-compressed file per usage day in Hive-style
+    partitions (granularity=Hourly/usage_date=2026-11-03/part-0.parquet), typed columns (UTC timestamps, the
+    quantity as DECIMAL(38, 18), text), which DuckDB, Spark, Fabric and pandas read as one table.
 
-    The file appears at -Path only when complete: a failed export leaves no short file there, and an earlier
-    file at -Path is replaced only by a whole new one (-NoClobber refuses to replace it).
+    What is written appears at -Path only when complete: a failed export leaves no short file there, and an
+    earlier export at -Path is replaced only by a whole new one (-NoClobber refuses to replace it).
 
     .PARAMETER Path
-    The file to write (relative to the current location); its directory must exist.
+    The file (Parquet: the dataset directory) to write, relative to the current location; its parent must
+    exist.
 
     .PARAMETER Format
-    Csv (default) or NdJson.
+    Csv (default), NdJson or Parquet.
 
     .PARAMETER Layout
     Csv only: Standard (default, every field) or Usagesummary (Usagesummary.ps1's columns).
@@ -444,6 +448,11 @@ function Export-AzsUsage {
 
     November's compute rows as NDJSON, for jq, DuckDB or a log pipeline.
 
+    .EXAMPLE
+    Export-AzsUsage -Path ./usage-dataset -Format Parquet -From '2026-01-01T00:00:00Z' -To '2027-01-01T00:00:00Z'
+
+    The year as a Parquet dataset; DuckDB: SELECT usage_date, sum(quantity) FROM read_parquet('usage-dataset/**/*.parquet', hive_partitioning = true) GROUP BY 1.
+
     .OUTPUTS
     AzsBilling.UsageExportReport
     #>
@@ -459,7 +468,7 @@ function Export-AzsUsage {
         [Parameter(Mandatory)]
         [object] $To,
 
-        [ValidateSet('Csv', 'NdJson')]
+        [ValidateSet('Csv', 'NdJson', 'Parquet')]
         [string] $Format = 'Csv',
 
         [ValidateSet('Standard', 'Usagesummary')]
@@ -488,10 +497,10 @@ function Export-AzsUsage {
 
         [string] $Store
     )
-    if ($Format -eq 'NdJson' -and $Layout -ne 'Standard') {
+    if ($Format -ne 'Csv' -and $Layout -ne 'Standard') {
         $PSCmdlet.ThrowTerminatingError((New-AzsBillingSimpleError -ErrorId 'InvalidArgument' -Category InvalidArgument `
                     -ExceptionType ([System.ArgumentException]) -TargetObject 'Layout' `
-                    -Message '-Layout chooses CSV columns: leave it out with -Format NdJson, or use -Format Csv.'))
+                    -Message "-Layout chooses CSV columns: leave it out with -Format $Format, or use -Format Csv."))
     }
     $file = Resolve-AzsPath $PSCmdlet $Path
     if ($NoClobber -and (Test-Path -LiteralPath $file)) {
@@ -501,7 +510,7 @@ function Export-AzsUsage {
     }
     $zone = Resolve-AzsTimeZone -Cmdlet $PSCmdlet -TimeZone $TimeZone
     $query = New-AzsStoredUsageQuery -Cmdlet $PSCmdlet -Bound $PSBoundParameters -Zone $zone -Granularity $AggregationGranularity | ConvertTo-Json -Compress
-    $formatName = if ($Format -eq 'NdJson') { 'ndjson' } elseif ($Layout -eq 'Usagesummary') { 'csv_usagesummary' } else { 'csv' }
+    $formatName = if ($Format -ne 'Csv') { $Format.ToLowerInvariant() } elseif ($Layout -eq 'Usagesummary') { 'csv_usagesummary' } else { 'csv' }
     $options = @{ format = $formatName; path = $file } | ConvertTo-Json -Compress
     Write-Verbose "Export query: $query; options: $options"
     $opened = Open-AzsStore -Cmdlet $PSCmdlet -Store $Store -MustExist
@@ -517,6 +526,7 @@ function Export-AzsUsage {
         Format     = $Format
         Layout     = if ($Format -eq 'Csv') { $Layout } else { $null }
         Rows       = [long]$answer.rows
+        Files      = [long]$answer.files
         Bytes      = [long]$answer.bytes
     }
 }
