@@ -247,7 +247,8 @@ $null = Sync-AzsUsage -Store $Store -StartTime $Start -Until $Until -Concurrency
             }
             $child.HasExited | Should -BeFalse -Because 'the sync must still be running when it is killed'
             Start-Sleep -Milliseconds 200
-            Stop-Process -Id $child.Id -Force
+            # SIGKILL to the whole tree: a dotnet-tool pwsh is a launcher whose child runs the script.
+            $child.Kill($true)
             $child.WaitForExit(10000) | Should -BeTrue
         } finally {
             Clear-TestEmulatorFault -Control $script:Control
