@@ -1456,3 +1456,77 @@ fn a_parquet_export_is_a_dataset_of_one_typed_file_per_usage_day() {
         invalid_argument(store.export(&all, ExportFormat::Parquet, &dir.path().join("usage.db")));
     assert_eq!(what, "path");
 }
+
+#[test]
+fn a_full_or_read_only_store_gives_a_clear_error_and_stays_consistent() {
+    let stamp = support::start();
+    let client = operator_client(&stamp);
+    let dir = tempfile::tempdir().expect("dir");
+    let end = data_end(&stamp);
+    let options = provider_options(&stamp, Granularity::Hourly, end);
+    let (mut clean, _) = store_at(dir.path(), "clean.db");
+    sync(&client, &mut clean, &options).expect("clean sync");
+
+    let (mut store, _) = store_at(dir.path(), "usage.db");
+    let two_days = data_start(&stamp) + Duration::days(2);
+    sync(
+        &client,
+        &mut store,
+        &SyncOptions {
+            until: Some(two_days),
+            ..options.clone()
+        },
+    )
+    .expect("two days");
+    let before = row_set_hash(&store, true);
+
+    // Full: the store may not grow by a page more.
+    let pages: i64 = store
+        .connection()
+        .query_row("PRAGMA page_count", [], |r| r.get(0))
+        .expect("page count");
+    store
+        .connection()
+        .query_row(&format!("PRAGMA max_page_count = {pages}"), [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .expect("a size limit");
+    let error = sync(&client, &mut store, &options).expect_err("a full store");
+    assert!(matches!(error, Error::Store { .. }), "{error:?}");
+    let text = error.to_string();
+    assert!(
+        text.contains("full") && text.contains("free space"),
+        "{text}"
+    );
+    assert_eq!(row_set_hash(&store, true), before, "nothing half-stored");
+    let state = &store.sync_state().expect("state")[0];
+    assert_eq!(state.watermark, two_days);
+    assert_eq!(
+        count(&store, "SELECT count(*) FROM usage_rows") as u64,
+        state.rows
+    );
+
+    // Read-only: refused, named, and nothing changes.
+    store
+        .connection()
+        .execute_batch(&format!(
+            "PRAGMA max_page_count = {}; PRAGMA query_only = ON",
+            pages * 1000
+        ))
+        .expect("read-only");
+    let error = sync(&client, &mut store, &options).expect_err("a read-only store");
+    let text = error.to_string();
+    assert!(
+        text.contains("cannot be written") && text.contains("may write"),
+        "{text}"
+    );
+    assert_eq!(row_set_hash(&store, true), before);
+
+    // Writable again, the next run completes the store as one uninterrupted sync would.
+    store
+        .connection()
+        .execute_batch("PRAGMA query_only = OFF")
+        .expect("writable");
+    sync(&client, &mut store, &options).expect("the resumed sync");
+    assert_eq!(row_set_hash(&store, true), row_set_hash(&clean, true));
+}

@@ -72,10 +72,42 @@ fn parse_url(url: &str) -> Result<Location> {
 
 pub(crate) fn store_error(message: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> Error {
     let message = message.into();
-    move |e| Error::Store {
-        message: format!("{message}: {e}"),
-        source: Some(Box::new(e)),
+    move |e| {
+        let fix = fix_for(&e)
+            .map(|fix| format!("; {fix}"))
+            .unwrap_or_default();
+        Error::Store {
+            message: format!("{message}: {e}{fix}"),
+            source: Some(Box::new(e)),
+        }
     }
+}
+
+/// What to do about the SQLite failures an operator can fix; None for the rest (their text says enough,
+/// or nothing an operator does would help).
+fn fix_for(e: &rusqlite::Error) -> Option<&'static str> {
+    use rusqlite::ErrorCode;
+    let rusqlite::Error::SqliteFailure(failure, _) = e else {
+        return None;
+    };
+    Some(match failure.code {
+        ErrorCode::DiskFull => {
+            "the disk holding the store (or its size limit) is full: free space and run the sync again; every committed window is kept"
+        }
+        ErrorCode::ReadOnly => {
+            "the store cannot be written: give a store whose file and directory this user may write, or copy it somewhere it may"
+        }
+        ErrorCode::CannotOpen => {
+            "check that the store's directory exists and that this user may create files in it"
+        }
+        ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {
+            "another connection held the store's write lock for longer than 30 seconds (a sync of the same store running elsewhere?): run one sync per store at a time, or try again when it ends"
+        }
+        ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt => {
+            "the file is not an intact SQLite store: name the store's file, or restore it from a backup"
+        }
+        _ => return None,
+    })
 }
 
 /// The per-user store used when none is named, as a URL: `sqlite:` and `%LOCALAPPDATA%\azs-billing\usage.db`
