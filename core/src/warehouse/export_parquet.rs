@@ -94,7 +94,7 @@ fn quantity_units(quantity: Decimal) -> Result<i128> {
 struct Columns {
     usage_start: TimestampMicrosecondBuilder,
     usage_end: TimestampMicrosecondBuilder,
-    text: Vec<StringBuilder>,
+    text: [StringBuilder; 16],
     quantity: Decimal128Builder,
     reported_start: TimestampMicrosecondBuilder,
     reported_end: TimestampMicrosecondBuilder,
@@ -133,7 +133,7 @@ impl Columns {
         Columns {
             usage_start: time(),
             usage_end: time(),
-            text: (0..16).map(|_| StringBuilder::new()).collect(),
+            text: std::array::from_fn(|_| StringBuilder::new()),
             quantity: Decimal128Builder::new(),
             reported_start: time(),
             reported_end: time(),
@@ -164,34 +164,50 @@ impl Columns {
             .finish()
             .with_precision_and_scale(38, QUANTITY_SCALE as i8)
             .map_err(|e| Error::unexpected_from(format!("building a Parquet batch: {e}"), e))?;
-        let mut text = self
+        let [
+            subscription_id,
+            owner,
+            meter_id,
+            meter_name,
+            unit,
+            category,
+            resource_uri,
+            resource_group,
+            provider,
+            resource_type,
+            resource_name,
+            location,
+            tags,
+            additional_info,
+            vm_size,
+            record_id,
+        ] = self
             .text
-            .iter_mut()
+            .each_mut()
             .map(|b| Arc::new(b.finish()) as ArrayRef);
-        let mut next = || text.next().expect("16 text columns");
         let columns: Vec<ArrayRef> = vec![
             Arc::new(self.usage_start.finish()),
             Arc::new(self.usage_end.finish()),
-            next(), // subscription_id
-            next(), // owner
-            next(), // meter_id
-            next(), // meter_name
-            next(), // unit
-            next(), // category
+            subscription_id,
+            owner,
+            meter_id,
+            meter_name,
+            unit,
+            category,
             Arc::new(quantity),
-            next(), // resource_uri
-            next(), // resource_group
-            next(), // provider
-            next(), // resource_type
-            next(), // resource_name
-            next(), // location
-            next(), // tags
-            next(), // additional_info
-            next(), // vm_size
+            resource_uri,
+            resource_group,
+            provider,
+            resource_type,
+            resource_name,
+            location,
+            tags,
+            additional_info,
+            vm_size,
             Arc::new(self.reported_start.finish()),
             Arc::new(self.reported_end.finish()),
             Arc::new(self.cursor_id.finish()),
-            next(), // record_id
+            record_id,
         ];
         RecordBatch::try_new(Arc::clone(schema), columns)
             .map_err(|e| Error::unexpected_from(format!("building a Parquet batch: {e}"), e))
