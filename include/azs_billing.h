@@ -833,6 +833,19 @@ azsb_status azsb_store_export(const struct azsb_store *store,
                               struct azsb_error **error_out);
 
 /*
+ Writes a usage query's rows straight from the API to a file, with no store (`query_json`: docs/c-abi.md,
+ "Usage query"; `options_json`: "Export options"), page by page in the order the service sends them. Rows
+ are shaped as "Stored row" with `cursor_id` 0 and the query's reported window; provider rows carry
+ their owner. The query and the path are checked before anything is sent; the file appears only when
+ complete, so a page that fails after its retries leaves nothing at the path.
+ */
+azsb_status azsb_usage_export(const struct azsb_client *client,
+                              const char *query_json,
+                              const char *options_json,
+                              char **report_json_out,
+                              struct azsb_error **error_out);
+
+/*
  A new cancel handle, not requested; free it with `azsb_cancel_free`. Never NULL.
  */
 struct azsb_cancel *azsb_cancel_new(void);

@@ -239,12 +239,51 @@ pub extern "C" fn azsb_store_export(
         let options = try_str!(options_json, "options_json", error_out);
         check_out!(report_json_out, "report_json_out", error_out);
         let result = json::row_query_from_json(query).and_then(|query| {
-            let (format, path) = json::export_options_from_json(options)?;
-            let report = lock(&store.store).export(&query, format, &path)?;
-            json::export_report_json(&report)
+            export_json(options, |format, path| {
+                lock(&store.store).export(&query, format, path)
+            })
         });
         finish_json(result, report_json_out, error_out)
     })
+}
+
+/// Writes a usage query's rows straight from the API to a file, with no store (`query_json`: docs/c-abi.md,
+/// "Usage query"; `options_json`: "Export options"), page by page in the order the service sends them. Rows
+/// are shaped as "Stored row" with `cursor_id` 0 and the query's reported window; provider rows carry
+/// their owner. The query and the path are checked before anything is sent; the file appears only when
+/// complete, so a page that fails after its retries leaves nothing at the path.
+#[unsafe(no_mangle)]
+pub extern "C" fn azsb_usage_export(
+    client: *const AzsbClient,
+    query_json: *const c_char,
+    options_json: *const c_char,
+    report_json_out: *mut *mut c_char,
+    error_out: *mut *mut AzsbError,
+) -> AzsbStatus {
+    ffi_boundary!(error_out, {
+        let client = try_ref!(client, "client", error_out);
+        let query = try_str!(query_json, "query_json", error_out);
+        let options = try_str!(options_json, "options_json", error_out);
+        check_out!(report_json_out, "report_json_out", error_out);
+        let result = azs_billing_core::options::usage_query_from_json(query).and_then(|query| {
+            export_json(options, |format, path| {
+                warehouse::export_usage(&client.inner, &query, format, path)
+            })
+        });
+        finish_json(result, report_json_out, error_out)
+    })
+}
+
+/// Runs an export with the format and path of `options_json` ("Export options"); its report as JSON.
+fn export_json(
+    options_json: &str,
+    export: impl FnOnce(
+        warehouse::ExportFormat,
+        &std::path::Path,
+    ) -> azs_billing_core::error::Result<warehouse::ExportReport>,
+) -> azs_billing_core::error::Result<String> {
+    let (format, path) = json::export_options_from_json(options_json)?;
+    json::export_report_json(&export(format, &path)?)
 }
 
 /// A new cancel handle, not requested; free it with `azsb_cancel_free`. Never NULL.

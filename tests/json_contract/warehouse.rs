@@ -223,6 +223,27 @@ pub fn warehouse(contract: &Contract, stamp: &Stamp, admin: &ClientHandle) {
         let text = std::fs::read_to_string(&path).expect("the export");
         assert_eq!(text.lines().count(), lines, "{format}");
     }
+    // Straight from the API, no store: the same rows as the sync stored.
+    let live_query = json!({"api": "provider", "subscription_id": provider, "reported_start_time": start,
+        "reported_end_time": until, "aggregation_granularity": "Daily"});
+    contract.check("usage-query.json", &live_query);
+    let live_path = dir.path().join("live.ndjson");
+    let live_options = json!({"format": "ndjson", "path": live_path.display().to_string()});
+    let (query_text, options_text) = (c(&live_query.to_string()), c(&live_options.to_string()));
+    let live = call_json("live export", |o, e| {
+        azsb_usage_export(admin.0, query_text.as_ptr(), options_text.as_ptr(), o, e)
+    });
+    contract.check("warehouse.json#/$defs/export_report", &live);
+    assert_eq!(live["rows"], report["rows"], "{live}");
+    for line in std::fs::read_to_string(&live_path)
+        .expect("live export")
+        .lines()
+    {
+        let row: Value = serde_json::from_str(line).expect("a JSON line");
+        contract.check("warehouse.json#/$defs/stored_row", &row);
+        assert_eq!(row["cursor_id"], 0);
+    }
+
     let (query_text, options_text) = (
         c(&query.to_string()),
         c(&json!({"format": "xlsx", "path": "x"}).to_string()),

@@ -457,6 +457,19 @@ Describe 'Export-AzsUsage' {
         $files | ForEach-Object { $_.Directory.Parent.Name | Should -Be 'granularity=Hourly' }
     }
 
+    It 'exports a reported window straight from the API with no store, the emulator''s exact rows' {
+        $path = Join-Path $script:StateDir "live-$([guid]::NewGuid().ToString('n')).csv"
+        $report = Export-AzsUsage -Path $path -ReportedStartTime $script:Start -ReportedEndTime $script:Until
+        $report.Rows | Should -Be $script:ProviderTotal.Rows
+        $rows = @(Import-Csv $path)
+        $rows.Count | Should -Be $script:ProviderTotal.Rows
+        (Get-DecimalSum ($rows | ForEach-Object { [decimal]::Parse($_.quantity, [cultureinfo]::InvariantCulture) })) | Should -Be $script:ProviderTotal.Quantity
+        $rows | ForEach-Object { $_.cursor_id | Should -Be '0' }
+        @($rows | Where-Object { -not $_.owner }).Count | Should -Be 0
+        { Export-AzsUsage -Path $path -ReportedStartTime $script:Start -ReportedEndTime $script:Until -Api Tenant -SubscriberId $script:ProviderSub -ErrorAction Stop } |
+            Should -Throw '*-SubscriberId*'
+    }
+
     It 'resolves a relative -Path against the current location, and -NoClobber refuses an existing file' {
         $dir = Join-Path $script:StateDir "exp-$([guid]::NewGuid().ToString('n'))"
         $null = New-Item -ItemType Directory -Path $dir

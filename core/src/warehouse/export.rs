@@ -1,5 +1,5 @@
-//! Exports of stored rows to a file, streaming a batch at a time: CSV (this library's columns, or those of
-//! AzureStack-Tools' Usagesummary.ps1) and NDJSON. The file is written beside its destination and renamed
+//! Exports of usage rows, from a store or straight from the API, streaming a batch at a time: CSV (this
+//! library's columns, or those of AzureStack-Tools' Usagesummary.ps1), NDJSON and Parquet. The file is written beside its destination and renamed
 //! into place when complete, so a failed or cancelled export never leaves a short file where a whole one
 //! was expected (nor replaces an earlier whole one).
 
@@ -7,9 +7,14 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
 use chrono::{DateTime, SecondsFormat, Utc};
 
+use crate::client::Client;
 use crate::error::{Error, Result};
+use crate::usage::{Granularity, UsageApi, UsagePager, UsageQuery};
 use crate::warehouse::json::write_stored_row_line;
 use crate::warehouse::store::Store;
 use crate::warehouse::stored_rows::{RowQuery, RowReader, StoredRow};
@@ -173,6 +178,9 @@ fn partial_path(path: &Path) -> PathBuf {
     path.with_file_name(name)
 }
 
+/// Where an export's rows come from: the next batch, in order; an empty batch after the last.
+pub(crate) type Batches<'a> = dyn FnMut() -> Result<Vec<StoredRow>> + 'a;
+
 impl Store {
     /// Writes the rows `query` means to `path` in `format`, a batch at a time (constant memory), in
     /// usage-time order: a file for CSV and NDJSON, a dataset directory for Parquet. What was written
@@ -186,81 +194,130 @@ impl Store {
         path: &Path,
     ) -> Result<ExportReport> {
         let mut reader = RowReader::new(query.clone())?;
-        let shown = || crate::error::quoted(&path.display().to_string());
-        if path.as_os_str().is_empty() {
-            return Err(Error::invalid(
+        check_destination(path, format)?;
+        export_to(path, format, query.granularity, &mut || {
+            reader.next_batch(self, BATCH)
+        })
+    }
+}
+
+/// Writes a usage query's rows straight from the API to `path` in `format`, page by page (constant
+/// memory), in the order the service sends them, with no store: what `Get-AzsSubscriberUsage | Export-Csv`
+/// does, without a PowerShell object per row. The rows are those a [`crate::usage::UsagePager`] of the
+/// query reads; each carries the query's reported window and `cursor_id` 0 (no store holds it), and, for
+/// provider usage, its subscription's owner from the tenant list read first. The query and `path` are
+/// checked before anything is sent; the file appears at `path` only when complete, as for
+/// [`Store::export`], so a page that fails after its retries leaves no short file.
+pub fn export_usage(
+    client: &Arc<Client>,
+    query: &UsageQuery,
+    format: ExportFormat,
+    path: &Path,
+) -> Result<ExportReport> {
+    let mut pager = UsagePager::new(Arc::clone(client), query.clone())?;
+    check_destination(path, format)?;
+    let owners: BTreeMap<String, String> = match query.api {
+        UsageApi::Provider => crate::subscriptions::list(client, &query.subscription_id, None)?
+            .into_iter()
+            .filter_map(|s| Some((s.subscription_id.to_lowercase(), s.owner?)))
+            .collect(),
+        _ => BTreeMap::new(),
+    };
+    let reported = (query.reported_start, query.reported_end);
+    export_to(path, format, query.granularity, &mut || loop {
+        let Some(page) = pager.next() else {
+            return Ok(Vec::new());
+        };
+        let page = page?;
+        // An empty page before the last is not the end: go on to the next.
+        if page.records.is_empty() {
+            continue;
+        }
+        return page
+            .records
+            .iter()
+            .map(|record| {
+                let owner = owners.get(&record.subscription_id.to_lowercase()).cloned();
+                StoredRow::from_record(record, reported, owner)
+            })
+            .collect();
+    })
+}
+
+/// Refuses a destination the format cannot be written to, before any work.
+fn check_destination(path: &Path, format: ExportFormat) -> Result<()> {
+    let shown = || crate::error::quoted(&path.display().to_string());
+    if path.as_os_str().is_empty() {
+        return Err(Error::invalid(
+            "path",
+            "the path is empty: give where to write the export",
+        ));
+    }
+    match format {
+        ExportFormat::Parquet if path.is_file() => Err(Error::invalid(
+            "path",
+            format!(
+                "{} is a file: a Parquet export is a directory of partitions; give a directory path",
+                shown()
+            ),
+        )),
+        ExportFormat::Csv | ExportFormat::CsvUsagesummary | ExportFormat::NdJson
+            if path.is_dir() =>
+        {
+            Err(Error::invalid(
                 "path",
-                "the path is empty: give where to write the export",
-            ));
+                format!(
+                    "{} is a directory: give the file to write, e.g. usage.csv",
+                    shown()
+                ),
+            ))
         }
-        match format {
-            ExportFormat::Parquet if path.is_file() => {
-                return Err(Error::invalid(
-                    "path",
-                    format!(
-                        "{} is a file: a Parquet export is a directory of partitions; give a directory path",
-                        shown()
-                    ),
-                ));
-            }
-            ExportFormat::Csv | ExportFormat::CsvUsagesummary | ExportFormat::NdJson
-                if path.is_dir() =>
-            {
-                return Err(Error::invalid(
-                    "path",
-                    format!(
-                        "{} is a directory: give the file to write, e.g. usage.csv",
-                        shown()
-                    ),
-                ));
-            }
-            _ => {}
-        }
-        let partial = partial_path(path);
-        let written = (|| {
-            let (rows, files) = if format == ExportFormat::Parquet {
-                std::fs::create_dir(&partial).map_err(|e| {
-                    Error::file(
-                        path,
-                        format!("cannot create the export directory: {e}"),
-                        Some(Box::new(e)),
-                    )
-                })?;
-                crate::warehouse::export_parquet::write_dataset(
-                    self,
-                    &mut reader,
-                    query.granularity,
-                    &partial,
-                    BATCH,
-                )?
-            } else {
-                let file = File::create(&partial).map_err(|e| {
-                    Error::file(
-                        path,
-                        format!("cannot create the export: {e}"),
-                        Some(Box::new(e)),
-                    )
-                })?;
-                (
-                    write_rows(self, &mut reader, format, BufWriter::new(file), path)?,
-                    1,
+        _ => Ok(()),
+    }
+}
+
+/// Writes the batches beside `path` and moves the result into place when complete.
+fn export_to(
+    path: &Path,
+    format: ExportFormat,
+    granularity: Granularity,
+    next: &mut Batches<'_>,
+) -> Result<ExportReport> {
+    let partial = partial_path(path);
+    let written = (|| {
+        let (rows, files) = if format == ExportFormat::Parquet {
+            std::fs::create_dir(&partial).map_err(|e| {
+                Error::file(
+                    path,
+                    format!("cannot create the export directory: {e}"),
+                    Some(Box::new(e)),
                 )
-            };
-            let bytes = size_of(&partial);
-            replace(&partial, path)?;
-            Ok((rows, files, bytes))
-        })();
-        match written {
-            Ok((rows, files, bytes)) => Ok(ExportReport {
-                path: path.to_path_buf(),
-                rows,
-                files,
-                bytes,
-            }),
-            Err(e) => {
-                remove(&partial);
-                Err(e)
-            }
+            })?;
+            crate::warehouse::export_parquet::write_dataset(next, granularity, &partial)?
+        } else {
+            let file = File::create(&partial).map_err(|e| {
+                Error::file(
+                    path,
+                    format!("cannot create the export: {e}"),
+                    Some(Box::new(e)),
+                )
+            })?;
+            (write_rows(next, format, BufWriter::new(file), path)?, 1)
+        };
+        let bytes = size_of(&partial);
+        replace(&partial, path)?;
+        Ok((rows, files, bytes))
+    })();
+    match written {
+        Ok((rows, files, bytes)) => Ok(ExportReport {
+            path: path.to_path_buf(),
+            rows,
+            files,
+            bytes,
+        }),
+        Err(e) => {
+            remove(&partial);
+            Err(e)
         }
     }
 }
@@ -316,8 +373,7 @@ fn replace(partial: &Path, path: &Path) -> Result<()> {
 
 /// Writes a text export (CSV or NDJSON) to `out`; returns the rows written.
 fn write_rows(
-    store: &Store,
-    reader: &mut RowReader,
+    next: &mut Batches<'_>,
     format: ExportFormat,
     out: BufWriter<File>,
     path: &Path,
@@ -332,7 +388,7 @@ fn write_rows(
         ExportFormat::NdJson => {
             let mut out = out;
             loop {
-                let batch = reader.next_batch(store, BATCH)?;
+                let batch = next()?;
                 if batch.is_empty() {
                     break;
                 }
@@ -357,7 +413,7 @@ fn write_rows(
             let mut writer = csv::Writer::from_writer(out);
             writer.write_record(columns).map_err(csv_error)?;
             loop {
-                let batch = reader.next_batch(store, BATCH)?;
+                let batch = next()?;
                 if batch.is_empty() {
                     break;
                 }

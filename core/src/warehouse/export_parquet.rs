@@ -22,8 +22,8 @@ use rust_decimal::Decimal;
 
 use crate::error::{Error, Result};
 use crate::usage::Granularity;
-use crate::warehouse::store::Store;
-use crate::warehouse::stored_rows::{RowReader, StoredRow};
+use crate::warehouse::export::Batches;
+use crate::warehouse::stored_rows::StoredRow;
 
 /// The quantity column's scale: 18 decimal places, 20 integer digits.
 const QUANTITY_SCALE: u32 = 18;
@@ -224,14 +224,13 @@ fn parquet_error(path: &Path) -> impl Fn(parquet::errors::ParquetError) -> Error
     move |e| Error::file(path, format!("writing Parquet: {e}"), Some(Box::new(e)))
 }
 
-/// Writes the reader's rows into `dir` as `granularity=…/usage_date=…/part-0.parquet` files. Returns the
-/// rows and files written.
+/// Writes the batches' rows into `dir` as `granularity=…/usage_date=…/part-N.parquet` files: one file per
+/// run of rows of one usage day, so rows in usage order (a store's) give one `part-0` per day, and rows in
+/// any other order (the API's) a further part whenever a day comes back. Returns the rows and files written.
 pub(crate) fn write_dataset(
-    store: &Store,
-    reader: &mut RowReader,
+    next: &mut Batches<'_>,
     granularity: Granularity,
     dir: &Path,
-    batch: usize,
 ) -> Result<(u64, u64)> {
     let schema = schema();
     let properties = WriterProperties::builder()
@@ -239,6 +238,7 @@ pub(crate) fn write_dataset(
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .build();
     let mut open: Option<Partition> = None;
+    let mut parts: std::collections::HashMap<NaiveDate, u32> = std::collections::HashMap::new();
     let (mut rows, mut files) = (0, 0);
     let close = |partition: Partition, path: &Path| -> Result<()> {
         partition
@@ -248,7 +248,7 @@ pub(crate) fn write_dataset(
             .map_err(parquet_error(path))
     };
     loop {
-        let rows_batch = reader.next_batch(store, batch)?;
+        let rows_batch = next()?;
         if rows_batch.is_empty() {
             break;
         }
@@ -276,7 +276,9 @@ pub(crate) fn write_dataset(
                         Some(Box::new(e)),
                     )
                 })?;
-                let path = folder.join("part-0.parquet");
+                let part = parts.entry(date).or_insert(0);
+                let path = folder.join(format!("part-{part}.parquet"));
+                *part += 1;
                 let file = File::create(&path).map_err(|e| {
                     Error::file(
                         &path,

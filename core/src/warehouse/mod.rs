@@ -40,7 +40,7 @@ mod sync;
 
 pub use cancel::CancelToken;
 pub use cursor::CursorKey;
-pub use export::{CSV_COLUMNS, ExportFormat, ExportReport, USAGESUMMARY_COLUMNS};
+pub use export::{CSV_COLUMNS, ExportFormat, ExportReport, USAGESUMMARY_COLUMNS, export_usage};
 pub use export_parquet::PARQUET_COLUMNS;
 pub use filter::{RowFilter, TagFilter};
 pub use quantity::quantity_decimal;

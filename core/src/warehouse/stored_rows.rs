@@ -271,6 +271,47 @@ fn stored_row(raw: Raw, owners: Option<&BTreeMap<String, String>>) -> Result<Sto
     })
 }
 
+impl StoredRow {
+    /// A usage record as a row no store holds yet (`cursor_id` 0): the quantity made exact as a sync
+    /// stores it, the meter's catalogue entry, the resource fields parsed from instanceData.
+    pub(crate) fn from_record(
+        record: &crate::usage::UsageRecord,
+        reported: (DateTime<Utc>, DateTime<Utc>),
+        owner: Option<String>,
+    ) -> Result<StoredRow> {
+        let instance = record.instance.as_ref();
+        let resource = instance.and_then(|i| i.resource.as_ref());
+        let meter = record.meter;
+        Ok(StoredRow {
+            cursor_id: 0,
+            reported_start: reported.0,
+            reported_end: reported.1,
+            subscription_id: record.subscription_id.clone(),
+            owner,
+            meter_id: record.meter_id.clone(),
+            meter_id_normalized: record.meter_id_normalized.clone(),
+            meter_name: meter.map(|m| m.name.clone()),
+            unit: meter.map(|m| m.unit.clone()),
+            category: meter.map(|m| m.category.clone()),
+            usage_start: record.usage_start,
+            usage_end: record.usage_end,
+            quantity: crate::warehouse::quantity::quantity_decimal(record.quantity)?,
+            resource_uri: instance.map(|i| i.resource_uri.clone()),
+            resource_group: resource.and_then(|r| r.resource_group.clone()),
+            provider: resource.and_then(|r| r.provider.clone()),
+            resource_type: resource.and_then(|r| r.resource_type.clone()),
+            resource_name: resource.and_then(|r| r.resource_name.clone()),
+            location: instance.and_then(|i| i.location.clone()),
+            tags: instance
+                .filter(|i| !i.tags.is_empty())
+                .map(|i| i.tags.clone()),
+            additional_info: instance.and_then(|i| i.additional_info.clone()),
+            vm_size: instance.and_then(|i| i.vm_size.clone()),
+            record_id: record.id.clone(),
+        })
+    }
+}
+
 impl Store {
     /// Calls `each` with every row `query` means, in usage-time order, reading them a batch at a time
     /// (constant memory). Returns how many there were; an error from `each` stops the read and is returned.

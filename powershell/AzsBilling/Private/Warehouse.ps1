@@ -273,3 +273,31 @@ function New-AzsStoredUsageQuery {
     if ($Bound.ContainsKey('Tag')) { $query.tag = ConvertTo-AzsTagFilter -Cmdlet $Cmdlet -Tag $Bound['Tag'] }
     $query
 }
+
+function Resolve-AzsUsageSource {
+    # Which usage API and subscription a sync or live export reads: -Api, else Provider on an admin endpoint
+    # and Tenant elsewhere; -SubscriptionId, else the Default Provider Subscription (Provider) or the
+    # connection's working subscription (Tenant). -SubscriberId belongs to provider usage only.
+    param(
+        [Parameter(Mandatory)] [System.Management.Automation.PSCmdlet] $Cmdlet,
+        [Parameter(Mandatory)] [psobject] $Connection,
+        [string] $Api,
+        [string] $SubscriptionId,
+        [string] $SubscriberId
+    )
+    if (-not $Api) { $Api = if ($Connection.EndpointType -eq 'Admin') { 'Provider' } else { 'Tenant' } }
+    if ($Api -eq 'Tenant' -and $SubscriberId) {
+        $Cmdlet.ThrowTerminatingError((New-AzsBillingSimpleError -ErrorId 'InvalidArgument' -Category InvalidArgument `
+                    -ExceptionType ([System.ArgumentException]) -TargetObject 'SubscriberId' `
+                    -Message '-SubscriberId chooses a tenant of provider usage: leave it out with -Api Tenant, or use -Api Provider.'))
+    }
+    if (-not $SubscriptionId) {
+        $SubscriptionId = if ($Api -eq 'Provider') { $Connection.DefaultProviderSubscriptionId } else { $Connection.SubscriptionId }
+        if (-not $SubscriptionId) {
+            $which = if ($Api -eq 'Provider') { 'no Default Provider Subscription (is it an admin endpoint?)' } else { 'no working subscription' }
+            $Cmdlet.ThrowTerminatingError((New-AzsBillingSimpleError -ErrorId 'NoSubscription' -Category InvalidArgument `
+                        -ExceptionType ([System.ArgumentException]) -Message "The connection has ${which}: give -SubscriptionId."))
+        }
+    }
+    [pscustomobject]@{ Api = $Api; SubscriptionId = $SubscriptionId }
+}

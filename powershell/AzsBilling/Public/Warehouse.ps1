@@ -123,20 +123,9 @@ function Sync-AzsUsage {
         [psobject] $Connection
     )
     $resolved = Resolve-AzsBillingConnection -Cmdlet $PSCmdlet -Connection $Connection
-    if (-not $Api) { $Api = if ($resolved.Connection.EndpointType -eq 'Admin') { 'Provider' } else { 'Tenant' } }
-    if ($Api -eq 'Tenant' -and $SubscriberId) {
-        $PSCmdlet.ThrowTerminatingError((New-AzsBillingSimpleError -ErrorId 'InvalidArgument' -Category InvalidArgument `
-                    -ExceptionType ([System.ArgumentException]) -TargetObject 'SubscriberId' `
-                    -Message '-SubscriberId chooses a tenant of provider usage: leave it out with -Api Tenant, or use -Api Provider.'))
-    }
-    if (-not $SubscriptionId) {
-        $SubscriptionId = if ($Api -eq 'Provider') { $resolved.Connection.DefaultProviderSubscriptionId } else { $resolved.Connection.SubscriptionId }
-        if (-not $SubscriptionId) {
-            $which = if ($Api -eq 'Provider') { 'no Default Provider Subscription (is it an admin endpoint?)' } else { 'no working subscription' }
-            $PSCmdlet.ThrowTerminatingError((New-AzsBillingSimpleError -ErrorId 'NoSubscription' -Category InvalidArgument `
-                        -ExceptionType ([System.ArgumentException]) -Message "The connection has ${which}: give -SubscriptionId."))
-        }
-    }
+    $source = Resolve-AzsUsageSource -Cmdlet $PSCmdlet -Connection $resolved.Connection -Api $Api -SubscriptionId $SubscriptionId -SubscriberId $SubscriberId
+    $Api = $source.Api
+    $SubscriptionId = $source.SubscriptionId
     $start = ConvertTo-AzsQueryInstant -Cmdlet $PSCmdlet -Name StartTime -Value $StartTime
     Write-Verbose "-StartTime is $($start.How)."
     $options = [ordered]@{
@@ -360,12 +349,21 @@ function Get-AzsStoredUsage {
 function Export-AzsUsage {
     <#
     .SYNOPSIS
-    Writes the usage a store holds to a CSV or NDJSON file or a Parquet dataset, streaming, in constant memory.
+    Writes usage, from a store or straight from the API, to a CSV or NDJSON file or a Parquet dataset,
+    streaming, in constant memory.
 
     .DESCRIPTION
-    Writes the rows Sync-AzsUsage stored whose usage start is in [-From, -To) to -Path, in usage-time order,
-    a page at a time inside the library (no PowerShell object per row, so millions of rows take seconds and
-    little memory). The same filters as Get-AzsStoredUsage narrow the rows. Nothing is sent to the stamp.
+    From a store (-From and -To): writes the rows Sync-AzsUsage stored whose usage start is in [-From, -To)
+    to -Path, in usage-time order, a page at a time inside the library (no PowerShell object per row, so
+    millions of rows take seconds and little memory). The same filters as Get-AzsStoredUsage narrow the
+    rows. Nothing is sent to the stamp.
+
+    Straight from the API (-ReportedStartTime and -ReportedEndTime): writes the rows of that usage query,
+    page by page in the order the service sends them, with no store: what Get-AzsSubscriberUsage (or
+    Get-AzsTenantUsage) piped to Export-Csv does, streamed in the library. Each row carries the query's
+    reported window and CursorId 0; provider rows carry their subscription's owner. The times follow
+    Get-AzsSubscriberUsage's rules and are checked before anything is sent. A page that still fails after
+    the connection's retries is a non-terminating error and leaves no file.
 
     Csv (default) writes a header and the columns usage_start, usage_end, subscription_id, owner, meter_id,
     meter_name, unit, category, quantity, resource_uri, resource_group, provider, resource_type,
@@ -396,6 +394,21 @@ function Export-AzsUsage {
     .PARAMETER NoClobber
     Refuse to replace an existing file at -Path.
 
+    .PARAMETER ReportedStartTime
+    Live: start of the reported-time window (inclusive), as for Get-AzsSubscriberUsage.
+
+    .PARAMETER ReportedEndTime
+    Live: end of the reported-time window (exclusive); not in the future.
+
+    .PARAMETER Api
+    Live: Provider (default on an admin endpoint) or Tenant (default elsewhere), as for Sync-AzsUsage.
+
+    .PARAMETER SubscriberId
+    Live, provider usage: one direct tenant's rows only.
+
+    .PARAMETER Connection
+    Live: the connection to read from; default: the current one.
+
     .PARAMETER From
     Usage time, inclusive, as for Get-AzsStoredUsage.
 
@@ -410,7 +423,8 @@ function Export-AzsUsage {
     Which cursors' rows: Hourly (default) or Daily.
 
     .PARAMETER SubscriptionId
-    One tenant subscription's rows only.
+    From a store: one tenant subscription's rows only. Live: the provider subscription (default: the
+    Default Provider Subscription) or, with -Api Tenant, the tenant subscription (default: the connection's).
 
     .PARAMETER Owner
     The rows of the subscriptions this owner holds, as for Get-AzsStoredUsage.
@@ -449,6 +463,11 @@ function Export-AzsUsage {
     November's compute rows as NDJSON, for jq, DuckDB or a log pipeline.
 
     .EXAMPLE
+    Export-AzsUsage -Path UsageSummary.csv -Layout Usagesummary -ReportedStartTime '2026-11-01T00:00:00Z' -ReportedEndTime '2026-11-02T00:00:00Z' -AggregationGranularity Daily
+
+    One reported day straight from the stamp in Usagesummary.ps1's columns, without a store.
+
+    .EXAMPLE
     Export-AzsUsage -Path ./usage-dataset -Format Parquet -From '2026-01-01T00:00:00Z' -To '2027-01-01T00:00:00Z'
 
     The year as a Parquet dataset; DuckDB: SELECT usage_date, sum(quantity) FROM read_parquet('usage-dataset/**/*.parquet', hive_partitioning = true) GROUP BY 1.
@@ -456,17 +475,23 @@ function Export-AzsUsage {
     .OUTPUTS
     AzsBilling.UsageExportReport
     #>
-    [CmdletBinding()]
+    [CmdletBinding(DefaultParameterSetName = 'Store')]
     [OutputType('AzsBilling.UsageExportReport')]
     param(
         [Parameter(Mandatory)]
         [string] $Path,
 
-        [Parameter(Mandatory)]
+        [Parameter(Mandatory, ParameterSetName = 'Store')]
         [object] $From,
 
-        [Parameter(Mandatory)]
+        [Parameter(Mandatory, ParameterSetName = 'Store')]
         [object] $To,
+
+        [Parameter(Mandatory, ParameterSetName = 'Live')]
+        [object] $ReportedStartTime,
+
+        [Parameter(Mandatory, ParameterSetName = 'Live')]
+        [object] $ReportedEndTime,
 
         [ValidateSet('Csv', 'NdJson', 'Parquet')]
         [string] $Format = 'Csv',
@@ -476,25 +501,43 @@ function Export-AzsUsage {
 
         [switch] $NoClobber,
 
-        [object] $TimeZone,
-
         [ValidateSet('Hourly', 'Daily')]
         [string] $AggregationGranularity = 'Hourly',
 
         [string] $SubscriptionId,
 
+        [Parameter(ParameterSetName = 'Live')]
+        [ValidateSet('Provider', 'Tenant')]
+        [string] $Api,
+
+        [Parameter(ParameterSetName = 'Live')]
+        [string] $SubscriberId,
+
+        [Parameter(ParameterSetName = 'Live')]
+        [psobject] $Connection,
+
+        [Parameter(ParameterSetName = 'Store')]
+        [object] $TimeZone,
+
+        [Parameter(ParameterSetName = 'Store')]
         [string] $Owner,
 
+        [Parameter(ParameterSetName = 'Store')]
         [string] $MeterId,
 
+        [Parameter(ParameterSetName = 'Store')]
         [string] $Category,
 
+        [Parameter(ParameterSetName = 'Store')]
         [string] $ResourceGroup,
 
+        [Parameter(ParameterSetName = 'Store')]
         [string] $ResourceType,
 
+        [Parameter(ParameterSetName = 'Store')]
         [object] $Tag,
 
+        [Parameter(ParameterSetName = 'Store')]
         [string] $Store
     )
     if ($Format -ne 'Csv' -and $Layout -ne 'Standard') {
@@ -508,17 +551,31 @@ function Export-AzsUsage {
                     -ExceptionType ([System.IO.IOException]) -TargetObject $file `
                     -Message "-Path '$Path' exists ($file) and -NoClobber is set: give another path, or leave -NoClobber out to replace it."))
     }
-    $zone = Resolve-AzsTimeZone -Cmdlet $PSCmdlet -TimeZone $TimeZone
-    $query = New-AzsStoredUsageQuery -Cmdlet $PSCmdlet -Bound $PSBoundParameters -Zone $zone -Granularity $AggregationGranularity | ConvertTo-Json -Compress
     $formatName = if ($Format -ne 'Csv') { $Format.ToLowerInvariant() } elseif ($Layout -eq 'Usagesummary') { 'csv_usagesummary' } else { 'csv' }
     $options = @{ format = $formatName; path = $file } | ConvertTo-Json -Compress
-    Write-Verbose "Export query: $query; options: $options"
-    $opened = Open-AzsStore -Cmdlet $PSCmdlet -Store $Store -MustExist
-    try {
-        $answer = Invoke-AzsBillingNative -Cmdlet $PSCmdlet -Reword { param($e) ConvertTo-AzsStoredUsageException $e } `
-            -Call { [AzsBilling.Native.WarehouseApi]::Export($opened.Handle, $query, $options) } | ConvertFrom-Json
-    } finally {
-        $opened.Handle.Dispose()
+    $reword = { param($e) ConvertTo-AzsStoredUsageException $e }
+    if ($PSCmdlet.ParameterSetName -eq 'Live') {
+        $resolved = Resolve-AzsBillingConnection -Cmdlet $PSCmdlet -Connection $Connection
+        $source = Resolve-AzsUsageSource -Cmdlet $PSCmdlet -Connection $resolved.Connection -Api $Api -SubscriptionId $SubscriptionId -SubscriberId $SubscriberId
+        $window = ConvertTo-AzsQueryWindow -Cmdlet $PSCmdlet -Start $ReportedStartTime -End $ReportedEndTime -Granularity $AggregationGranularity
+        $query = New-AzsUsageQuery -Api $source.Api.ToLowerInvariant() -SubscriptionId $source.SubscriptionId -Window $window `
+            -Granularity $AggregationGranularity -SubscriberId $SubscriberId | ConvertTo-Json -Compress
+        Write-Verbose "Live export query: $query; options: $options"
+        $answer = Invoke-AzsBillingNative -Cmdlet $PSCmdlet -NonTerminating -Reword $reword -Extra @{ Path = $file } `
+            -Call { [AzsBilling.Native.QueryApi]::UsageExport($resolved.Client, $query, $options) }
+        if (Test-AzsBillingFailed $answer) { return }
+        $answer = $answer | ConvertFrom-Json
+    } else {
+        $zone = Resolve-AzsTimeZone -Cmdlet $PSCmdlet -TimeZone $TimeZone
+        $query = New-AzsStoredUsageQuery -Cmdlet $PSCmdlet -Bound $PSBoundParameters -Zone $zone -Granularity $AggregationGranularity | ConvertTo-Json -Compress
+        Write-Verbose "Export query: $query; options: $options"
+        $opened = Open-AzsStore -Cmdlet $PSCmdlet -Store $Store -MustExist
+        try {
+            $answer = Invoke-AzsBillingNative -Cmdlet $PSCmdlet -Reword $reword `
+                -Call { [AzsBilling.Native.WarehouseApi]::Export($opened.Handle, $query, $options) } | ConvertFrom-Json
+        } finally {
+            $opened.Handle.Dispose()
+        }
     }
     [pscustomobject]@{
         PSTypeName = 'AzsBilling.UsageExportReport'

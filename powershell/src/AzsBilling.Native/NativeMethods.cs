@@ -286,6 +286,14 @@ namespace AzsBilling.Native
             out IntPtr error);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern AzsbStatus azsb_usage_export(
+            ClientHandle client,
+            [MarshalAs(UnmanagedType.LPUTF8Str)] string queryJson,
+            [MarshalAs(UnmanagedType.LPUTF8Str)] string optionsJson,
+            out IntPtr reportJson,
+            out IntPtr error);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern CancelHandle azsb_cancel_new();
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]

@@ -39,6 +39,10 @@ namespace AzsBilling.Native
         public static CallResult UserSubscription(ClientHandle client, string providerSubscriptionId, string subscriptionId) =>
             Capture(() => Api.UserSubscription(client, providerSubscriptionId, subscriptionId));
 
+        /// <summary><see cref="WarehouseApi.UsageExport"/>: the report JSON.</summary>
+        public static CallResult UsageExport(ClientHandle client, string queryJson, string optionsJson) =>
+            Capture(() => WarehouseApi.UsageExport(client, queryJson, optionsJson));
+
         private static CallResult Capture(Func<object?> call)
         {
             try

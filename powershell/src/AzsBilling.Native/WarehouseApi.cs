@@ -106,6 +106,10 @@ namespace AzsBilling.Native
         public static string Export(StoreHandle store, string queryJson, string optionsJson) =>
             Api.Call((out IntPtr json, out IntPtr error) => NativeMethods.azsb_store_export(store, queryJson, optionsJson, out json, out error));
 
+        /// <summary>Writes a usage query's rows straight from the API to a file (azsb_usage_export); the report JSON.</summary>
+        public static string UsageExport(ClientHandle client, string queryJson, string optionsJson) =>
+            Api.Call((out IntPtr json, out IntPtr error) => NativeMethods.azsb_usage_export(client, queryJson, optionsJson, out json, out error));
+
         /// <summary>Starts a sync (options JSON: docs/c-abi.md, "Sync options") on a thread of its own.</summary>
         public static UsageSync SyncStart(ClientHandle client, StoreHandle store, string optionsJson)
         {
