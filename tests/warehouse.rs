@@ -1455,6 +1455,26 @@ fn a_parquet_export_is_a_dataset_of_one_typed_file_per_usage_day() {
     let (what, _) =
         invalid_argument(store.export(&all, ExportFormat::Parquet, &dir.path().join("usage.db")));
     assert_eq!(what, "path");
+    // A directory holding anything but an earlier export is never replaced (it would be removed whole).
+    let (what, message) = invalid_argument(store.export(&all, ExportFormat::Parquet, dir.path()));
+    assert_eq!(what, "path");
+    assert!(
+        message.contains("more than an earlier Parquet export"),
+        "{message}"
+    );
+    assert!(
+        dir.path().join("usage.db").exists(),
+        "the folder is untouched"
+    );
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).expect("an empty directory");
+    assert_eq!(
+        store
+            .export(&all, ExportFormat::Parquet, &empty)
+            .expect("into an empty directory")
+            .rows,
+        stored
+    );
 }
 
 #[test]

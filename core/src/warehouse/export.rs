@@ -261,6 +261,15 @@ fn check_destination(path: &Path, format: ExportFormat) -> Result<()> {
                 shown()
             ),
         )),
+        // An existing directory is replaced whole, so it must be an earlier export (nothing but
+        // `granularity=…` partitions) or empty: never a folder that holds anything else.
+        ExportFormat::Parquet if path.is_dir() && !is_dataset(path) => Err(Error::invalid(
+            "path",
+            format!(
+                "{} is a directory that holds more than an earlier Parquet export, which this export would replace: give a new or empty directory, or an earlier export's",
+                shown()
+            ),
+        )),
         ExportFormat::Csv | ExportFormat::CsvUsagesummary | ExportFormat::NdJson
             if path.is_dir() =>
         {
@@ -274,6 +283,15 @@ fn check_destination(path: &Path, format: ExportFormat) -> Result<()> {
         }
         _ => Ok(()),
     }
+}
+
+/// True for an empty directory, or one holding only `granularity=…` directories (an earlier export).
+fn is_dataset(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries.filter_map(|e| e.ok()).all(|e| {
+            e.path().is_dir() && e.file_name().to_string_lossy().starts_with("granularity=")
+        })
+    })
 }
 
 /// Writes the batches beside `path` and moves the result into place when complete.

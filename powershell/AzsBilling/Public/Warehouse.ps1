@@ -383,7 +383,8 @@ function Export-AzsUsage {
 
     .PARAMETER Path
     The file (Parquet: the dataset directory) to write, relative to the current location; its parent must
-    exist.
+    exist. An existing directory is replaced only when it is empty or an earlier Parquet export; one that
+    holds anything else is refused.
 
     .PARAMETER Format
     Csv (default), NdJson or Parquet.
