@@ -165,11 +165,6 @@ pub extern "C" fn azsb_client_credential(
 /// Frees a client. NULL is accepted. Usage queries opened from it stay valid (they share the connection).
 #[unsafe(no_mangle)]
 pub extern "C" fn azsb_client_free(client: *mut AzsbClient) {
-    if client.is_null() {
-        return;
-    }
-    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        // SAFETY: the caller promised the client came from azsb_client_new and is freed once.
-        drop(unsafe { Box::from_raw(client) });
-    }));
+    // SAFETY: the caller promised the client came from azsb_client_new and is freed once.
+    unsafe { crate::ffi::strings::free_handle(client) }
 }

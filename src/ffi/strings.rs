@@ -57,3 +57,18 @@ pub extern "C" fn azsb_version() -> *const c_char {
 pub extern "C" fn azsb_abi_version() -> u32 {
     crate::ffi::AZSB_ABI_VERSION
 }
+
+/// Frees a handle the library handed out with `Box::into_raw`; NULL is accepted, and a panic in its
+/// destructor is contained (it must not unwind into C).
+///
+/// # Safety
+/// `handle` is NULL, or a pointer this library returned for a `T` that has not been freed yet.
+pub(crate) unsafe fn free_handle<T>(handle: *mut T) {
+    if handle.is_null() {
+        return;
+    }
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // SAFETY: the caller's contract above: a live Box-made handle, freed once.
+        drop(unsafe { Box::from_raw(handle) });
+    }));
+}

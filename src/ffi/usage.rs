@@ -99,11 +99,6 @@ pub extern "C" fn azsb_usage_continuation_token(
 /// Frees a usage query. NULL is accepted.
 #[unsafe(no_mangle)]
 pub extern "C" fn azsb_usage_free(query: *mut AzsbUsageQuery) {
-    if query.is_null() {
-        return;
-    }
-    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        // SAFETY: the caller promised the query came from azsb_usage_open and is freed once.
-        drop(unsafe { Box::from_raw(query) });
-    }));
+    // SAFETY: the caller promised the query came from azsb_usage_open and is freed once.
+    unsafe { crate::ffi::strings::free_handle(query) }
 }

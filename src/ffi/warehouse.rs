@@ -104,13 +104,8 @@ pub extern "C" fn azsb_store_default_url(
 /// Frees a store handle. NULL is accepted. The store closes when its last row reader is freed too.
 #[unsafe(no_mangle)]
 pub extern "C" fn azsb_store_free(store: *mut AzsbStore) {
-    if store.is_null() {
-        return;
-    }
-    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        // SAFETY: the caller promised the store came from azsb_store_open and is freed once.
-        drop(unsafe { Box::from_raw(store) });
-    }));
+    // SAFETY: the caller promised the store came from azsb_store_open and is freed once.
+    unsafe { crate::ffi::strings::free_handle(store) }
 }
 
 /// Where every cursor of the store stands, as a JSON array (docs/c-abi.md, "Sync state"): watermark, rows,
@@ -212,13 +207,8 @@ pub extern "C" fn azsb_store_rows_next(
 /// Frees a row reader. NULL is accepted.
 #[unsafe(no_mangle)]
 pub extern "C" fn azsb_store_rows_free(rows: *mut AzsbStoreRows) {
-    if rows.is_null() {
-        return;
-    }
-    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        // SAFETY: the caller promised the reader came from azsb_store_rows_open and is freed once.
-        drop(unsafe { Box::from_raw(rows) });
-    }));
+    // SAFETY: the caller promised the reader came from azsb_store_rows_open and is freed once.
+    unsafe { crate::ffi::strings::free_handle(rows) }
 }
 
 /// Writes the stored rows `query_json` means (docs/c-abi.md, "Row query") to a file (`options_json`:
@@ -311,13 +301,8 @@ pub extern "C" fn azsb_cancel_request(cancel: *const AzsbCancel) {
 /// it any more (a sync it was given keeps its own reference).
 #[unsafe(no_mangle)]
 pub extern "C" fn azsb_cancel_free(cancel: *mut AzsbCancel) {
-    if cancel.is_null() {
-        return;
-    }
-    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        // SAFETY: the caller promised the handle came from azsb_cancel_new and is freed once.
-        drop(unsafe { Box::from_raw(cancel) });
-    }));
+    // SAFETY: the caller promised the handle came from azsb_cancel_new and is freed once.
+    unsafe { crate::ffi::strings::free_handle(cancel) }
 }
 
 /// The C callback and its userdata, as the core's progress callback.
