@@ -71,28 +71,12 @@ pub fn sync_options_from_json(json: &str) -> Result<SyncOptions> {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct AggregateQueryJson {
-    from: String,
-    to: String,
-    granularity: String,
-    period: Option<String>,
-    time_zone: Option<String>,
-    subscription_id: Option<String>,
-    owner: Option<String>,
-    meter_id: Option<String>,
-    category: Option<String>,
-    resource_group: Option<String>,
-    resource_type: Option<String>,
-    tag: Option<TagJson>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct TagJson {
     key: String,
     value: Option<String>,
 }
 
+/// A row query's JSON; an aggregate query is the same with `period` and `time_zone` beside it.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RowQueryJson {
@@ -108,60 +92,46 @@ struct RowQueryJson {
     tag: Option<TagJson>,
 }
 
-/// The filter fields aggregate and row queries share (docs/c-abi.md, "Row filter").
-#[allow(clippy::too_many_arguments)]
-fn row_filter(
-    subscription_id: Option<String>,
-    owner: Option<String>,
-    meter_id: Option<String>,
-    category: Option<String>,
-    resource_group: Option<String>,
-    resource_type: Option<String>,
-    tag: Option<TagJson>,
-) -> RowFilter {
-    RowFilter {
-        subscription: non_empty(subscription_id),
-        owner: non_empty(owner),
-        meter_id: non_empty(meter_id),
-        category: non_empty(category),
-        resource_group: non_empty(resource_group),
-        resource_type: non_empty(resource_type),
-        tag: tag.map(|t| TagFilter {
-            key: t.key,
-            value: t.value,
-        }),
+impl RowQueryJson {
+    fn into_query(self) -> Result<RowQuery> {
+        Ok(RowQuery {
+            from: parse_time("from", &self.from)?,
+            to: parse_time("to", &self.to)?,
+            granularity: parse_granularity("granularity", &self.granularity)?,
+            filter: RowFilter {
+                subscription: non_empty(self.subscription_id),
+                owner: non_empty(self.owner),
+                meter_id: non_empty(self.meter_id),
+                category: non_empty(self.category),
+                resource_group: non_empty(self.resource_group),
+                resource_type: non_empty(self.resource_type),
+                tag: self.tag.map(|t| TagFilter {
+                    key: t.key,
+                    value: t.value,
+                }),
+            },
+        })
     }
 }
 
 /// A row query from `{"from":"…","to":"…","granularity":"Hourly", …filters}` (docs/c-abi.md, "Row query").
 pub fn row_query_from_json(json: &str) -> Result<RowQuery> {
-    let parsed: RowQueryJson = json_args::from_json(json, "query_json")?;
-    Ok(RowQuery {
-        from: parse_time("from", &parsed.from)?,
-        to: parse_time("to", &parsed.to)?,
-        granularity: parse_granularity("granularity", &parsed.granularity)?,
-        filter: row_filter(
-            parsed.subscription_id,
-            parsed.owner,
-            parsed.meter_id,
-            parsed.category,
-            parsed.resource_group,
-            parsed.resource_type,
-            parsed.tag,
-        ),
-    })
+    json_args::from_json::<RowQueryJson>(json, "query_json")?.into_query()
 }
 
 /// An aggregate query from `{"from":"…","to":"…","granularity":"Hourly","period":"month", …}`
-/// (docs/c-abi.md, "Aggregate query").
+/// (docs/c-abi.md, "Aggregate query"): a row query with the period and time zone of the sums.
 pub fn aggregate_query_from_json(json: &str) -> Result<AggregateQuery> {
-    let parsed: AggregateQueryJson = json_args::from_json(json, "query_json")?;
-    let period = match parsed
-        .period
-        .as_deref()
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
+    let mut value = json_args::parse(json, "query_json")?;
+    let mut take = |key: &str| -> Result<Option<String>> {
+        match value.as_object_mut().and_then(|o| o.remove(key)) {
+            Some(v) => json_args::from_value(v, "query_json", key),
+            None => Ok(None),
+        }
+    };
+    let (period, time_zone) = (take("period")?, take("time_zone")?);
+    let rows = json_args::from_value::<RowQueryJson>(value, "query_json", "")?.into_query()?;
+    let period = match period.as_deref().map(str::to_ascii_lowercase).as_deref() {
         None | Some("") | Some("day") => Period::Day,
         Some("month") => Period::Month,
         Some(other) => {
@@ -172,20 +142,12 @@ pub fn aggregate_query_from_json(json: &str) -> Result<AggregateQuery> {
         }
     };
     Ok(AggregateQuery {
-        from: parse_time("from", &parsed.from)?,
-        to: parse_time("to", &parsed.to)?,
+        from: rows.from,
+        to: rows.to,
         period,
-        time_zone: non_empty(parsed.time_zone),
-        granularity: parse_granularity("granularity", &parsed.granularity)?,
-        filter: row_filter(
-            parsed.subscription_id,
-            parsed.owner,
-            parsed.meter_id,
-            parsed.category,
-            parsed.resource_group,
-            parsed.resource_type,
-            parsed.tag,
-        ),
+        time_zone: non_empty(time_zone),
+        granularity: rows.granularity,
+        filter: rows.filter,
     })
 }
 
@@ -537,6 +499,27 @@ mod tests {
             )
             .is_err()
         );
+        let filtered = aggregate_query_from_json(
+            r#"{"from":"2026-11-01","to":"2026-12-01","granularity":"Daily","period":"month","category":"Compute","tag":{"key":"env"}}"#,
+        )
+        .expect("a query with filters");
+        assert_eq!(filtered.filter.category.as_deref(), Some("Compute"));
+        assert_eq!(filtered.filter.tag.map(|t| t.key).as_deref(), Some("env"));
+        for (json, named) in [
+            (
+                r#"{"from":"2026-11-01","to":"2026-12-01","granularity":"Daily","colour":"red"}"#,
+                "colour",
+            ),
+            (
+                r#"{"from":"2026-11-01","to":"2026-12-01","granularity":"Daily","period":7}"#,
+                "period",
+            ),
+        ] {
+            let message = aggregate_query_from_json(json)
+                .expect_err(named)
+                .to_string();
+            assert!(message.contains(named), "{message}");
+        }
 
         let row = AggregateRow {
             period: chrono::NaiveDate::from_ymd_opt(2026, 11, 1).expect("date"),
