@@ -758,6 +758,14 @@ azsb_status azsb_store_open(const char *url,
                             struct azsb_error **error_out);
 
 /*
+ Opens the store `url` names to read it, as `azsb_store_open` does, except that a SQLite file that does
+ not exist is AZSB_STATUS_NOT_FOUND rather than a new, empty store at a mistyped path.
+ */
+azsb_status azsb_store_open_existing(const char *url,
+                                     struct azsb_store **store_out,
+                                     struct azsb_error **error_out);
+
+/*
  Opens the per-user store (`azsb_store_default_url` says which), creating it and its directory when
  absent, as `azsb_store_open` does a named one.
  */

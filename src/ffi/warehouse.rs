@@ -70,6 +70,21 @@ fn give_store(
     })
 }
 
+/// Opens the store `url` names to read it, as `azsb_store_open` does, except that a SQLite file that does
+/// not exist is AZSB_STATUS_NOT_FOUND rather than a new, empty store at a mistyped path.
+#[unsafe(no_mangle)]
+pub extern "C" fn azsb_store_open_existing(
+    url: *const c_char,
+    store_out: *mut *mut AzsbStore,
+    error_out: *mut *mut AzsbError,
+) -> AzsbStatus {
+    ffi_boundary!(error_out, {
+        let url = try_str!(url, "url", error_out);
+        check_out!(store_out, "store_out", error_out);
+        give_store(Store::open_existing(url), store_out, error_out)
+    })
+}
+
 /// Opens the per-user store (`azsb_store_default_url` says which), creating it and its directory when
 /// absent, as `azsb_store_open` does a named one.
 #[unsafe(no_mangle)]

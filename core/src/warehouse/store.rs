@@ -162,6 +162,23 @@ impl Store {
         Store::open(&format!("sqlite:{}", path.display()))
     }
 
+    /// Opens the store at `url` to read it: as [`Store::open`], except that a SQLite file that does not
+    /// exist is `NotFound` instead of a new, empty store at a mistyped path.
+    pub fn open_existing(url: &str) -> Result<Store> {
+        if let Location::File(path) = parse_url(url)? {
+            if !path.is_file() {
+                return Err(Error::NotFound {
+                    message: format!(
+                        "store: there is no usage store at {} (the file does not exist): name the store a sync wrote to, or sync into it first (Sync-AzsUsage, azsb_usage_sync)",
+                        path.display()
+                    ),
+                    service: None,
+                });
+            }
+        }
+        Store::open(url)
+    }
+
     /// Opens (creating it when absent) the store at `url` and brings its schema to this library's version.
     /// A store written by a newer library is refused, untouched.
     pub fn open(url: &str) -> Result<Store> {
@@ -341,6 +358,19 @@ mod tests {
             .connection()
             .execute_batch("ROLLBACK")
             .expect("release");
+    }
+
+    #[test]
+    fn opening_an_existing_store_never_creates_one() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("missing.db");
+        let error =
+            Store::open_existing(&format!("sqlite:{}", path.display())).expect_err("missing");
+        assert!(matches!(error, Error::NotFound { .. }), "{error:?}");
+        assert!(error.to_string().contains("no usage store"), "{error}");
+        assert!(!path.exists());
+        drop(Store::open(&format!("sqlite:{}", path.display())).expect("created"));
+        assert!(Store::open_existing(&format!("sqlite:{}", path.display())).is_ok());
     }
 
     #[test]

@@ -17,19 +17,14 @@ function Resolve-AzsStoreUrl {
 
 function Open-AzsStore {
     # The store -Store names (see Resolve-AzsStoreUrl), opened; a failure is terminating. Returns the handle
-    # and the URL to show. -MustExist (the commands that only read): a SQLite file that is not there is an
-    # error, not a new empty store at a mistyped path.
+    # and the URL to show. -MustExist (the commands that only read): a store that does not exist is the
+    # library's NotFound, not a new empty store at a mistyped path.
     param([Parameter(Mandatory)] [System.Management.Automation.PSCmdlet] $Cmdlet, [string] $Store, [switch] $MustExist)
     $url = Resolve-AzsStoreUrl $Cmdlet $Store
-    $shown = if ($url) { $url } else { Invoke-AzsBillingNative -Cmdlet $Cmdlet -Reword { param($e) ConvertTo-AzsSyncException $e } -Call { [AzsBilling.Native.WarehouseApi]::DefaultStoreUrl() } }
+    $reword = { param($e) ConvertTo-AzsSyncException $e }
+    $shown = if ($url) { $url } else { Invoke-AzsBillingNative -Cmdlet $Cmdlet -Reword $reword -Call { [AzsBilling.Native.WarehouseApi]::DefaultStoreUrl() } }
     Write-Verbose "Store: $shown"
-    if ($MustExist -and $shown -match '^(?i)sqlite:(//)?(?<path>.+)$' -and $Matches.path -ne ':memory:' -and -not (Test-Path -LiteralPath $Matches.path -PathType Leaf)) {
-        $named = if ($Store) { "-Store '$Store'" } else { 'The per-user store' }
-        $Cmdlet.ThrowTerminatingError((New-AzsBillingSimpleError -ErrorId 'StoreNotFound' -Category ObjectNotFound `
-                    -ExceptionType ([System.IO.FileNotFoundException]) -TargetObject $shown `
-                    -Message "$named is no usage store ($($Matches.path) does not exist): give the -Store that Sync-AzsUsage wrote to, or run Sync-AzsUsage first."))
-    }
-    $handle = Invoke-AzsBillingNative -Cmdlet $Cmdlet -Reword { param($e) ConvertTo-AzsSyncException $e } -Call { [AzsBilling.Native.WarehouseApi]::StoreOpen($url) }
+    $handle = Invoke-AzsBillingNative -Cmdlet $Cmdlet -Reword $reword -Call { [AzsBilling.Native.WarehouseApi]::StoreOpen($url, [bool]$MustExist) }
     [pscustomobject]@{ Handle = $handle; Url = $shown }
 }
 

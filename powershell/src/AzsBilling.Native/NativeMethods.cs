@@ -252,6 +252,9 @@ namespace AzsBilling.Native
         internal static extern AzsbStatus azsb_store_open([MarshalAs(UnmanagedType.LPUTF8Str)] string url, out StoreHandle store, out IntPtr error);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern AzsbStatus azsb_store_open_existing([MarshalAs(UnmanagedType.LPUTF8Str)] string url, out StoreHandle store, out IntPtr error);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern AzsbStatus azsb_store_open_default(out StoreHandle store, out IntPtr error);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]

@@ -55,15 +55,24 @@ namespace AzsBilling.Native
         }
 
         /// <summary>Opens (creating and migrating) the store a URL names; null or empty (what PowerShell passes for
-        /// $null): the per-user store.</summary>
-        public static StoreHandle StoreOpen(string? url)
+        /// $null): the per-user store. With <paramref name="mustExist"/> (commands that only read), a SQLite
+        /// file that does not exist is an AzsbStatus.NotFound failure instead of a new, empty store.</summary>
+        public static StoreHandle StoreOpen(string? url, bool mustExist = false)
         {
             NativeLoader.EnsureLoaded();
             StoreHandle store;
             IntPtr error;
-            AzsbStatus status = string.IsNullOrEmpty(url)
-                ? NativeMethods.azsb_store_open_default(out store, out error)
-                : NativeMethods.azsb_store_open(url, out store, out error);
+            AzsbStatus status;
+            if (mustExist)
+            {
+                status = NativeMethods.azsb_store_open_existing(string.IsNullOrEmpty(url) ? DefaultStoreUrl() : url, out store, out error);
+            }
+            else
+            {
+                status = string.IsNullOrEmpty(url)
+                    ? NativeMethods.azsb_store_open_default(out store, out error)
+                    : NativeMethods.azsb_store_open(url, out store, out error);
+            }
             Api.Check(status, error);
             return store;
         }
