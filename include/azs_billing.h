@@ -750,8 +750,13 @@ void azsb_usage_free(struct azsb_usage_query *query);
 
 /*
  Opens the store `url` names, creating it when it does not exist and migrating an older schema:
- `sqlite:PATH` (a relative PATH is the process's current directory's). A store is one thread's at a
- time; several processes may open one file (a sync holds its write lock while a window's pages arrive).
+ `sqlite:PATH` (a relative PATH is the process's current directory's), or a PostgreSQL database
+ `postgresql://USER@HOST:PORT/DATABASE` (libpq's URL form and parameters; the password from the URL or,
+ when it has none, `PGPASSWORD`; not encrypted, so `sslmode=require` is refused: use loopback, a Unix
+ socket or a tunnel). A store is one thread's at a time. Several processes may open one SQLite file (a
+ sync holds its write lock while a window's pages arrive); several collectors may sync into one
+ PostgreSQL database at once, each cursor leased to one of them at a time (the others' sync of that
+ cursor fails with AZSB_STATUS_STORE, nothing fetched).
  */
 azsb_status azsb_store_open(const char *url,
                             struct azsb_store **store_out,
@@ -779,6 +784,14 @@ azsb_status azsb_store_open_default(struct azsb_store **store_out, struct azsb_e
  */
 azsb_status azsb_store_default_url(char **url_out,
                                    struct azsb_error **error_out);
+
+/*
+ The store's URL for messages and reports, without a password: `sqlite:PATH` (the path as opened),
+ `sqlite::memory:`, or `postgresql://USER@HOST:PORT/DATABASE`. Free it with `azsb_string_free`.
+ */
+azsb_status azsb_store_url(const struct azsb_store *store,
+                           char **url_out,
+                           struct azsb_error **error_out);
 
 /*
  Frees a store handle. NULL is accepted. The store closes when its last row reader is freed too.

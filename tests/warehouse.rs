@@ -10,7 +10,6 @@ use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use azs_billing_core::client::Client;
 use azs_billing_core::error::Error;
 use azs_billing_core::usage::{Granularity, UsageApi};
 use azs_billing_core::warehouse::{
@@ -19,131 +18,8 @@ use azs_billing_core::warehouse::{
 };
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rust_decimal::Decimal;
-use sha2::{Digest, Sha256};
 use support::Stamp;
-
-fn utc(text: &str) -> DateTime<Utc> {
-    text.parse().expect("a UTC time")
-}
-
-/// The standard data set's first usage day, and a time after every row it reports.
-fn data_start(stamp: &Stamp) -> DateTime<Utc> {
-    let day: NaiveDate = stamp.s("/dataset/start_date").parse().expect("start_date");
-    day.and_hms_opt(0, 0, 0).expect("midnight").and_utc()
-}
-
-fn data_end(stamp: &Stamp) -> DateTime<Utc> {
-    let days = stamp.ready["dataset"]["days"].as_i64().expect("days");
-    // Rows are reported up to a few hours after their usage: a whole day more covers them all.
-    data_start(stamp) + Duration::days(days + 1)
-}
-
-fn operator_client(stamp: &Stamp) -> Arc<Client> {
-    Arc::new(
-        Client::new(stamp.options("admin_arm", stamp.secret_credential("operator")))
-            .expect("client"),
-    )
-}
-
-fn operator_client_without_retries(stamp: &Stamp) -> Arc<Client> {
-    let mut options = stamp.options("admin_arm", stamp.secret_credential("operator"));
-    options.transport.retry.max_retries = 0;
-    Arc::new(Client::new(options).expect("client"))
-}
-
-fn provider_options(stamp: &Stamp, granularity: Granularity, until: DateTime<Utc>) -> SyncOptions {
-    let mut options = SyncOptions::new(
-        UsageApi::Provider,
-        stamp.s("/default_provider_subscription_id"),
-        granularity,
-        data_start(stamp),
-    );
-    options.until = Some(until);
-    options
-}
-
-fn store_at(dir: &Path, name: &str) -> (Store, String) {
-    let url = format!("sqlite:{}", dir.join(name).display());
-    (Store::open(&url).expect("store"), url)
-}
-
-/// The emulator's totals for a provider query: rows and quantity.
-fn totals(
-    stamp: &Stamp,
-    granularity: Granularity,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-    subscriber: Option<&str>,
-) -> (u64, Decimal) {
-    let mut query = format!(
-        "api=provider&reportedStartTime={}&reportedEndTime={}&aggregationGranularity={}",
-        from.format("%Y-%m-%dT%H:%M:%SZ"),
-        to.format("%Y-%m-%dT%H:%M:%SZ"),
-        granularity.as_str()
-    );
-    if let Some(subscriber) = subscriber {
-        query.push_str(&format!("&subscriberId={subscriber}"));
-    }
-    let body = stamp.usage_totals(&query);
-    let micros: i128 = body["quantity_micros"]
-        .as_str()
-        .expect("quantity_micros")
-        .parse()
-        .expect("a number");
-    let quantity = Decimal::from_i128_with_scale(micros, 6).normalize();
-    (body["rows"].as_u64().expect("rows"), quantity)
-}
-
-fn count(store: &Store, sql: &str) -> i64 {
-    store
-        .connection()
-        .query_row(sql, [], |r| r.get(0))
-        .expect("count")
-}
-
-fn total_quantity(store: &Store, filter: &str) -> Decimal {
-    let text: Option<String> = store
-        .connection()
-        .query_row(
-            &format!("SELECT decimal_sum(quantity) FROM usage_rows {filter}"),
-            [],
-            |r| r.get(0),
-        )
-        .expect("sum");
-    Decimal::from_str(&text.unwrap_or_else(|| "0".into())).expect("decimal")
-}
-
-/// sha256 over every row's key and quantity, in key order; `with_reported` includes the reported window
-/// start (hourly rows' depends on how the sync was cut into windows; daily rows' is their reported day).
-fn row_set_hash(store: &Store, with_reported: bool) -> String {
-    let mut statement = store
-        .connection()
-        .prepare(
-            "SELECT reported_start, subscription_id, meter_id_normalized, bucket, usage_start, usage_end, quantity
-             FROM usage_rows",
-        )
-        .expect("select");
-    let mut keys: Vec<String> = statement
-        .query_map([], |r| {
-            let reported: String = r.get(0)?;
-            let rest: Vec<String> = (1..7).map(|i| r.get(i)).collect::<Result<_, _>>()?;
-            Ok(if with_reported {
-                format!("{reported}\u{1f}{}", rest.join("\u{1f}"))
-            } else {
-                rest.join("\u{1f}")
-            })
-        })
-        .expect("rows")
-        .collect::<Result<_, _>>()
-        .expect("rows");
-    keys.sort();
-    let mut hasher = Sha256::new();
-    for key in &keys {
-        hasher.update(key.as_bytes());
-        hasher.update(b"\n");
-    }
-    format!("{:x} ({} rows)", hasher.finalize(), keys.len())
-}
+use support::warehouse::*;
 
 #[test]
 fn a_provider_hourly_sync_stores_exactly_what_the_service_reports_and_a_rerun_adds_nothing() {
@@ -169,7 +45,8 @@ fn a_provider_hourly_sync_stores_exactly_what_the_service_reports_and_a_rerun_ad
 
     // Per tenant subscription too, and every tenant's owner as listed at the run.
     let subscriptions: Vec<String> = store
-        .connection()
+        .sqlite()
+        .expect("a SQLite store")
         .prepare("SELECT DISTINCT subscription_id FROM usage_rows ORDER BY 1")
         .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
         .expect("subscriptions");
@@ -209,7 +86,7 @@ fn a_provider_hourly_sync_stores_exactly_what_the_service_reports_and_a_rerun_ad
     assert_eq!(store.sync_state().expect("state")[0].rows, rows);
 
     // The row key is the store's: inserting an existing row again is refused by the unique index.
-    let duplicate = store.connection().execute(
+    let duplicate = store.sqlite().expect("a SQLite store").execute(
         "INSERT INTO usage_rows (cursor_id, reported_start, reported_end, subscription_id, meter_id,
              meter_id_normalized, usage_start, usage_end, quantity, bucket)
          SELECT cursor_id, reported_start, reported_end, subscription_id, meter_id, meter_id_normalized,
@@ -497,11 +374,27 @@ fn bad_options_fail_before_any_request() {
     assert!(message.contains("2026-01-05T00:00:00Z"), "{message}");
     assert!(message.contains("2026-01-06T00:00:00Z"), "{message}");
 
-    for url in ["postgresql://localhost/usage", "usage.db", "file:usage.db"] {
+    for url in ["usage.db", "file:usage.db", "mysql://db/usage"] {
         let (what, message) = invalid_argument(Store::open(url));
         assert_eq!(what, "store");
         assert!(message.contains("sqlite:PATH"), "{url}: {message}");
+        assert!(message.contains("postgresql://"), "{url}: {message}");
     }
+    // A PostgreSQL URL no server answers: a store error naming the server (never the password) and the fix.
+    let unreachable =
+        Store::open("postgresql://billing:s3cret@127.0.0.1:1/usage?connect_timeout=5")
+            .expect_err("nothing listens on port 1");
+    let text = unreachable.to_string();
+    assert!(
+        matches!(unreachable, Error::Store { .. }),
+        "{unreachable:?}"
+    );
+    assert!(
+        text.contains("postgresql://billing@127.0.0.1:1/usage"),
+        "{text}"
+    );
+    assert!(text.contains("refused"), "{text}");
+    assert!(!text.contains("s3cret"), "{text}");
     assert_eq!(count(&store, "SELECT count(*) FROM usage_rows"), 0);
 }
 
@@ -532,7 +425,8 @@ fn daily_sums_are_exact_in_utc_and_in_another_zone() {
 
     // Every row, summed here by local day without SQL.
     let rows: Vec<(String, String, String, String)> = store
-        .connection()
+        .sqlite()
+        .expect("a SQLite store")
         .prepare(
             "SELECT usage_start, subscription_id, meter_id_normalized, quantity FROM usage_rows",
         )
@@ -626,9 +520,10 @@ fn daily_sums_are_exact_in_utc_and_in_another_zone() {
 fn a_store_from_a_newer_version_is_refused_and_an_existing_one_opens() {
     let dir = tempfile::tempdir().expect("dir");
     let (store, url) = store_at(dir.path(), "usage.db");
-    assert_eq!(store.schema_version().expect("version"), 1);
+    assert_eq!(store.schema_version().expect("version"), 2);
     store
-        .connection()
+        .sqlite()
+        .expect("a SQLite store")
         .execute(
             "INSERT INTO cursors (stamp, api, subscription, granularity, start_time, watermark)
              VALUES ('s', 'provider', 'p', 'Daily', '2026-01-05T00:00:00Z', '2026-01-07T00:00:00Z')",
@@ -636,21 +531,21 @@ fn a_store_from_a_newer_version_is_refused_and_an_existing_one_opens() {
         )
         .expect("cursor");
     drop(store);
-    let again = Store::open(&url).expect("an existing v1 store opens");
-    assert_eq!(again.schema_version().expect("version"), 1);
+    let again = Store::open(&url).expect("an existing store opens");
+    assert_eq!(again.schema_version().expect("version"), 2);
     let state = again.sync_state().expect("state");
     assert_eq!(state[0].watermark, utc("2026-01-07T00:00:00Z"));
     drop(again);
 
     let newer = rusqlite::Connection::open(dir.path().join("usage.db")).expect("raw");
     newer
-        .pragma_update(None, "user_version", 2)
+        .pragma_update(None, "user_version", 3)
         .expect("version 2");
     drop(newer);
     match Store::open(&url) {
         Err(Error::Store { message, .. }) => {
             assert!(
-                message.contains("schema version 2, newer than this library's 1"),
+                message.contains("schema version 3, newer than this library's 2"),
                 "{message}"
             );
         }
@@ -661,7 +556,73 @@ fn a_store_from_a_newer_version_is_refused_and_an_existing_one_opens() {
     let version: i64 = raw
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .expect("version");
-    assert_eq!(version, 2);
+    assert_eq!(version, 3);
+}
+
+/// A store of schema version 1 as an earlier azs-billing wrote it (tests/fixtures/warehouse/v1.db: one day
+/// of daily provider rows of the standard data set, stamp "fixture.stamp") migrates on open: every row, run
+/// and cursor stays, the new index is there, and the next sync goes on from the stored watermark.
+#[test]
+fn a_store_of_an_older_schema_migrates_and_keeps_every_row() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/warehouse/v1.db");
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("old.db");
+    std::fs::copy(&fixture, &path).expect("copy the fixture");
+    let url = format!("sqlite:{}", path.display());
+    {
+        let raw = rusqlite::Connection::open(&path).expect("raw");
+        let version: i64 = raw
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .expect("version");
+        assert_eq!(version, 1, "the fixture is a version 1 store");
+    }
+    let stamp = support::start();
+    let mut store = Store::open(&url).expect("the old store opens");
+    assert_eq!(store.schema_version().expect("version"), 2);
+    let index: i64 = count(
+        &store,
+        "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'usage_rows_tenant'",
+    );
+    assert_eq!(index, 1, "the version 2 index");
+    let start = data_start(&stamp);
+    let before = store.sync_state().expect("state");
+    assert_eq!(before.len(), 1);
+    assert_eq!(before[0].watermark, start + Duration::days(1));
+    let (day_one, quantity) = totals(
+        &stamp,
+        Granularity::Daily,
+        start,
+        start + Duration::days(1),
+        None,
+    );
+    assert_eq!(before[0].rows, day_one);
+    assert_eq!(
+        count(&store, "SELECT count(*) FROM usage_rows") as u64,
+        day_one
+    );
+    assert_eq!(total_quantity(&store, ""), quantity);
+
+    let two_days = sync_fixture_second_day(&stamp, &mut store);
+    assert_eq!(
+        count(&store, "SELECT count(*) FROM usage_rows") as u64,
+        two_days
+    );
+    let mut filter = RowFilter::default();
+    filter.subscription = Some(some_value(
+        &store,
+        "SELECT upper(subscription_id) FROM usage_rows LIMIT 1",
+    ));
+    let sums = store
+        .aggregate(&AggregateQuery {
+            from: start,
+            to: start + Duration::days(2),
+            period: Period::Day,
+            time_zone: None,
+            granularity: Granularity::Daily,
+            filter,
+        })
+        .expect("sums of one tenant");
+    assert!(!sums.is_empty(), "the tenant's rows, old and new, are read");
 }
 
 #[test]
@@ -828,7 +789,8 @@ fn synced_store(stamp: &Stamp, dir: &Path, granularity: Granularity) -> (Store, 
 /// One value of a column of some stored row, for a filter that must match something.
 fn some_value(store: &Store, sql: &str) -> String {
     store
-        .connection()
+        .sqlite()
+        .expect("a SQLite store")
         .query_row(sql, [], |r| r.get(0))
         .expect("a stored value")
 }
@@ -978,7 +940,8 @@ fn rows_read_back_in_batches_and_every_filter_matches_what_sql_counts() {
     );
 
     let (subscription, owner): (String, String) = store
-        .connection()
+        .sqlite()
+        .expect("a SQLite store")
         .query_row(
             "SELECT subscription_id, owner FROM tenant_snapshots WHERE owner IS NOT NULL LIMIT 1",
             [],
@@ -1228,84 +1191,12 @@ fn ten_percent_mixed_faults_give_the_store_of_a_clean_sync() {
     );
 }
 
-/// The example program `sync_store`, which cargo builds beside this test.
-fn sync_store_program() -> std::path::PathBuf {
-    let exe = std::env::current_exe().expect("the test's path");
-    let debug = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("the target directory");
-    let program = debug
-        .join("examples")
-        .join(format!("sync_store{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        program.exists(),
-        "{} is missing: cargo test builds it with the examples",
-        program.display()
-    );
-    program
-}
-
-/// Runs `sync_store`, and kills it (SIGKILL: no destructor, no rollback of its own) once it printed
-/// `kill_after` committed windows and `then_wait` passed; None runs it to the end. Returns its exit status.
-fn run_sync_store(
-    args: &[&str],
-    kill_after: Option<(usize, std::time::Duration)>,
-) -> std::process::ExitStatus {
-    use std::io::BufRead;
-    let mut child = std::process::Command::new(sync_store_program())
-        .args(args)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::inherit())
-        .spawn()
-        .expect("sync_store starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let (lines, received) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-        {
-            let _ = lines.send(line);
-        }
-    });
-    if let Some((windows, then_wait)) = kill_after {
-        let mut seen = 0;
-        while seen < windows {
-            let line = received
-                .recv_timeout(std::time::Duration::from_secs(120))
-                .expect("a committed window before the kill");
-            seen += usize::from(line.starts_with("window "));
-        }
-        std::thread::sleep(then_wait);
-        child.kill().expect("kill -9");
-    }
-    child.wait().expect("exit status")
-}
-
 #[test]
 fn kill_9_of_a_syncing_process_at_any_point_then_a_resume_gives_the_uninterrupted_store() {
     let stamp = support::start();
     let dir = tempfile::tempdir().expect("dir");
-    let operator = stamp.principal("operator");
-    let client_options = serde_json::json!({
-        "arm_endpoint": stamp.s("/admin_arm"),
-        "tenant": stamp.s("/tenant_id"),
-        "credential": {"type": "client_secret", "client_id": operator["client_id"],
-                       "client_secret": operator["client_secret"]},
-        "ca_bundle": stamp.ca(),
-        "retry": {"max_retries": 4, "initial_delay": 10, "max_delay": 200, "max_total": 10000},
-    });
-    let client_file = dir.path().join("client.json");
-    std::fs::write(&client_file, client_options.to_string()).expect("client options file");
+    let (client_file, sync_options) = sync_store_arguments(&stamp, dir.path());
     let until = data_end(&stamp);
-    let sync_options = serde_json::json!({
-        "api": "provider", "subscription_id": stamp.s("/default_provider_subscription_id"),
-        "granularity": "Hourly", "start_time": data_start(&stamp).to_rfc3339(),
-        "until": until.to_rfc3339(), "concurrency": 2, "slice_hours": 3,
-    })
-    .to_string();
-    let client_file = client_file.display().to_string();
 
     let reference_url = format!("sqlite:{}", dir.path().join("reference.db").display());
     assert!(run_sync_store(&[&client_file, &sync_options, &reference_url], None).success());
@@ -1419,7 +1310,8 @@ fn a_parquet_export_is_a_dataset_of_one_typed_file_per_usage_day() {
     }
     dates.sort();
     let expected_dates: Vec<String> = store
-        .connection()
+        .sqlite()
+        .expect("a SQLite store")
         .prepare("SELECT DISTINCT substr(usage_start, 1, 10) FROM usage_rows ORDER BY 1")
         .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
         .expect("dates");
@@ -1502,11 +1394,13 @@ fn a_full_or_read_only_store_gives_a_clear_error_and_stays_consistent() {
 
     // Full: the store may not grow by a page more.
     let pages: i64 = store
-        .connection()
+        .sqlite()
+        .expect("a SQLite store")
         .query_row("PRAGMA page_count", [], |r| r.get(0))
         .expect("page count");
     store
-        .connection()
+        .sqlite()
+        .expect("a SQLite store")
         .query_row(&format!("PRAGMA max_page_count = {pages}"), [], |r| {
             r.get::<_, i64>(0)
         })
@@ -1528,7 +1422,8 @@ fn a_full_or_read_only_store_gives_a_clear_error_and_stays_consistent() {
 
     // Read-only: refused, named, and nothing changes.
     store
-        .connection()
+        .sqlite()
+        .expect("a SQLite store")
         .execute_batch(&format!(
             "PRAGMA max_page_count = {}; PRAGMA query_only = ON",
             pages * 1000
@@ -1544,7 +1439,8 @@ fn a_full_or_read_only_store_gives_a_clear_error_and_stays_consistent() {
 
     // Writable again, the next run completes the store as one uninterrupted sync would.
     store
-        .connection()
+        .sqlite()
+        .expect("a SQLite store")
         .execute_batch("PRAGMA query_only = OFF")
         .expect("writable");
     sync(&client, &mut store, &options).expect("the resumed sync");

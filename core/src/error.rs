@@ -82,13 +82,14 @@ pub enum Error {
     /// (`ParameterBindingException`, `RuntimeException`, `CommandNotFoundException`, ...).
     #[error("privileged endpoint: {}", service_message(.0))]
     Pep(ServiceError),
-    /// The usage warehouse's store (a SQLite file) failed: it could not be opened, migrated, read or
-    /// written, or a row contradicts one already stored. `message` says what was being done.
+    /// The usage warehouse's store (a SQLite file or a PostgreSQL database) failed: it could not be opened,
+    /// migrated, read or written, a row contradicts one already stored, or another collector holds the
+    /// cursor's lease. `message` says what was being done.
     #[error("{message}")]
     Store {
         /// What was being done with the store, and what went wrong.
         message: String,
-        /// The SQLite or I/O error, when there was one.
+        /// The SQLite, PostgreSQL or I/O error, when there was one.
         #[source]
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },

@@ -39,8 +39,13 @@ pub type AzsbSyncProgressCallback =
     Option<unsafe extern "C" fn(userdata: *mut c_void, progress_json: *const c_char)>;
 
 /// Opens the store `url` names, creating it when it does not exist and migrating an older schema:
-/// `sqlite:PATH` (a relative PATH is the process's current directory's). A store is one thread's at a
-/// time; several processes may open one file (a sync holds its write lock while a window's pages arrive).
+/// `sqlite:PATH` (a relative PATH is the process's current directory's), or a PostgreSQL database
+/// `postgresql://USER@HOST:PORT/DATABASE` (libpq's URL form and parameters; the password from the URL or,
+/// when it has none, `PGPASSWORD`; not encrypted, so `sslmode=require` is refused: use loopback, a Unix
+/// socket or a tunnel). A store is one thread's at a time. Several processes may open one SQLite file (a
+/// sync holds its write lock while a window's pages arrive); several collectors may sync into one
+/// PostgreSQL database at once, each cursor leased to one of them at a time (the others' sync of that
+/// cursor fails with AZSB_STATUS_STORE, nothing fetched).
 #[unsafe(no_mangle)]
 pub extern "C" fn azsb_store_open(
     url: *const c_char,
@@ -110,6 +115,25 @@ pub extern "C" fn azsb_store_default_url(
     ffi_boundary!(error_out, {
         check_out!(url_out, "url_out", error_out);
         finish(warehouse::default_store_url(), error_out, |url| {
+            // SAFETY: checked non-NULL above.
+            unsafe { *url_out = to_c(url) };
+        })
+    })
+}
+
+/// The store's URL for messages and reports, without a password: `sqlite:PATH` (the path as opened),
+/// `sqlite::memory:`, or `postgresql://USER@HOST:PORT/DATABASE`. Free it with `azsb_string_free`.
+#[unsafe(no_mangle)]
+pub extern "C" fn azsb_store_url(
+    store: *const AzsbStore,
+    url_out: *mut *mut c_char,
+    error_out: *mut *mut AzsbError,
+) -> AzsbStatus {
+    ffi_boundary!(error_out, {
+        let store = try_ref!(store, "store", error_out);
+        check_out!(url_out, "url_out", error_out);
+        let url = lock(&store.store).url();
+        finish(Ok(url), error_out, |url| {
             // SAFETY: checked non-NULL above.
             unsafe { *url_out = to_c(url) };
         })

@@ -245,6 +245,15 @@ static void test_misuse(azsb_client *client) {
   azsb_error_free(error);
 
   store = open_store("sqlite::memory:");
+  char *shown = NULL;
+  status = azsb_store_url(store, &shown, &error);
+  CHECK(status == AZSB_STATUS_OK && strcmp(shown, "sqlite::memory:") == 0, "the store's URL: %s",
+        shown ? shown : azsb_error_message(error));
+  azsb_string_free(shown);
+  status = azsb_store_url(store, NULL, &error);
+  CHECK(status == AZSB_STATUS_NULL_POINTER, "NULL url_out: %u", status);
+  azsb_error_free(error);
+
   char *report = NULL;
   error = NULL;
   status = azsb_usage_sync(client, NULL, sync_options(1), NULL, NULL, NULL, &report, &error);

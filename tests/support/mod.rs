@@ -16,6 +16,8 @@ use serde_json::Value;
 use url::Url;
 
 pub mod abi;
+pub mod pg_server;
+pub mod warehouse;
 
 /// The standard test data set (`EmulatorConfig::standard_test_set`), shared with the emulator's tests.
 pub fn config() -> EmulatorConfig {

@@ -49,8 +49,7 @@ pub(crate) fn parse_time(text: &str) -> Result<DateTime<Utc>> {
         })
 }
 
-/// The cursor of `key`, created at `start` when absent. An existing cursor that began elsewhere is an error
-/// naming both starts: its watermark means nothing for another start.
+/// The cursor of `key` in a SQLite store, created at `start` when absent ([`continued`] when present).
 pub(crate) fn find_or_create(
     connection: &Connection,
     key: &CursorKey,
@@ -79,20 +78,7 @@ pub(crate) fn find_or_create(
             start_time: parse_time(&start_time)?,
             watermark: parse_time(&watermark)?,
         };
-        if cursor.start_time != start {
-            return Err(Error::invalid(
-                "start",
-                format!(
-                    "the store's cursor for this {} {:?} sync began at {}, not {}; give start {} to continue it (a cursor's start never changes)",
-                    key.granularity.as_str(),
-                    key.api,
-                    time_text(cursor.start_time),
-                    time_text(start),
-                    time_text(cursor.start_time),
-                ),
-            ));
-        }
-        return Ok(cursor);
+        return continued(cursor, key, start);
     }
     connection
         .execute(
@@ -113,6 +99,25 @@ pub(crate) fn find_or_create(
         start_time: start,
         watermark: start,
     })
+}
+
+/// A stored cursor, continued by a sync from `start`: refused, naming both starts, when it began elsewhere
+/// (its watermark means nothing for another start).
+pub(crate) fn continued(cursor: Cursor, key: &CursorKey, start: DateTime<Utc>) -> Result<Cursor> {
+    if cursor.start_time != start {
+        return Err(Error::invalid(
+            "start",
+            format!(
+                "the store's cursor for this {} {:?} sync began at {}, not {}; give start {} to continue it (a cursor's start never changes)",
+                key.granularity.as_str(),
+                key.api,
+                time_text(cursor.start_time),
+                time_text(start),
+                time_text(cursor.start_time),
+            ),
+        ));
+    }
+    Ok(cursor)
 }
 
 /// Moves the watermark to `watermark` and adds `rows` to the cursor's count (inside the window's

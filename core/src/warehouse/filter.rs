@@ -3,10 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::ToSql;
-
 use crate::error::{Error, Result, quoted};
-use crate::warehouse::store::{Store, store_error};
+use crate::warehouse::sql::{Param, Sql};
+use crate::warehouse::store::Store;
 
 /// A tag a row must carry: the key in any case, and this value exactly when one is given.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,38 +39,32 @@ pub struct RowFilter {
 
 /// The newest owner of every tenant subscription the store's tenant lists name, by lower-case id.
 pub(crate) fn newest_owners(store: &Store) -> Result<BTreeMap<String, String>> {
-    let at = "reading the stored tenant lists";
-    let mut statement = store
-        .connection
-        .prepare(
-            "SELECT lower(subscription_id), owner FROM tenant_snapshots
-             WHERE owner IS NOT NULL ORDER BY taken, sync_run_id",
-        )
-        .map_err(store_error(at))?;
-    let pairs: Vec<(String, String)> = statement
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .and_then(Iterator::collect)
-        .map_err(store_error(at))?;
     // Oldest first, so a later list's owner replaces an earlier one.
-    Ok(pairs.into_iter().collect())
+    Ok(store.owner_pairs()?.into_iter().collect())
 }
+
+/// The statement [`newest_owners`] reads: (lower-case subscription id, owner), oldest list first.
+pub(crate) const OWNER_PAIRS: &str = "SELECT lower(subscription_id), owner FROM tenant_snapshots
+     WHERE owner IS NOT NULL ORDER BY taken, sync_run_id";
 
 fn given(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
 impl RowFilter {
-    /// Appends ` AND …` conditions for this filter to `sql` and their values to `values`, in order.
-    /// `owners` is [`newest_owners`]' answer, needed only with an owner filter.
+    /// Appends ` AND …` conditions for this filter to `sql`, with their values. `owners` is
+    /// [`newest_owners`]' answer, needed only with an owner filter.
     pub(crate) fn push_sql(
         &self,
         owners: impl FnOnce() -> Result<BTreeMap<String, String>>,
-        sql: &mut String,
-        values: &mut Vec<Box<dyn ToSql>>,
+        sql: &mut Sql,
     ) -> Result<()> {
+        let text = |value: &str| Param::Text(value.to_string());
         if let Some(subscription) = given(&self.subscription) {
-            sql.push_str(" AND lower(r.subscription_id) = lower(?)");
-            values.push(Box::new(subscription.to_string()));
+            sql.push_bound(
+                " AND lower(r.subscription_id) = lower(CAST(? AS TEXT))",
+                [text(subscription)],
+            );
         }
         if let Some(owner) = given(&self.owner) {
             let held: Vec<String> = owners()?
@@ -79,11 +72,13 @@ impl RowFilter {
                 .filter(|(_, o)| o.eq_ignore_ascii_case(owner))
                 .map(|(subscription, _)| subscription)
                 .collect();
-            push_in(sql, values, "lower(r.subscription_id)", held);
+            push_in(sql, "lower(r.subscription_id)", held);
         }
         if let Some(meter) = given(&self.meter_id) {
-            sql.push_str(" AND r.meter_id_normalized = ?");
-            values.push(Box::new(crate::meters::normalize(meter)));
+            sql.push_bound(
+                " AND r.meter_id_normalized = ?",
+                [Param::Text(crate::meters::normalize(meter))],
+            );
         }
         if let Some(category) = given(&self.category) {
             let Some(known) = crate::meters::CATEGORIES
@@ -104,19 +99,24 @@ impl RowFilter {
                 .filter(|m| m.category == *known)
                 .map(|m| crate::meters::normalize(&m.id))
                 .collect();
-            push_in(sql, values, "r.meter_id_normalized", meters);
+            push_in(sql, "r.meter_id_normalized", meters);
         }
         if let Some(group) = given(&self.resource_group) {
-            sql.push_str(" AND lower(r.resource_group) = lower(?)");
-            values.push(Box::new(group.to_string()));
+            sql.push_bound(
+                " AND lower(r.resource_group) = lower(CAST(? AS TEXT))",
+                [text(group)],
+            );
         }
         if let Some(kind) = given(&self.resource_type) {
-            if kind.contains('/') && kind.contains('.') {
-                sql.push_str(" AND lower(r.provider || '/' || r.resource_type) = lower(?)");
+            let column = if kind.contains('/') && kind.contains('.') {
+                "r.provider || '/' || r.resource_type"
             } else {
-                sql.push_str(" AND lower(r.resource_type) = lower(?)");
-            }
-            values.push(Box::new(kind.to_string()));
+                "r.resource_type"
+            };
+            sql.push_bound(
+                &format!(" AND lower({column}) = lower(CAST(? AS TEXT))"),
+                [text(kind)],
+            );
         }
         if let Some(tag) = &self.tag {
             let key = tag.key.trim();
@@ -126,30 +126,34 @@ impl RowFilter {
                     "the tag has no name; give a name, or a name and a value",
                 ));
             }
-            sql.push_str(
-                " AND EXISTS (SELECT 1 FROM json_each(r.tags) t WHERE lower(t.key) = lower(?)",
+            let members = sql.json_members("r.tags");
+            sql.push_bound(
+                &format!(
+                    " AND EXISTS (SELECT 1 FROM {members} t WHERE lower(t.key) = lower(CAST(? AS TEXT))"
+                ),
+                [text(key)],
             );
-            values.push(Box::new(key.to_string()));
             if let Some(value) = &tag.value {
-                sql.push_str(" AND t.value = ?");
-                values.push(Box::new(value.clone()));
+                sql.push_bound(" AND t.value = ?", [text(value)]);
             }
-            sql.push(')');
+            sql.push(")");
         }
         Ok(())
     }
 }
 
 /// ` AND column IN (…)`; an empty set matches nothing.
-fn push_in(sql: &mut String, values: &mut Vec<Box<dyn ToSql>>, column: &str, set: Vec<String>) {
+fn push_in(sql: &mut Sql, column: &str, set: Vec<String>) {
     if set.is_empty() {
-        sql.push_str(" AND 0");
+        sql.push(" AND 1 = 0");
         return;
     }
-    sql.push_str(&format!(" AND {column} IN ("));
+    sql.push(&format!(" AND {column} IN ("));
     for (i, value) in set.into_iter().enumerate() {
-        sql.push_str(if i == 0 { "?" } else { ", ?" });
-        values.push(Box::new(value));
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.bind(Param::Text(value));
     }
-    sql.push(')');
+    sql.push(")");
 }

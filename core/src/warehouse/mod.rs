@@ -21,6 +21,7 @@
 //! rows (parts to add, never duplicates). A unique index holds the key: a row stored twice is refused by
 //! the store itself.
 
+mod backend;
 mod cancel;
 mod cursor;
 mod export;
@@ -29,11 +30,13 @@ mod fetch;
 mod filter;
 pub mod json;
 mod limiter;
+mod pg;
 mod quantity;
 mod read;
 mod rows;
 mod runs;
 mod schema;
+mod sql;
 mod store;
 mod stored_rows;
 mod sync;

@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
-use rusqlite::ToSql;
 use rust_decimal::Decimal;
 
 use crate::error::{Error, Result};
@@ -13,6 +12,7 @@ use crate::warehouse::cursor::parse_time;
 use crate::warehouse::filter::{RowFilter, newest_owners};
 use crate::warehouse::quantity::parse_stored;
 use crate::warehouse::rows::time_text;
+use crate::warehouse::sql::{Param, Sql};
 use crate::warehouse::store::{Store, store_error};
 
 /// A cursor as `sync_state` reports it.
@@ -142,74 +142,137 @@ fn day_start(day: NaiveDate, zone: Tz) -> DateTime<Utc> {
         .map_or_else(|| midnight.and_utc(), |t| t.with_timezone(&Utc))
 }
 
+/// The columns `sync_state` reads, in [`CursorState`]'s order.
+pub(crate) const CURSOR_COLUMNS: &str = "SELECT id, stamp, api, subscription, subscriber, granularity,
+    start_time, watermark, rows, last_run_started, last_run_finished, last_error FROM cursors ORDER BY id";
+
+/// A cursor's stored columns, with its API and granularity as text, into a [`CursorState`].
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn cursor_state(
+    (id, stamp, api, subscription, subscriber, granularity): (
+        i64,
+        String,
+        String,
+        String,
+        String,
+        String,
+    ),
+    start_time: DateTime<Utc>,
+    watermark: DateTime<Utc>,
+    rows: i64,
+    last_run_started: Option<DateTime<Utc>>,
+    last_run_finished: Option<DateTime<Utc>>,
+    last_error: Option<String>,
+) -> Result<CursorState> {
+    Ok(CursorState {
+        id,
+        stamp,
+        api: api_of(&api)?,
+        subscription,
+        subscriber: Some(subscriber).filter(|s| !s.is_empty()),
+        granularity: granularity_of(&granularity)?,
+        start_time,
+        watermark,
+        rows: rows.max(0) as u64,
+        last_run_started,
+        last_run_finished,
+        last_error,
+    })
+}
+
+/// The cursors of a SQLite store.
+pub(crate) fn sqlite_sync_state(connection: &rusqlite::Connection) -> Result<Vec<CursorState>> {
+    let at = "reading the sync cursors";
+    let mut statement = connection
+        .prepare(CURSOR_COLUMNS)
+        .map_err(store_error(at))?;
+    type Raw = (
+        i64,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        i64,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
+    let raw: Vec<Raw> = statement
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+                r.get(8)?,
+                r.get(9)?,
+                r.get(10)?,
+                r.get(11)?,
+            ))
+        })
+        .and_then(Iterator::collect)
+        .map_err(store_error(at))?;
+    raw.into_iter()
+        .map(|r| {
+            cursor_state(
+                (r.0, r.1, r.2, r.3, r.4, r.5),
+                parse_time(&r.6)?,
+                parse_time(&r.7)?,
+                r.8,
+                optional_time(r.9)?,
+                optional_time(r.10)?,
+                r.11,
+            )
+        })
+        .collect()
+}
+
+/// One usage hour's sum: usage start, subscription, meter, exact quantity, rows.
+pub(crate) type HourSum = (DateTime<Utc>, String, String, Decimal, i64);
+
+/// The hour sums of a SQLite store (`decimal_sum` answers decimal text).
+pub(crate) fn sqlite_hour_sums(
+    connection: &rusqlite::Connection,
+    sql: &Sql,
+) -> Result<Vec<HourSum>> {
+    let at = "summing usage";
+    let mut statement = connection.prepare(&sql.text).map_err(store_error(at))?;
+    let hours: Vec<(String, String, String, String, i64)> = statement
+        .query_map(rusqlite::params_from_iter(&sql.params), |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .and_then(Iterator::collect)
+        .map_err(store_error(at))?;
+    hours
+        .into_iter()
+        .map(|(start, subscription, meter, quantity, rows)| {
+            Ok((
+                parse_time(&start)?,
+                subscription,
+                meter,
+                parse_stored(&quantity)?,
+                rows,
+            ))
+        })
+        .collect()
+}
+
 impl Store {
     /// Every cursor: watermark, rows, last run, last error.
     pub fn sync_state(&self) -> Result<Vec<CursorState>> {
-        let at = "reading the sync cursors";
-        let mut statement = self
-            .connection
-            .prepare(
-                "SELECT id, stamp, api, subscription, subscriber, granularity, start_time, watermark, rows,
-                        last_run_started, last_run_finished, last_error
-                 FROM cursors ORDER BY id",
-            )
-            .map_err(store_error(at))?;
-        type Raw = (
-            i64,
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            i64,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-        );
-        let raw: Vec<Raw> = statement
-            .query_map([], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                    r.get(7)?,
-                    r.get(8)?,
-                    r.get(9)?,
-                    r.get(10)?,
-                    r.get(11)?,
-                ))
-            })
-            .and_then(Iterator::collect)
-            .map_err(store_error(at))?;
-        raw.into_iter()
-            .map(|r| {
-                Ok(CursorState {
-                    id: r.0,
-                    stamp: r.1,
-                    api: api_of(&r.2)?,
-                    subscription: r.3,
-                    subscriber: Some(r.4).filter(|s| !s.is_empty()),
-                    granularity: granularity_of(&r.5)?,
-                    start_time: parse_time(&r.6)?,
-                    watermark: parse_time(&r.7)?,
-                    rows: r.8.max(0) as u64,
-                    last_run_started: optional_time(r.9)?,
-                    last_run_finished: optional_time(r.10)?,
-                    last_error: r.11,
-                })
-            })
-            .collect()
+        self.cursor_states()
     }
 
     /// Usage summed exactly by period × subscription × meter, ordered by period, subscription and meter.
-    /// SQL sums each usage hour (`decimal_sum`); the hours are then put into the zone's periods here, since
-    /// SQLite knows no IANA zones.
+    /// SQL sums each usage hour exactly; the hours are then put into the zone's periods here, since SQLite
+    /// knows no IANA zones (and one code path serves both stores).
     pub fn aggregate(&self, query: &AggregateQuery) -> Result<Vec<AggregateRow>> {
         let zone: Tz = match query.time_zone.as_deref().map(str::trim) {
             None | Some("") => Tz::UTC,
@@ -233,36 +296,29 @@ impl Store {
                 ),
             ));
         }
-        let at = "summing usage";
-        let mut sql = String::from(
-            "SELECT r.usage_start, r.subscription_id, r.meter_id_normalized, decimal_sum(r.quantity), count(*)
-             FROM usage_rows r JOIN cursors c ON c.id = r.cursor_id
-             WHERE c.granularity = ? AND r.usage_start >= ? AND r.usage_start < ?",
+        let mut sql = Sql::new(self.dialect(), "");
+        let sum = sql.decimal_sum("r.quantity");
+        sql.push(&format!(
+            "SELECT r.usage_start, r.subscription_id, r.meter_id_normalized, {sum}, count(*)
+             FROM usage_rows r JOIN cursors c ON c.id = r.cursor_id"
+        ));
+        sql.push_bound(
+            " WHERE c.granularity = ? AND r.usage_start >= ? AND r.usage_start < ?",
+            [
+                Param::Text(query.granularity.as_str().to_string()),
+                Param::Time(query.from),
+                Param::Time(query.to),
+            ],
         );
-        let mut values: Vec<Box<dyn ToSql>> = vec![
-            Box::new(query.granularity.as_str()),
-            Box::new(time_text(query.from)),
-            Box::new(time_text(query.to)),
-        ];
-        query
-            .filter
-            .push_sql(|| newest_owners(self), &mut sql, &mut values)?;
-        sql.push_str(" GROUP BY r.usage_start, r.subscription_id, r.meter_id_normalized");
-        let mut statement = self.connection.prepare(&sql).map_err(store_error(at))?;
-        let params: Vec<&dyn ToSql> = values.iter().map(AsRef::as_ref).collect();
-        let hours: Vec<(String, String, String, String, i64)> = statement
-            .query_map(params.as_slice(), |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-            })
-            .and_then(Iterator::collect)
-            .map_err(store_error(at))?;
+        query.filter.push_sql(|| newest_owners(self), &mut sql)?;
+        sql.push(" GROUP BY r.usage_start, r.subscription_id, r.meter_id_normalized");
         let mut sums: BTreeMap<(NaiveDate, String, String), (Decimal, u64)> = BTreeMap::new();
-        for (usage_start, subscription, meter, quantity, rows) in hours {
-            let period = period_of(parse_time(&usage_start)?, zone, query.period);
+        for (usage_start, subscription, meter, quantity, rows) in self.hour_sums(&sql)? {
+            let period = period_of(usage_start, zone, query.period);
             let sum = sums.entry((period, subscription, meter)).or_default();
             sum.0 = sum
                 .0
-                .checked_add(parse_stored(&quantity)?)
+                .checked_add(quantity)
                 .ok_or_else(|| corrupt("the usage sum overflows a decimal".to_string()))?;
             sum.1 += rows.max(0) as u64;
         }

@@ -1,7 +1,8 @@
-//! A usage record as a stored row: its key, its columns, and inserting it exactly once.
+//! A usage record as a stored row: its key, its columns, and inserting it exactly once into a SQLite store
+//! (`pg/write.rs` does it for PostgreSQL, with the same values and the same refusal of a contradiction).
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use rust_decimal::Decimal;
 
 use crate::error::{Error, Result};
@@ -40,6 +41,80 @@ pub(crate) enum Inserted {
     Duplicate,
 }
 
+/// A record's column values, computed once for whichever store takes them.
+pub(crate) struct RowValues<'r> {
+    pub reported: Reported,
+    pub subscription_id: &'r str,
+    pub meter_id: &'r str,
+    pub meter_id_normalized: &'r str,
+    pub usage_start: DateTime<Utc>,
+    pub usage_end: DateTime<Utc>,
+    pub quantity: Decimal,
+    pub resource_uri: Option<&'r str>,
+    pub resource_group: Option<&'r str>,
+    pub provider: Option<&'r str>,
+    pub resource_type: Option<&'r str>,
+    pub resource_name: Option<&'r str>,
+    pub location: Option<&'r str>,
+    /// The tags object; None when the resource has none.
+    pub tags: Option<serde_json::Value>,
+    pub additional_info: Option<&'r serde_json::Value>,
+    pub vm_size: Option<&'r str>,
+    pub instance_data_raw: Option<&'r str>,
+    pub record_id: Option<&'r str>,
+    pub bucket: String,
+}
+
+impl<'r> RowValues<'r> {
+    /// The values of `record` fetched in `reported`; an error when its quantity is not exactly a decimal.
+    pub fn of(reported: Reported, record: &'r UsageRecord) -> Result<RowValues<'r>> {
+        let instance = record.instance.as_ref();
+        let resource = instance.and_then(|i| i.resource.as_ref());
+        Ok(RowValues {
+            reported,
+            subscription_id: &record.subscription_id,
+            meter_id: &record.meter_id,
+            meter_id_normalized: &record.meter_id_normalized,
+            usage_start: record.usage_start,
+            usage_end: record.usage_end,
+            quantity: quantity::quantity_decimal(record.quantity)?,
+            resource_uri: instance.map(|i| i.resource_uri.as_str()),
+            resource_group: resource.and_then(|r| r.resource_group.as_deref()),
+            provider: resource.and_then(|r| r.provider.as_deref()),
+            resource_type: resource.and_then(|r| r.resource_type.as_deref()),
+            resource_name: resource.and_then(|r| r.resource_name.as_deref()),
+            location: instance.and_then(|i| i.location.as_deref()),
+            tags: instance
+                .filter(|i| !i.tags.is_empty())
+                .map(|i| serde_json::Value::Object(i.tags.clone())),
+            additional_info: instance.and_then(|i| i.additional_info.as_ref()),
+            vm_size: instance.and_then(|i| i.vm_size.as_deref()),
+            instance_data_raw: record.instance_data_raw.as_deref(),
+            record_id: record.id.as_deref(),
+            bucket: bucket(record),
+        })
+    }
+
+    /// The error for a row whose key is stored with `stored`, another quantity: never summed, never
+    /// overwritten.
+    pub fn contradiction(&self, stored: Decimal) -> Error {
+        Error::Store {
+            message: format!(
+                "the usage row (reported from {}, subscription {}, meter {}, instance {}, usage {} to {}) came with quantity {} but is stored with {}: the service reported one row key twice with different quantities; the window was not stored (rows are never summed or overwritten silently)",
+                time_text(self.reported.start),
+                self.subscription_id,
+                self.meter_id,
+                crate::error::quoted(&self.bucket),
+                time_text(self.usage_start),
+                time_text(self.usage_end),
+                quantity::canonical(self.quantity),
+                quantity::canonical(stored),
+            ),
+            source: None,
+        }
+    }
+}
+
 const INSERT: &str = "INSERT INTO usage_rows (
         cursor_id, reported_start, reported_end, subscription_id, meter_id, meter_id_normalized,
         usage_start, usage_end, quantity, resource_uri, resource_group, provider, resource_type,
@@ -52,28 +127,20 @@ const STORED_QUANTITY: &str = "SELECT quantity FROM usage_rows
     WHERE cursor_id = ?1 AND reported_start = ?2 AND subscription_id = ?3 AND meter_id_normalized = ?4
       AND bucket = ?5 AND usage_start = ?6 AND usage_end = ?7";
 
-/// Inserts `record`; a row already stored under its key is a duplicate when the quantities are equal and
-/// an error naming the key when not (never summed, never overwritten).
+/// Inserts `record` into a SQLite store (inside the window's transaction); a row already stored under its
+/// key is a duplicate when the quantities are equal and an error naming the key when not (never summed,
+/// never overwritten).
 pub(crate) fn insert(
-    tx: &Transaction<'_>,
+    connection: &Connection,
     cursor_id: i64,
     reported: Reported,
     record: &UsageRecord,
 ) -> Result<Inserted> {
-    let quantity = quantity::quantity_decimal(record.quantity)?;
-    let bucket = bucket(record);
+    let row = RowValues::of(reported, record)?;
     let reported_start = time_text(reported.start);
-    let usage_start = time_text(record.usage_start);
-    let usage_end = time_text(record.usage_end);
-    let instance = record.instance.as_ref();
-    let resource = instance.and_then(|i| i.resource.as_ref());
-    let tags = instance
-        .filter(|i| !i.tags.is_empty())
-        .map(|i| serde_json::Value::Object(i.tags.clone()).to_string());
-    let additional_info = instance
-        .and_then(|i| i.additional_info.as_ref())
-        .map(serde_json::Value::to_string);
-    let mut statement = tx
+    let usage_start = time_text(row.usage_start);
+    let usage_end = time_text(row.usage_end);
+    let mut statement = connection
         .prepare_cached(INSERT)
         .map_err(store_error("preparing the row insert"))?;
     let changed = statement
@@ -81,39 +148,39 @@ pub(crate) fn insert(
             cursor_id,
             reported_start,
             time_text(reported.end),
-            record.subscription_id,
-            record.meter_id,
-            record.meter_id_normalized,
+            row.subscription_id,
+            row.meter_id,
+            row.meter_id_normalized,
             usage_start,
             usage_end,
-            quantity::canonical(quantity),
-            instance.map(|i| i.resource_uri.as_str()),
-            resource.and_then(|r| r.resource_group.as_deref()),
-            resource.and_then(|r| r.provider.as_deref()),
-            resource.and_then(|r| r.resource_type.as_deref()),
-            resource.and_then(|r| r.resource_name.as_deref()),
-            instance.and_then(|i| i.location.as_deref()),
-            tags,
-            additional_info,
-            instance.and_then(|i| i.vm_size.as_deref()),
-            record.instance_data_raw,
-            record.id,
-            bucket,
+            quantity::canonical(row.quantity),
+            row.resource_uri,
+            row.resource_group,
+            row.provider,
+            row.resource_type,
+            row.resource_name,
+            row.location,
+            row.tags.as_ref().map(serde_json::Value::to_string),
+            row.additional_info.map(serde_json::Value::to_string),
+            row.vm_size,
+            row.instance_data_raw,
+            row.record_id,
+            row.bucket,
         ])
         .map_err(store_error("storing a usage row"))?;
     if changed == 1 {
         return Ok(Inserted::New);
     }
-    let stored: Option<String> = tx
+    let stored: Option<String> = connection
         .prepare_cached(STORED_QUANTITY)
         .and_then(|mut s| {
             s.query_row(
                 params![
                     cursor_id,
                     reported_start,
-                    record.subscription_id,
-                    record.meter_id_normalized,
-                    bucket,
+                    row.subscription_id,
+                    row.meter_id_normalized,
+                    row.bucket,
                     usage_start,
                     usage_end
                 ],
@@ -126,20 +193,10 @@ pub(crate) fn insert(
         Some(text) => quantity::parse_stored(&text)?,
         None => Decimal::MIN,
     };
-    if stored == quantity {
+    if stored == row.quantity {
         return Ok(Inserted::Duplicate);
     }
-    Err(Error::Store {
-        message: format!(
-            "the usage row (reported from {reported_start}, subscription {}, meter {}, instance {}, usage {usage_start} to {usage_end}) came with quantity {} but is stored with {}: the service reported one row key twice with different quantities; the window was not stored (rows are never summed or overwritten silently)",
-            record.subscription_id,
-            record.meter_id,
-            crate::error::quoted(&bucket),
-            quantity::canonical(quantity),
-            quantity::canonical(stored),
-        ),
-        source: None,
-    })
+    Err(row.contradiction(stored))
 }
 
 #[cfg(test)]
@@ -195,13 +252,21 @@ mod tests {
             subscriber: None,
             granularity: Granularity::Hourly,
         };
-        let cursor =
-            find_or_create(&store.connection, &key, utc("2026-01-05T00:00:00Z")).expect("cursor");
+        let cursor = find_or_create(
+            store.sqlite().expect("sqlite"),
+            &key,
+            utc("2026-01-05T00:00:00Z"),
+        )
+        .expect("cursor");
         let reported = Reported {
             start: utc("2026-01-05T00:00:00Z"),
             end: utc("2026-01-06T00:00:00Z"),
         };
-        let tx = store.connection.transaction().expect("tx");
+        let tx = store
+            .sqlite_mut()
+            .expect("sqlite")
+            .transaction()
+            .expect("tx");
         let row = record(2.4, vm("{\"ServiceType\":\"Standard_A1\"}"));
         assert_eq!(
             insert(&tx, cursor.id, reported, &row).expect("new"),

@@ -6,7 +6,7 @@
 //! quantities are decimal text (`quantity.rs`); JSON values (tags, additionalInfo) are JSON text.
 
 /// The migrations, oldest first; the store's newest version is their count.
-pub(crate) const MIGRATIONS: &[&str] = &[V1];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version this library writes.
 pub(crate) fn current_version() -> i64 {
@@ -96,4 +96,10 @@ CREATE TABLE tenant_snapshots (
     is_direct_tenant INTEGER NOT NULL,
     PRIMARY KEY (sync_run_id, subscription_id)
 );
+";
+
+/// Version 2: reads of one tenant's usage (`RowFilter::subscription`, owners) compare the subscription
+/// without case; an index on that expression keeps them from scanning every tenant's rows.
+const V2: &str = "
+CREATE INDEX usage_rows_tenant ON usage_rows (lower(subscription_id), usage_start);
 ";

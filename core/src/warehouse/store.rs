@@ -6,20 +6,26 @@ use std::time::Duration;
 use rusqlite::{Connection, TransactionBehavior};
 
 use crate::error::{Error, Result};
+use crate::warehouse::pg::PgStore;
 use crate::warehouse::{quantity, schema};
 
 /// How long a write waits for another connection's transaction before failing (`busy_timeout`).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The accepted URL forms, for messages.
-const ACCEPTED: &str =
-    "sqlite:PATH (e.g. sqlite:/var/lib/azs-billing/usage.db or sqlite:usage.db) or sqlite::memory:";
+const ACCEPTED: &str = "sqlite:PATH (e.g. sqlite:/var/lib/azs-billing/usage.db or sqlite:usage.db), sqlite::memory:, or postgresql://USER@HOST:PORT/DATABASE";
 
-/// A usage warehouse: one SQLite database (PostgreSQL to come), its schema at this library's version.
+/// A usage warehouse: one SQLite file or one PostgreSQL database, its schema at this library's version.
 pub struct Store {
-    pub(crate) connection: Connection,
-    /// What was opened, for messages: the path, or `:memory:`.
+    pub(crate) backend: Backend,
+    /// What was opened, for messages: the path, `:memory:`, or the PostgreSQL URL without its password.
     pub(crate) location: String,
+}
+
+/// The database behind a store.
+pub(crate) enum Backend {
+    Sqlite(Connection),
+    Postgres(PgStore),
 }
 
 impl std::fmt::Debug for Store {
@@ -35,16 +41,14 @@ impl std::fmt::Debug for Store {
 enum Location {
     File(PathBuf),
     Memory,
+    Postgres,
 }
 
 fn parse_url(url: &str) -> Result<Location> {
     let url = url.trim();
     let lower = url.to_ascii_lowercase();
     if lower.starts_with("postgresql://") || lower.starts_with("postgres://") {
-        return Err(Error::invalid(
-            "store",
-            format!("PostgreSQL stores are not supported yet; use {ACCEPTED}"),
-        ));
+        return Ok(Location::Postgres);
     }
     let Some(rest) = lower
         .starts_with("sqlite:")
@@ -72,14 +76,20 @@ fn parse_url(url: &str) -> Result<Location> {
 
 pub(crate) fn store_error(message: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> Error {
     let message = message.into();
-    move |e| {
-        let fix = fix_for(&e)
-            .map(|fix| format!("; {fix}"))
-            .unwrap_or_default();
-        Error::Store {
-            message: format!("{message}: {e}{fix}"),
-            source: Some(Box::new(e)),
-        }
+    move |e| store_failure(&message, &e.to_string(), fix_for(&e), Box::new(e))
+}
+
+/// A store error: what was being done, what the database said, and the operator's fix when there is one.
+pub(crate) fn store_failure(
+    doing: &str,
+    detail: &str,
+    fix: Option<&str>,
+    source: crate::error::BoxedSource,
+) -> Error {
+    let fix = fix.map(|fix| format!("; {fix}")).unwrap_or_default();
+    Error::Store {
+        message: format!("{doing}: {detail}{fix}"),
+        source: Some(source),
     }
 }
 
@@ -163,9 +173,14 @@ impl Store {
     }
 
     /// Opens the store at `url` to read it: as [`Store::open`], except that a SQLite file that does not
-    /// exist is `NotFound` instead of a new, empty store at a mistyped path.
+    /// exist, or a PostgreSQL database azs-billing never wrote, is `NotFound` instead of a new, empty store
+    /// at a mistyped name.
     pub fn open_existing(url: &str) -> Result<Store> {
-        if let Location::File(path) = parse_url(url)? {
+        let location = parse_url(url)?;
+        if location == Location::Postgres {
+            return Store::open_postgres(url, false);
+        }
+        if let Location::File(path) = location {
             if !path.is_file() {
                 return Err(Error::NotFound {
                     message: format!(
@@ -180,9 +195,13 @@ impl Store {
     }
 
     /// Opens (creating it when absent) the store at `url` and brings its schema to this library's version.
-    /// A store written by a newer library is refused, untouched.
+    /// A store written by a newer library is refused, untouched. `postgresql://` URLs take libpq's form
+    /// and parameters (`postgresql://billing@db.example:5432/usage?connect_timeout=10`); the password comes
+    /// from the URL or, when it has none, from `PGPASSWORD`. The connection is not encrypted
+    /// (`sslmode=require` is refused): reach the server over loopback, a Unix socket or a tunnel.
     pub fn open(url: &str) -> Result<Store> {
-        let (connection, location) = match parse_url(url)? {
+        let (mut connection, location) = match parse_url(url)? {
+            Location::Postgres => return Store::open_postgres(url, true),
             Location::Memory => (
                 Connection::open_in_memory().map_err(store_error("opening an in-memory store"))?,
                 ":memory:".to_string(),
@@ -194,95 +213,134 @@ impl Store {
                 (connection, shown)
             }
         };
-        let mut store = Store {
-            connection,
+        configure(&connection, &location)?;
+        migrate(&mut connection, &location)?;
+        Ok(Store {
+            backend: Backend::Sqlite(connection),
             location,
-        };
-        store.configure()?;
-        store.migrate()?;
-        Ok(store)
+        })
     }
 
-    /// WAL so readers never block the sync's writer; a busy timeout so a second writer waits rather than
-    /// failing at once; foreign keys, which SQLite leaves off unless asked.
-    fn configure(&mut self) -> Result<()> {
-        let at = format!("configuring the store {}", self.location);
-        let c = &self.connection;
-        c.busy_timeout(BUSY_TIMEOUT).map_err(store_error(&at))?;
-        c.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
-            .map_err(store_error(&at))?;
-        c.pragma_update(None, "foreign_keys", true)
-            .map_err(store_error(&at))?;
-        quantity::register_decimal_sum(c).map_err(store_error(&at))?;
-        Ok(())
-    }
-
-    /// Applies the migrations the store lacks, all in one transaction with the version they reach.
-    fn migrate(&mut self) -> Result<()> {
-        let at = format!("migrating the store {}", self.location);
-        let newest = schema::current_version();
-        // A store already at this version needs no write lock: opening it to read (sync state, sums) must
-        // not wait for a sync that holds the lock while a window's pages arrive.
-        let version: i64 = self
-            .connection
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(store_error(&at))?;
-        if version == newest {
-            return Ok(());
-        }
-        let tx = self
-            .connection
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(store_error(&at))?;
-        let version: i64 = tx
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(store_error(&at))?;
-        if version > newest {
-            return Err(Error::Store {
-                message: format!(
-                    "the store {} has schema version {version}, newer than this library's {newest}: it was written by a newer azs-billing; open it with that version or newer",
-                    self.location
-                ),
-                source: None,
-            });
-        }
-        if version < 0 {
-            return Err(Error::Store {
-                message: format!(
-                    "the store {} has schema version {version}: it is not an azs-billing store",
-                    self.location
-                ),
-                source: None,
-            });
-        }
-        for (index, migration) in schema::MIGRATIONS.iter().enumerate().skip(version as usize) {
-            tx.execute_batch(migration).map_err(store_error(format!(
-                "{at}: migration to version {}",
-                index + 1
-            )))?;
-        }
-        tx.pragma_update(None, "user_version", newest)
-            .map_err(store_error(&at))?;
-        tx.commit().map_err(store_error(&at))?;
-        Ok(())
+    fn open_postgres(url: &str, create: bool) -> Result<Store> {
+        let (store, location) = crate::warehouse::pg::open(url, create)?;
+        Ok(Store {
+            backend: Backend::Postgres(store),
+            location,
+        })
     }
 
     /// The schema version of the open store (this library's, once opened).
     pub fn schema_version(&self) -> Result<i64> {
-        self.connection
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(store_error("reading the store's schema version"))
+        let at = "reading the store's schema version";
+        match &self.backend {
+            Backend::Sqlite(connection) => connection
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .map_err(store_error(at)),
+            Backend::Postgres(store) => crate::warehouse::pg::schema_version(store, at),
+        }
     }
 
-    /// What was opened, for messages: the file's path, or `:memory:`.
+    /// What was opened, for messages: the file's path, `:memory:`, or the PostgreSQL URL without its
+    /// password.
     pub fn location(&self) -> &str {
         &self.location
     }
 
-    /// The underlying SQLite connection, for reading with your own SQL (`decimal_sum` is registered on it).
-    pub fn connection(&self) -> &Connection {
-        &self.connection
+    /// The store's URL for messages and reports, never with a password: `sqlite:PATH`, `sqlite::memory:`,
+    /// or `postgresql://USER@HOST:PORT/DATABASE`.
+    pub fn url(&self) -> String {
+        match &self.backend {
+            Backend::Sqlite(_) => format!("sqlite:{}", self.location),
+            Backend::Postgres(_) => self.location.clone(),
+        }
     }
+
+    /// A SQLite store's connection, for reading with your own SQL (`decimal_sum` is registered on it); None
+    /// for a PostgreSQL store.
+    pub fn sqlite(&self) -> Option<&Connection> {
+        match &self.backend {
+            Backend::Sqlite(connection) => Some(connection),
+            Backend::Postgres(_) => None,
+        }
+    }
+
+    /// As [`Store::sqlite`], mutable (for transactions of your own).
+    pub fn sqlite_mut(&mut self) -> Option<&mut Connection> {
+        match &mut self.backend {
+            Backend::Sqlite(connection) => Some(connection),
+            Backend::Postgres(_) => None,
+        }
+    }
+
+    /// A PostgreSQL store's connection, for SQL of your own; None for a SQLite store. The store's own
+    /// statements borrow it too: release it before calling the store again.
+    pub fn postgres(&self) -> Option<std::cell::RefMut<'_, postgres::Client>> {
+        match &self.backend {
+            Backend::Sqlite(_) => None,
+            Backend::Postgres(store) => store.client().ok(),
+        }
+    }
+}
+
+/// WAL so readers never block the sync's writer; a busy timeout so a second writer waits rather than
+/// failing at once; foreign keys, which SQLite leaves off unless asked.
+fn configure(c: &Connection, location: &str) -> Result<()> {
+    let at = format!("configuring the store {location}");
+    c.busy_timeout(BUSY_TIMEOUT).map_err(store_error(&at))?;
+    c.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
+        .map_err(store_error(&at))?;
+    c.pragma_update(None, "foreign_keys", true)
+        .map_err(store_error(&at))?;
+    quantity::register_decimal_sum(c).map_err(store_error(&at))?;
+    Ok(())
+}
+
+/// Applies the migrations the store lacks, all in one transaction with the version they reach.
+fn migrate(connection: &mut Connection, location: &str) -> Result<()> {
+    let at = format!("migrating the store {location}");
+    let newest = schema::current_version();
+    // A store already at this version needs no write lock: opening it to read (sync state, sums) must
+    // not wait for a sync that holds the lock while a window's pages arrive.
+    let version: i64 = connection
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(store_error(&at))?;
+    if version == newest {
+        return Ok(());
+    }
+    let tx = connection
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(store_error(&at))?;
+    let version: i64 = tx
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(store_error(&at))?;
+    if version > newest {
+        return Err(Error::Store {
+            message: format!(
+                "the store {} has schema version {version}, newer than this library's {newest}: it was written by a newer azs-billing; open it with that version or newer",
+                location
+            ),
+            source: None,
+        });
+    }
+    if version < 0 {
+        return Err(Error::Store {
+            message: format!(
+                "the store {} has schema version {version}: it is not an azs-billing store",
+                location
+            ),
+            source: None,
+        });
+    }
+    for (index, migration) in schema::MIGRATIONS.iter().enumerate().skip(version as usize) {
+        tx.execute_batch(migration).map_err(store_error(format!(
+            "{at}: migration to version {}",
+            index + 1
+        )))?;
+    }
+    tx.pragma_update(None, "user_version", newest)
+        .map_err(store_error(&at))?;
+    tx.commit().map_err(store_error(&at))?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -343,7 +401,8 @@ mod tests {
         let url = format!("sqlite:{}", dir.path().join("u.db").display());
         let writer = Store::open(&url).expect("first open creates and migrates");
         writer
-            .connection()
+            .sqlite()
+            .expect("sqlite")
             .execute_batch("BEGIN IMMEDIATE")
             .expect("the writer takes the write lock");
         let began = std::time::Instant::now();
@@ -355,7 +414,8 @@ mod tests {
             began.elapsed()
         );
         writer
-            .connection()
+            .sqlite()
+            .expect("sqlite")
             .execute_batch("ROLLBACK")
             .expect("release");
     }
@@ -391,8 +451,14 @@ mod tests {
             parse_url("sqlite::memory:").expect("memory"),
             Location::Memory
         );
-        assert!(invalid("postgresql://host/db").contains("not supported yet"));
-        assert!(invalid("postgres://host/db").contains("not supported yet"));
+        assert_eq!(
+            parse_url("PostgreSQL://u@host/db").expect("pg"),
+            Location::Postgres
+        );
+        assert_eq!(
+            parse_url("postgres://host/db").expect("pg"),
+            Location::Postgres
+        );
         assert!(invalid("/tmp/u.db").contains("sqlite:PATH"));
         assert!(invalid("mysql://x").contains("sqlite:PATH"));
         assert!(invalid("sqlite:").contains("names no file"));
@@ -406,7 +472,8 @@ mod tests {
             schema::current_version()
         );
         let tables: i64 = store
-            .connection
+            .sqlite()
+            .expect("sqlite")
             .query_row(
                 "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('cursors', 'usage_rows', 'sync_runs', 'tenant_snapshots')",
                 [],
@@ -415,7 +482,8 @@ mod tests {
             .expect("tables");
         assert_eq!(tables, 4);
         let foreign_keys: i64 = store
-            .connection
+            .sqlite()
+            .expect("sqlite")
             .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
             .expect("pragma");
         assert_eq!(foreign_keys, 1);

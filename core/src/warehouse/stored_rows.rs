@@ -3,7 +3,6 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use rusqlite::ToSql;
 use rust_decimal::Decimal;
 
 use crate::error::{Error, Result};
@@ -12,6 +11,7 @@ use crate::warehouse::cursor::parse_time;
 use crate::warehouse::filter::{RowFilter, newest_owners};
 use crate::warehouse::quantity::parse_stored;
 use crate::warehouse::rows::time_text;
+use crate::warehouse::sql::{Param, Sql};
 use crate::warehouse::store::{Store, store_error};
 
 /// Which stored rows to read: usage starts in `[from, to)`, of the cursors of one granularity.
@@ -84,23 +84,79 @@ pub struct StoredRow {
 #[derive(Debug)]
 pub struct RowReader {
     query: RowQuery,
-    after: Option<(String, i64)>,
+    after: Option<(DateTime<Utc>, i64)>,
     owners: Option<BTreeMap<String, String>>,
     done: bool,
 }
 
-const COLUMNS: &str =
+/// The columns a batch reads, in [`RowColumns`]' order.
+pub(crate) const COLUMNS: &str =
     "r.id, r.cursor_id, r.reported_start, r.reported_end, r.subscription_id, r.meter_id,
     r.meter_id_normalized, r.usage_start, r.usage_end, r.quantity, r.resource_uri, r.resource_group,
     r.provider, r.resource_type, r.resource_name, r.location, r.tags, r.additional_info, r.vm_size,
     r.record_id";
 
-/// The columns as read, before parsing.
-struct Raw {
-    id: i64,
-    cursor_id: i64,
-    text: [String; 7],
-    optional: [Option<String>; 11],
+/// A stored row's columns as read from either store, before the catalogue and the owners are added.
+pub(crate) struct RowColumns {
+    pub id: i64,
+    pub cursor_id: i64,
+    pub reported_start: DateTime<Utc>,
+    pub reported_end: DateTime<Utc>,
+    pub subscription_id: String,
+    pub meter_id: String,
+    pub meter_id_normalized: String,
+    pub usage_start: DateTime<Utc>,
+    pub usage_end: DateTime<Utc>,
+    pub quantity: Decimal,
+    /// resource_uri, resource_group, provider, resource_type, resource_name, location.
+    pub resource: [Option<String>; 6],
+    pub tags: Option<serde_json::Value>,
+    pub additional_info: Option<serde_json::Value>,
+    pub vm_size: Option<String>,
+    pub record_id: Option<String>,
+}
+
+impl RowColumns {
+    /// A row of a SQLite batch: times as RFC 3339 text, the quantity as decimal text, JSON as text.
+    pub(crate) fn from_sqlite(r: &rusqlite::Row<'_>) -> Result<RowColumns> {
+        let at = "reading stored usage rows";
+        let get_text = |i: usize| r.get::<_, String>(i).map_err(store_error(at));
+        let get_optional = |i: usize| r.get::<_, Option<String>>(i).map_err(store_error(at));
+        let json = |i: usize, what: &str| -> Result<Option<serde_json::Value>> {
+            get_optional(i)?
+                .map(|t| {
+                    serde_json::from_str(&t).map_err(|e| Error::Store {
+                        message: format!("a stored row's {what} is not JSON: {e}"),
+                        source: Some(Box::new(e)),
+                    })
+                })
+                .transpose()
+        };
+        Ok(RowColumns {
+            id: r.get(0).map_err(store_error(at))?,
+            cursor_id: r.get(1).map_err(store_error(at))?,
+            reported_start: parse_time(&get_text(2)?)?,
+            reported_end: parse_time(&get_text(3)?)?,
+            subscription_id: get_text(4)?,
+            meter_id: get_text(5)?,
+            meter_id_normalized: get_text(6)?,
+            usage_start: parse_time(&get_text(7)?)?,
+            usage_end: parse_time(&get_text(8)?)?,
+            quantity: parse_stored(&get_text(9)?)?,
+            resource: [
+                get_optional(10)?,
+                get_optional(11)?,
+                get_optional(12)?,
+                get_optional(13)?,
+                get_optional(14)?,
+                get_optional(15)?,
+            ],
+            tags: json(16, "tags")?,
+            additional_info: json(17, "additionalInfo")?,
+            vm_size: get_optional(18)?,
+            record_id: get_optional(19)?,
+        })
+    }
 }
 
 impl RowReader {
@@ -136,79 +192,45 @@ impl RowReader {
             .owners
             .as_ref()
             .map_or_else(BTreeMap::new, Clone::clone);
-        let mut sql = format!(
-            "SELECT {COLUMNS} FROM usage_rows r JOIN cursors c ON c.id = r.cursor_id
-             WHERE c.granularity = ? AND r.usage_start >= ? AND r.usage_start < ?"
+        let mut sql = Sql::new(
+            store.dialect(),
+            &format!("SELECT {COLUMNS} FROM usage_rows r JOIN cursors c ON c.id = r.cursor_id"),
         );
-        let mut values: Vec<Box<dyn ToSql>> = vec![
-            Box::new(self.query.granularity.as_str()),
-            Box::new(time_text(self.query.from)),
-            Box::new(time_text(self.query.to)),
-        ];
-        self.query
-            .filter
-            .push_sql(|| Ok(owners), &mut sql, &mut values)?;
-        if let Some((usage_start, id)) = &self.after {
-            sql.push_str(" AND (r.usage_start, r.id) > (?, ?)");
-            values.push(Box::new(usage_start.clone()));
-            values.push(Box::new(*id));
+        sql.push_bound(
+            " WHERE c.granularity = ? AND r.usage_start >= ? AND r.usage_start < ?",
+            [
+                Param::Text(self.query.granularity.as_str().to_string()),
+                Param::Time(self.query.from),
+                Param::Time(self.query.to),
+            ],
+        );
+        self.query.filter.push_sql(|| Ok(owners), &mut sql)?;
+        if let Some((usage_start, id)) = self.after {
+            sql.push_bound(
+                " AND (r.usage_start, r.id) > (?, ?)",
+                [Param::Time(usage_start), Param::Int(id)],
+            );
         }
-        sql.push_str(" ORDER BY r.usage_start, r.id LIMIT ?");
         let max = max.max(1);
-        values.push(Box::new(i64::try_from(max).unwrap_or(i64::MAX)));
-        let at = "reading stored usage rows";
-        let mut statement = store.connection.prepare(&sql).map_err(store_error(at))?;
-        let params: Vec<&dyn ToSql> = values.iter().map(AsRef::as_ref).collect();
-        let raw: Vec<Raw> = statement
-            .query_map(params.as_slice(), |r| {
-                Ok(Raw {
-                    id: r.get(0)?,
-                    cursor_id: r.get(1)?,
-                    text: [
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
-                        r.get(6)?,
-                        r.get(7)?,
-                        r.get(8)?,
-                    ],
-                    optional: [
-                        r.get(9)?,
-                        r.get(10)?,
-                        r.get(11)?,
-                        r.get(12)?,
-                        r.get(13)?,
-                        r.get(14)?,
-                        r.get(15)?,
-                        r.get(16)?,
-                        r.get(17)?,
-                        r.get(18)?,
-                        r.get(19)?,
-                    ],
-                })
-            })
-            .and_then(Iterator::collect)
-            .map_err(store_error(at))?;
-        if raw.len() < max {
+        sql.push_bound(
+            " ORDER BY r.usage_start, r.id LIMIT ?",
+            [Param::Int(i64::try_from(max).unwrap_or(i64::MAX))],
+        );
+        let columns = store.row_batch(&sql)?;
+        if columns.len() < max {
             self.done = true;
         }
-        if let Some(last) = raw.last() {
-            self.after = Some((last.text[5].clone(), last.id));
+        if let Some(last) = columns.last() {
+            self.after = Some((last.usage_start, last.id));
         }
         let owners = self.owners.as_ref();
-        raw.into_iter().map(|r| stored_row(r, owners)).collect()
+        Ok(columns.into_iter().map(|c| stored_row(c, owners)).collect())
     }
 }
 
-fn stored_row(raw: Raw, owners: Option<&BTreeMap<String, String>>) -> Result<StoredRow> {
-    let Raw {
+fn stored_row(columns: RowColumns, owners: Option<&BTreeMap<String, String>>) -> StoredRow {
+    let RowColumns {
         cursor_id,
-        text,
-        optional,
-        ..
-    } = raw;
-    let [
         reported_start,
         reported_end,
         subscription_id,
@@ -216,9 +238,41 @@ fn stored_row(raw: Raw, owners: Option<&BTreeMap<String, String>>) -> Result<Sto
         meter_id_normalized,
         usage_start,
         usage_end,
-    ] = text;
-    let [
         quantity,
+        resource,
+        tags,
+        additional_info,
+        vm_size,
+        record_id,
+        ..
+    } = columns;
+    let [
+        resource_uri,
+        resource_group,
+        provider,
+        resource_type,
+        resource_name,
+        location,
+    ] = resource;
+    let meter = crate::meters::lookup(&meter_id_normalized);
+    let tags = match tags {
+        Some(serde_json::Value::Object(map)) => Some(map),
+        _ => None,
+    };
+    StoredRow {
+        cursor_id,
+        reported_start,
+        reported_end,
+        owner: owners.and_then(|o| o.get(&subscription_id.to_lowercase()).cloned()),
+        subscription_id,
+        meter_name: meter.map(|m| m.name.clone()),
+        unit: meter.map(|m| m.unit.clone()),
+        category: meter.map(|m| m.category.clone()),
+        meter_id,
+        meter_id_normalized,
+        usage_start,
+        usage_end,
+        quantity: quantity.normalize(),
         resource_uri,
         resource_group,
         provider,
@@ -229,46 +283,7 @@ fn stored_row(raw: Raw, owners: Option<&BTreeMap<String, String>>) -> Result<Sto
         additional_info,
         vm_size,
         record_id,
-    ] = optional;
-    let meter = crate::meters::lookup(&meter_id_normalized);
-    let json = |text: Option<String>, what: &str| -> Result<Option<serde_json::Value>> {
-        text.map(|t| {
-            serde_json::from_str(&t).map_err(|e| Error::Store {
-                message: format!("a stored row's {what} is not JSON: {e}"),
-                source: Some(Box::new(e)),
-            })
-        })
-        .transpose()
-    };
-    let tags = match json(tags, "tags")? {
-        Some(serde_json::Value::Object(map)) => Some(map),
-        _ => None,
-    };
-    Ok(StoredRow {
-        cursor_id,
-        reported_start: parse_time(&reported_start)?,
-        reported_end: parse_time(&reported_end)?,
-        owner: owners.and_then(|o| o.get(&subscription_id.to_lowercase()).cloned()),
-        subscription_id,
-        meter_name: meter.map(|m| m.name.clone()),
-        unit: meter.map(|m| m.unit.clone()),
-        category: meter.map(|m| m.category.clone()),
-        meter_id,
-        meter_id_normalized,
-        usage_start: parse_time(&usage_start)?,
-        usage_end: parse_time(&usage_end)?,
-        quantity: parse_stored(quantity.as_deref().unwrap_or_default())?.normalize(),
-        resource_uri,
-        resource_group,
-        provider,
-        resource_type,
-        resource_name,
-        location,
-        tags,
-        additional_info: json(additional_info, "additionalInfo")?,
-        vm_size,
-        record_id,
-    })
+    }
 }
 
 impl StoredRow {

@@ -8,18 +8,17 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Instant;
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
-use rusqlite::{Transaction, TransactionBehavior};
 use uuid::Uuid;
 
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::usage::{Granularity, UsageApi, UsageQuery};
 use crate::warehouse::cancel::CancelToken;
-use crate::warehouse::cursor::{self, CursorKey};
+use crate::warehouse::cursor::{Cursor, CursorKey};
 use crate::warehouse::fetch::{Fetched, Work};
-use crate::warehouse::rows::{self, Inserted, Reported, time_text};
-use crate::warehouse::runs::{self, Tally};
-use crate::warehouse::store::{Store, store_error};
+use crate::warehouse::rows::{Reported, time_text};
+use crate::warehouse::runs::Tally;
+use crate::warehouse::store::Store;
 
 /// How long after an hour the sync waits by default before taking it: the usage service reports usage up to
 /// hours late (usage-api.md §1.6), and a window once committed is never fetched again by its cursor. Rows
@@ -401,11 +400,29 @@ impl Plan {
 /// is recorded on the run and the cursor; running the same sync again goes on from the failed window.
 pub fn sync(client: &Arc<Client>, store: &mut Store, options: &SyncOptions) -> Result<SyncReport> {
     let started = Utc::now();
-    let clock = Instant::now();
     let plan = Plan::new(client, options, started)?;
-    let cursor = cursor::find_or_create(&store.connection, &plan.key, plan.start)?;
+    let cursor = store.find_or_create_cursor(&plan.key, plan.start)?;
+    store.lease_cursor(cursor.id, &plan.key.stamp)?;
+    // Read again under the lease: a collector that held it until now may have moved the watermark.
+    let outcome = store
+        .find_or_create_cursor(&plan.key, plan.start)
+        .and_then(|cursor| sync_leased(client, store, options, &plan, cursor, started));
+    store.release_cursor(cursor.id);
+    outcome
+}
+
+/// [`sync`] once the cursor's lease is held.
+fn sync_leased(
+    client: &Arc<Client>,
+    store: &mut Store,
+    options: &SyncOptions,
+    plan: &Plan,
+    cursor: Cursor,
+    started: DateTime<Utc>,
+) -> Result<SyncReport> {
+    let clock = Instant::now();
     let windows = plan.windows(cursor.watermark);
-    let run = runs::start(&store.connection, cursor.id, started, plan.until)?;
+    let run = store.start_run(cursor.id, started, plan.until)?;
     let throttled_before = client.transport().throttle_events();
     let mut report = SyncReport {
         cursor_id: cursor.id,
@@ -442,7 +459,7 @@ pub fn sync(client: &Arc<Client>, store: &mut Store, options: &SyncOptions) -> R
     let result = (|| {
         if !windows.is_empty() && plan.key.api == UsageApi::Provider {
             let tenants = crate::subscriptions::list(client, &plan.key.subscription, None)?;
-            runs::store_tenants(&mut writer.store.connection, run, &tenants)?;
+            writer.store.store_tenants(run, &tenants)?;
             report.tenants = Some(tenants.len());
         }
         writer.check_cancel()?;
@@ -474,13 +491,13 @@ pub fn sync(client: &Arc<Client>, store: &mut Store, options: &SyncOptions) -> R
     let store = writer.store;
     match result {
         Ok(()) => {
-            runs::finish(&store.connection, cursor.id, run, None)?;
+            store.finish_run(cursor.id, run, None)?;
             Ok(report)
         }
         Err(error) => {
-            // The failed window was rolled back when its transaction dropped; this records why, apart. A
-            // failure to record it must not hide the failure itself.
-            let _ = runs::finish(&store.connection, cursor.id, run, Some(&error.to_string()));
+            // The failed window was rolled back; this records why, apart. A failure to record it must not
+            // hide the failure itself.
+            let _ = store.finish_run(cursor.id, run, Some(&error.to_string()));
             Err(error)
         }
     }
@@ -544,72 +561,63 @@ impl Writer<'_> {
         let mut receivers = receivers.into_iter();
         for (index, (window, window_slices)) in windows.iter().zip(slices).enumerate() {
             self.check_cancel()?;
-            let at = format!(
-                "storing the usage reported from {} to {}",
-                time_text(window.start),
-                time_text(window.end)
+            let (cursor_id, run, cancel, tally) = (
+                self.cursor_id,
+                self.run,
+                self.options.cancel.clone(),
+                self.tally,
             );
-            let (cursor_id, cancel, tally) =
-                (self.cursor_id, self.options.cancel.clone(), self.tally);
             let cancelled = || check_cancel(cancel.as_ref(), tally, window.start);
-            let tx = self
-                .store
-                .connection
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(store_error(&at))?;
-            // The write lock is held from here: a watermark that moved since this sync read it means another
-            // sync of the same cursor committed windows meanwhile.
-            let watermark = cursor::watermark(&tx, cursor_id)?;
-            if watermark != window.start {
-                return Err(Error::Store {
-                    message: format!(
-                        "another sync of the same cursor moved its watermark to {} while this one was about to store the window from {}; nothing of this window was stored. Run one sync per cursor at a time; the next run goes on from the watermark",
-                        time_text(watermark),
-                        time_text(window.start)
-                    ),
-                    source: None,
-                });
-            }
-            let mut added = 0;
-            let mut duplicates = 0;
-            for reported in window_slices {
-                let receiver = receivers
-                    .next()
-                    .ok_or_else(|| lost_worker("a slice of the sync had no page channel"))?;
-                loop {
-                    let fetched = match receiver.recv_timeout(CANCEL_POLL) {
-                        Ok(fetched) => fetched,
-                        Err(RecvTimeoutError::Timeout) => {
-                            cancelled()?;
-                            continue;
-                        }
-                        Err(RecvTimeoutError::Disconnected) => {
-                            return Err(lost_worker(
-                                "a sync worker ended without finishing its slice",
-                            ));
-                        }
-                    };
-                    match fetched {
-                        Fetched::Page(records) => {
-                            for record in &records {
-                                match rows::insert(&tx, cursor_id, *reported, record)? {
-                                    Inserted::New => added += 1,
-                                    Inserted::Duplicate => duplicates += 1,
-                                }
+            self.store.begin_window(cursor_id, window.start)?;
+            let store = &mut *self.store;
+            let filled = (|| {
+                let mut added = 0;
+                let mut duplicates = 0;
+                for reported in window_slices {
+                    let receiver = receivers
+                        .next()
+                        .ok_or_else(|| lost_worker("a slice of the sync had no page channel"))?;
+                    loop {
+                        let fetched = match receiver.recv_timeout(CANCEL_POLL) {
+                            Ok(fetched) => fetched,
+                            Err(RecvTimeoutError::Timeout) => {
+                                cancelled()?;
+                                continue;
                             }
-                            cancelled()?;
+                            Err(RecvTimeoutError::Disconnected) => {
+                                return Err(lost_worker(
+                                    "a sync worker ended without finishing its slice",
+                                ));
+                            }
+                        };
+                        match fetched {
+                            Fetched::Page(records) => {
+                                let (new, repeated) =
+                                    store.store_page(cursor_id, *reported, &records)?;
+                                added += new;
+                                duplicates += repeated;
+                                cancelled()?;
+                            }
+                            Fetched::Done => break,
+                            Fetched::Failed(error) => return Err(error),
                         }
-                        Fetched::Done => break,
-                        Fetched::Failed(error) => return Err(error),
                     }
                 }
-            }
-            let counted = Tally {
-                windows: tally.windows + 1,
-                rows: tally.rows + added,
-                duplicates_skipped: tally.duplicates_skipped + duplicates,
+                let counted = Tally {
+                    windows: tally.windows + 1,
+                    rows: tally.rows + added,
+                    duplicates_skipped: tally.duplicates_skipped + duplicates,
+                };
+                store.commit_window(cursor_id, run, window.start, window.end, added, counted)?;
+                Ok((added, counted))
+            })();
+            let (added, counted) = match filled {
+                Ok(done) => done,
+                Err(error) => {
+                    store.rollback_window();
+                    return Err(error);
+                }
             };
-            commit(tx, cursor_id, self.run, window.end, added, counted, &at)?;
             self.tally = counted;
             self.watermark = window.end;
             report.watermark = window.end;
@@ -635,17 +643,14 @@ impl Writer<'_> {
     }
 }
 
-/// The watermark's move to `watermark` and the run's counts, in the window's transaction.
-fn commit(
-    tx: Transaction<'_>,
-    cursor_id: i64,
-    run: i64,
-    watermark: DateTime<Utc>,
-    added: u64,
-    counted: Tally,
-    at: &str,
-) -> Result<()> {
-    cursor::advance(&tx, cursor_id, watermark, added)?;
-    runs::record_tally(&tx, run, counted)?;
-    tx.commit().map_err(store_error(at))
+/// The error of a window whose cursor another sync moved meanwhile: nothing of the window is stored.
+pub(crate) fn moved_watermark(watermark: DateTime<Utc>, start: DateTime<Utc>) -> Error {
+    Error::Store {
+        message: format!(
+            "another sync of the same cursor moved its watermark to {} while this one was about to store the window from {}; nothing of this window was stored. Run one sync per cursor at a time; the next run goes on from the watermark",
+            time_text(watermark),
+            time_text(start)
+        ),
+        source: None,
+    }
 }

@@ -22,9 +22,10 @@ function Open-AzsStore {
     param([Parameter(Mandatory)] [System.Management.Automation.PSCmdlet] $Cmdlet, [string] $Store, [switch] $MustExist)
     $url = Resolve-AzsStoreUrl $Cmdlet $Store
     $reword = { param($e) ConvertTo-AzsSyncException $e }
-    $shown = if ($url) { $url } else { Invoke-AzsBillingNative -Cmdlet $Cmdlet -Reword $reword -Call { [AzsBilling.Native.WarehouseApi]::DefaultStoreUrl() } }
-    Write-Verbose "Store: $shown"
     $handle = Invoke-AzsBillingNative -Cmdlet $Cmdlet -Reword $reword -Call { [AzsBilling.Native.WarehouseApi]::StoreOpen($url, [bool]$MustExist) }
+    # The library's URL, not -Store's: a PostgreSQL URL may hold a password, which is never shown.
+    $shown = Invoke-AzsBillingNative -Cmdlet $Cmdlet -Reword $reword -Call { [AzsBilling.Native.WarehouseApi]::StoreUrl($handle) }
+    Write-Verbose "Store: $shown"
     [pscustomobject]@{ Handle = $handle; Url = $shown }
 }
 

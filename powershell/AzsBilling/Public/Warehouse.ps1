@@ -36,8 +36,13 @@ function Sync-AzsUsage {
     Get-AzsSubscriberUsage. Later syncs of the same cursor must give the same start.
 
     .PARAMETER Store
-    The store: a file path (a SQLite file, created when absent; relative to the current location), or a URL
-    sqlite:PATH. Default: the per-user store.
+    The store: a file path (a SQLite file, created when absent; relative to the current location), a URL
+    sqlite:PATH, or a PostgreSQL database postgresql://USER@HOST:PORT/DATABASE (the database must exist; its
+    tables are created on first use; the password from $env:PGPASSWORD, or in the URL; the connection is not
+    encrypted, so use loopback, a Unix socket or a tunnel). Several collectors may sync into one PostgreSQL
+    database at once: a cursor another collector is syncing is a non-terminating error saying so, with
+    nothing fetched. The store is shown (Store property, -Verbose) without a password. Default: the
+    per-user store.
 
     .PARAMETER AggregationGranularity
     Hourly (default: local days and months in any time zone can be summed exactly) or Daily.
@@ -165,7 +170,7 @@ function Get-AzsUsageSyncState {
     (a cancel included), empty when it succeeded. Nothing is sent to the stamp.
 
     .PARAMETER Store
-    The store: a file path or a URL sqlite:PATH, as for Sync-AzsUsage. Default: the per-user store. A store
+    The store: a file path, a URL sqlite:PATH, or postgresql://USER@HOST:PORT/DATABASE, as for Sync-AzsUsage. Default: the per-user store. A store
     that does not exist is an error (nothing is created).
 
     .EXAMPLE
@@ -262,7 +267,7 @@ function Get-AzsStoredUsage {
     exactly), @{ environment = $null } or 'environment' for any value. One tag.
 
     .PARAMETER Store
-    The store: a file path or a URL sqlite:PATH, as for Sync-AzsUsage. Default: the per-user store. A store
+    The store: a file path, a URL sqlite:PATH, or postgresql://USER@HOST:PORT/DATABASE, as for Sync-AzsUsage. Default: the per-user store. A store
     that does not exist is an error (nothing is created).
 
     .EXAMPLE
@@ -446,7 +451,7 @@ function Export-AzsUsage {
     @{ name = 'value' }, or a tag name for any value.
 
     .PARAMETER Store
-    The store: a file path or a URL sqlite:PATH, as for Sync-AzsUsage. Default: the per-user store.
+    The store: a file path, a URL sqlite:PATH, or postgresql://USER@HOST:PORT/DATABASE, as for Sync-AzsUsage. Default: the per-user store.
 
     .EXAMPLE
     Export-AzsUsage -Path november.csv -From '2026-11-01' -To '2026-12-01' -TimeZone Europe/Berlin

@@ -261,6 +261,9 @@ namespace AzsBilling.Native
         internal static extern AzsbStatus azsb_store_default_url(out IntPtr url, out IntPtr error);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern AzsbStatus azsb_store_url(StoreHandle store, out IntPtr url, out IntPtr error);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern void azsb_store_free(IntPtr store);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]

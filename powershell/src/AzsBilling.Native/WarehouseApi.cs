@@ -56,7 +56,8 @@ namespace AzsBilling.Native
 
         /// <summary>Opens (creating and migrating) the store a URL names; null or empty (what PowerShell passes for
         /// $null): the per-user store. With <paramref name="mustExist"/> (commands that only read), a SQLite
-        /// file that does not exist is an AzsbStatus.NotFound failure instead of a new, empty store.</summary>
+        /// file that does not exist, or a PostgreSQL database never synced into, is an AzsbStatus.NotFound
+        /// failure instead of a new, empty store.</summary>
         public static StoreHandle StoreOpen(string? url, bool mustExist = false)
         {
             NativeLoader.EnsureLoaded();
@@ -76,6 +77,10 @@ namespace AzsBilling.Native
             Api.Check(status, error);
             return store;
         }
+
+        /// <summary>The open store's URL without a password (sqlite:PATH or postgresql://USER@HOST:PORT/DB), to show.</summary>
+        public static string StoreUrl(StoreHandle store) =>
+            Api.Call((out IntPtr url, out IntPtr error) => NativeMethods.azsb_store_url(store, out url, out error));
 
         /// <summary>Every cursor's state, a JSON array (docs/c-abi.md, "Sync state").</summary>
         public static string SyncState(StoreHandle store) =>
