@@ -14,32 +14,8 @@ trap 'kill "${emulator_pid:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
 cc -O2 -Wall -Wextra -Werror -I"$root/include" bench/c/usage_throughput.c -L"$root/target/release" -lazs_billing -lcjson \
   -Wl,-rpath,"$root/target/release" -o "$work/usage_throughput"
 
-target/release/azs-emulator --seed 11 --subscriptions 120 --resources-per-subscription 30 --days 14 \
-  --start-date 2026-01-01 --state-dir "$work/state" --ready-file "$work/ready.json" > /dev/null &
-emulator_pid=$!
-for _ in $(seq 100); do [ -s "$work/ready.json" ] && break; sleep 0.1; done
-
-eval "$(node - "$work/ready.json" <<'JS'
-const fs = require("fs"), https = require("https");
-const ready = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
-const op = ready.service_principals.find((s) => s.name === "operator");
-const q = (s) => "'" + s.replace(/'/g, "'\\''") + "'";
-const options = { arm_endpoint: ready.admin_arm, tenant: ready.tenant_id, ca_bundle: ready.ca_pem,
-  credential: { type: "client_secret", client_id: op.client_id, client_secret: op.client_secret } };
-const form = new URLSearchParams({ grant_type: "client_credentials", client_id: op.client_id,
-  client_secret: op.client_secret, resource: ready.audiences.admin }).toString();
-const req = https.request(`${ready.login_endpoint}${ready.tenant_id}/oauth2/token`,
-  { method: "POST", ca: fs.readFileSync(ready.ca_pem), headers: { "content-type": "application/x-www-form-urlencoded" } },
-  (res) => { let b = ""; res.on("data", (c) => (b += c)); res.on("end", () => {
-    console.log(`export AZSB_OPTIONS=${q(JSON.stringify(options))}`);
-    console.log(`export TOKEN=${q(JSON.parse(b).access_token)}`);
-    console.log(`export ADMIN=${q(ready.admin_arm)}`);
-    console.log(`export PROVIDER=${ready.default_provider_subscription_id}`);
-    console.log(`export READY=${q(process.argv[2])}`);
-  }); });
-req.end(form);
-JS
-)"
+. bench/lib/emulator.sh
+start_emulator --seed 11 --subscriptions 120 --resources-per-subscription 30 --days 14 --start-date 2026-01-01
 
 run() { # label, end day, rows wanted
   local label=$1 end=$2
@@ -63,7 +39,7 @@ url="${ADMIN}subscriptions/$PROVIDER/providers/Microsoft.Commerce.Admin/subscrib
 module_pair() { # label; the environment of both runs is the caller's
   echo "== ~100k provider rows through Get-AzsSubscriberUsage (window ending $end)$1"
   "$pwsh" -NoProfile -File bench/module-usage.ps1 -ModulePath "$root/target/powershell/AzsBilling/AzsBilling.psd1" \
-    -ReadyPath "$READY" -Start 2026-01-01T00:00:00Z -End "$end" | tee "$work/module.json"
+    -ReadyPath "$work/ready.json" -Start 2026-01-01T00:00:00Z -End "$end" | tee "$work/module.json"
   "$pwsh" -NoProfile -File bench/irm-baseline.ps1 -Url "$url" -Token "$TOKEN" | tee "$work/irm.json"
   node -e 'const [m,i]=process.argv.slice(1).map(f=>JSON.parse(require("fs").readFileSync(f)));
     if (m.rows !== i.rows) { console.error(`row counts differ: ${m.rows} vs ${i.rows}`); process.exit(1); }

@@ -15,32 +15,8 @@ trap 'kill "${emulator_pid:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
 cc -O2 -Wall -Wextra -Werror -I"$root/include" bench/c/export_throughput.c -L"$root/target/release" -lazs_billing -lcjson \
   -Wl,-rpath,"$root/target/release" -o "$work/export_throughput"
 
-target/release/azs-emulator --seed 11 --subscriptions 120 --resources-per-subscription 30 --days 44 \
-  --start-date 2026-01-01 --state-dir "$work/state" --ready-file "$work/ready.json" > /dev/null &
-emulator_pid=$!
-for _ in $(seq 100); do [ -s "$work/ready.json" ] && break; sleep 0.1; done
-
-eval "$(node - "$work/ready.json" <<'JS'
-const fs = require("fs"), https = require("https");
-const ready = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
-const op = ready.service_principals.find((s) => s.name === "operator");
-const q = (s) => "'" + s.replace(/'/g, "'\\''") + "'";
-const options = { arm_endpoint: ready.admin_arm, tenant: ready.tenant_id, ca_bundle: ready.ca_pem,
-  credential: { type: "client_secret", client_id: op.client_id, client_secret: op.client_secret } };
-const form = new URLSearchParams({ grant_type: "client_credentials", client_id: op.client_id,
-  client_secret: op.client_secret, resource: ready.audiences.admin }).toString();
-const req = https.request(`${ready.login_endpoint}${ready.tenant_id}/oauth2/token`,
-  { method: "POST", ca: fs.readFileSync(ready.ca_pem), headers: { "content-type": "application/x-www-form-urlencoded" } },
-  (res) => { let b = ""; res.on("data", (c) => (b += c)); res.on("end", () => {
-    console.log(`export AZSB_OPTIONS=${q(JSON.stringify(options))}`);
-    console.log(`export TOKEN=${q(JSON.parse(b).access_token)}`);
-    console.log(`export ADMIN=${q(ready.admin_arm)}`);
-    console.log(`export CA=${q(ready.ca_pem)}`);
-    console.log(`export PROVIDER=${ready.default_provider_subscription_id}`);
-  }); });
-req.end(form);
-JS
-)"
+. bench/lib/emulator.sh
+start_emulator --seed 11 --subscriptions 120 --resources-per-subscription 30 --days 44 --start-date 2026-01-01
 
 query() { echo "{\"api\":\"provider\",\"subscription_id\":\"$PROVIDER\",\"reported_start_time\":\"2026-01-01T00:00:00Z\",\"reported_end_time\":\"$1\",\"aggregation_granularity\":\"Hourly\"}"; }
 url() { echo "${ADMIN}subscriptions/$PROVIDER/providers/Microsoft.Commerce.Admin/subscriberUsageAggregates?api-version=2015-06-01-preview&reportedStartTime=2026-01-01T00:00:00Z&reportedEndTime=$1&aggregationGranularity=Hourly"; }
