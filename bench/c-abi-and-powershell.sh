@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Paging usage through azs-billing beside the plain PowerShell baseline (Invoke-RestMethod following
 # nextLink), measured in the same run against the same emulator and query:
-#   1. 1M hourly provider rows through the C ABI (bench/c/usage_throughput.c)   vs  Invoke-RestMethod
+#   1. 1M hourly provider rows through the C ABI (bench/c/usage_throughput.c), as JSON pages and as row
+#      structs (azsb_usage_next_rows)                                            vs  Invoke-RestMethod, and
+#                                                                                    the raw download
 #   2. 100k rows through Get-AzsSubscriberUsage (when the module is built)       vs  Invoke-RestMethod
 # Prints rows/s and peak RSS of each and the ratios.
 set -euo pipefail
@@ -23,11 +25,15 @@ run() { # label, end day, rows wanted
   local url="${ADMIN}subscriptions/$PROVIDER/providers/Microsoft.Commerce.Admin/subscriberUsageAggregates?api-version=2015-06-01-preview&reportedStartTime=2026-01-01T00:00:00Z&reportedEndTime=$end&aggregationGranularity=Hourly"
   echo "== $label (window ending $end)"
   AZSB_QUERY=$query "$work/usage_throughput" | tee "$work/c.json"
+  AZSB_QUERY=$query "$work/usage_throughput" rows | tee "$work/rows.json"
   "$pwsh" -NoProfile -File bench/irm-baseline.ps1 -Url "$url" -Token "$TOKEN" | tee "$work/irm.json"
-  node -e 'const [c,i]=process.argv.slice(1).map(f=>JSON.parse(require("fs").readFileSync(f)));
-    if (c.rows !== i.rows) { console.error(`row counts differ: ${c.rows} vs ${i.rows}`); process.exit(1); }
-    console.log(`ratio rows/s C ABI / Invoke-RestMethod: ${(c.rows_per_second/i.rows_per_second).toFixed(2)}; peak RSS Invoke-RestMethod / C ABI: ${(i.peak_rss_mb/c.peak_rss_mb).toFixed(2)}`)' \
-    "$work/c.json" "$work/irm.json"
+  node bench/raw-download.mjs "$url" "$TOKEN" "$CA" | tee "$work/raw.json"
+  node -e 'const [c,r,i,raw]=process.argv.slice(1).map(f=>JSON.parse(require("fs").readFileSync(f)));
+    for (const x of [r, i, raw]) if (c.rows !== x.rows) { console.error(`row counts differ: ${c.rows} vs ${x.rows}`); process.exit(1); }
+    console.log(`ratio rows/s C ABI JSON pages / Invoke-RestMethod: ${(c.rows_per_second/i.rows_per_second).toFixed(2)}; peak RSS Invoke-RestMethod / C ABI: ${(i.peak_rss_mb/c.peak_rss_mb).toFixed(2)}`);
+    console.log(`ratio rows/s C ABI row structs / Invoke-RestMethod: ${(r.rows_per_second/i.rows_per_second).toFixed(2)}; row structs / JSON pages: ${(r.rows_per_second/c.rows_per_second).toFixed(2)}`);
+    console.log(`ratio rows/s C ABI JSON pages / raw download: ${(c.rows_per_second/raw.rows_per_second).toFixed(2)}; row structs / raw download: ${(r.rows_per_second/raw.rows_per_second).toFixed(2)}`)' \
+    "$work/c.json" "$work/rows.json" "$work/irm.json" "$work/raw.json"
 }
 # 2026-01-01 to 2026-01-09 holds just over 1M hourly rows for this data set (the totals route says how many).
 run "1M provider rows through the C ABI" "2026-01-09T00:00:00Z"

@@ -233,6 +233,95 @@ typedef struct azsb_log_params {
 typedef void (*azsb_log_callback)(void *userdata, const struct azsb_log_params *params);
 
 /*
+ One usage record as plain fields, for reading rows without parsing JSON (`azsb_usage_next_rows`). Every
+ pointer is NUL-terminated UTF-8 owned by the query: valid until the next `azsb_usage_next_rows` or
+ `azsb_usage_next_page` on it, or `azsb_usage_free`; copy what you keep. NULL where the record has no
+ such field. The fields mean what the same-named fields of a JSON page record mean (docs/c-abi.md).
+ */
+typedef struct azsb_usage_row {
+  /*
+   The tenant subscription the usage is of.
+   */
+  const char *subscription_id;
+  /*
+   The meter id as the service sent it.
+   */
+  const char *meter_id;
+  /*
+   Lower case without hyphens: what identifies the meter.
+   */
+  const char *meter_id_normalized;
+  /*
+   From the meter catalogue; NULL for a meter it does not know.
+   */
+  const char *meter_name;
+  /*
+   The catalogue's unit (`GB-Hours`, ...); NULL with `meter_name`.
+   */
+  const char *unit;
+  /*
+   Start of the usage hour or day, Unix seconds (UTC).
+   */
+  int64_t usage_start;
+  /*
+   Its end (exclusive), Unix seconds (UTC).
+   */
+  int64_t usage_end;
+  /*
+   The quantity as a double (what the JSON number parses to).
+   */
+  double quantity;
+  /*
+   The quantity's digits exactly as the service sent them (`2.4`), for sums that must be exact.
+   */
+  const char *quantity_text;
+  /*
+   From instanceData; NULL when it did not parse.
+   */
+  const char *resource_uri;
+  /*
+   The resource group of the URI; NULL when it has none.
+   */
+  const char *resource_group;
+  /*
+   The namespace, e.g. `Microsoft.Compute`.
+   */
+  const char *provider;
+  /*
+   The type without namespace, e.g. `virtualMachines`.
+   */
+  const char *resource_type;
+  /*
+   The resource's name.
+   */
+  const char *resource_name;
+  /*
+   The location instanceData names.
+   */
+  const char *location;
+  /*
+   The resource's tags as a JSON object's text; NULL when it has none.
+   */
+  const char *tags_json;
+  /*
+   instanceData's additionalInfo as JSON text.
+   */
+  const char *additional_info_json;
+  /*
+   The VM size, for compute meters.
+   */
+  const char *vm_size;
+  /*
+   instanceData exactly as sent (a JSON string's content).
+   */
+  const char *instance_data;
+  /*
+   The record's ARM id (not a row key: it repeats across days).
+   */
+  const char *record_id;
+} azsb_usage_row;
+
+/*
  Called after each committed window of `azsb_usage_sync`, on the thread that called it, with `userdata`
  as given and the progress as JSON (docs/c-abi.md, "Sync progress"), valid only during the call. It may
  call `azsb_cancel_request`; it must not use the sync's store.
@@ -731,6 +820,20 @@ azsb_status azsb_usage_open(const struct azsb_client *client,
  */
 azsb_status azsb_usage_next_page(struct azsb_usage_query *query,
                                  char **page_json_out,
+                                 struct azsb_error **error_out);
+
+/*
+ Fetches the next page and hands out its records as an array of `azsb_usage_row` (plain fields, no JSON
+ to parse): `*rows_out` points at `*count_out` rows, owned by the query and valid until the next
+ `azsb_usage_next_rows` or `azsb_usage_next_page` on it, or `azsb_usage_free`. Pages without records
+ before the last are skipped, so `*count_out` is never 0 with rows left; after the last page `*rows_out`
+ is NULL and `*count_out` 0, and AZSB_STATUS_OK is returned: every row has been delivered. Errors, and
+ what a retry of the call does, are as for `azsb_usage_next_page` (the query stays at the failed page;
+ the rows handed out before stay valid).
+ */
+azsb_status azsb_usage_next_rows(struct azsb_usage_query *query,
+                                 const struct azsb_usage_row **rows_out,
+                                 size_t *count_out,
                                  struct azsb_error **error_out);
 
 /*

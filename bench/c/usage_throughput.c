@@ -1,10 +1,12 @@
 /*
  * Pages a usage query through the azs-billing C API and reports rows, seconds, rows/s and peak RSS as one
- * JSON line. AZSB_OPTIONS and AZSB_QUERY hold the client options and query JSON. Used by
- * bench/c-abi-and-powershell.sh.
+ * JSON line. AZSB_OPTIONS and AZSB_QUERY hold the client options and query JSON; with the argument "rows"
+ * it reads plain row structs (azsb_usage_next_rows) instead of parsing each JSON page (azsb_usage_next_page).
+ * Used by bench/c-abi-and-powershell.sh.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <time.h>
 
@@ -18,7 +20,8 @@ static double now(void) {
   return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  int plain_rows = argc > 1 && strcmp(argv[1], "rows") == 0;
   const char *options = getenv("AZSB_OPTIONS"), *query_json = getenv("AZSB_QUERY");
   if (options == NULL || query_json == NULL) {
     fprintf(stderr, "set AZSB_OPTIONS and AZSB_QUERY\n");
@@ -37,7 +40,17 @@ int main(void) {
   double quantity = 0;
   char *page = NULL;
   azsb_status status;
-  while ((status = azsb_usage_next_page(query, &page, &error)) == AZSB_STATUS_OK && page != NULL) {
+  const azsb_usage_row *batch = NULL;
+  size_t count = 0;
+  while (plain_rows && (status = azsb_usage_next_rows(query, &batch, &count, &error)) == AZSB_STATUS_OK &&
+         batch != NULL) {
+    for (size_t i = 0; i < count; i++) {
+      quantity += batch[i].quantity;
+    }
+    rows += (long)count;
+    pages++;
+  }
+  while (!plain_rows && (status = azsb_usage_next_page(query, &page, &error)) == AZSB_STATUS_OK && page != NULL) {
     cJSON *records = cJSON_Parse(page);
     const cJSON *record = NULL;
     cJSON_ArrayForEach(record, records) {

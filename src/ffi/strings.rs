@@ -22,12 +22,16 @@ pub(crate) fn borrow_str<'a>(ptr: *const c_char, name: &'static str) -> Result<&
 /// Hands a string to C. Interior NULs (impossible in JSON output) are replaced so nothing is truncated
 /// silently.
 pub(crate) fn to_c(s: impl Into<String>) -> *mut c_char {
+    c_string(s).into_raw()
+}
+
+/// `s` as a C string, a NUL inside it replaced by U+FFFD (C would read it as the end).
+pub(crate) fn c_string(s: impl Into<String>) -> CString {
     let s: String = s.into();
-    let c = CString::new(s).unwrap_or_else(|e| {
+    CString::new(s).unwrap_or_else(|e| {
         let cleaned = String::from_utf8_lossy(&e.into_vec()).replace('\0', "\u{FFFD}");
         CString::new(cleaned).unwrap_or_default()
-    });
-    c.into_raw()
+    })
 }
 
 /// Frees a string the library returned, wiping it first (some are secrets: activation keys, refresh

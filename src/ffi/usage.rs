@@ -1,15 +1,118 @@
 //! `azsb_usage_query`: paging through provider or tenant usage.
 
-use std::ffi::c_char;
+use std::ffi::{CString, c_char};
 
 use crate::ffi::client::AzsbClient;
 use crate::ffi::error::{AzsbError, AzsbStatus, finish};
-use crate::ffi::strings::to_c;
-use azs_billing_core::usage::UsagePager;
+use crate::ffi::strings::{c_string, to_c};
+use azs_billing_core::usage::{UsagePager, UsageRecord};
 
 /// Opaque usage query handle (one thread at a time).
 pub struct AzsbUsageQuery {
     pager: UsagePager,
+    /// The rows `azsb_usage_next_rows` handed out last, and the strings they point into.
+    rows: Vec<AzsbUsageRow>,
+    texts: Vec<CString>,
+}
+
+/// One usage record as plain fields, for reading rows without parsing JSON (`azsb_usage_next_rows`). Every
+/// pointer is NUL-terminated UTF-8 owned by the query: valid until the next `azsb_usage_next_rows` or
+/// `azsb_usage_next_page` on it, or `azsb_usage_free`; copy what you keep. NULL where the record has no
+/// such field. The fields mean what the same-named fields of a JSON page record mean (docs/c-abi.md).
+#[repr(C)]
+pub struct AzsbUsageRow {
+    /// The tenant subscription the usage is of.
+    pub subscription_id: *const c_char,
+    /// The meter id as the service sent it.
+    pub meter_id: *const c_char,
+    /// Lower case without hyphens: what identifies the meter.
+    pub meter_id_normalized: *const c_char,
+    /// From the meter catalogue; NULL for a meter it does not know.
+    pub meter_name: *const c_char,
+    /// The catalogue's unit (`GB-Hours`, ...); NULL with `meter_name`.
+    pub unit: *const c_char,
+    /// Start of the usage hour or day, Unix seconds (UTC).
+    pub usage_start: i64,
+    /// Its end (exclusive), Unix seconds (UTC).
+    pub usage_end: i64,
+    /// The quantity as a double (what the JSON number parses to).
+    pub quantity: f64,
+    /// The quantity's digits exactly as the service sent them (`2.4`), for sums that must be exact.
+    pub quantity_text: *const c_char,
+    /// From instanceData; NULL when it did not parse.
+    pub resource_uri: *const c_char,
+    /// The resource group of the URI; NULL when it has none.
+    pub resource_group: *const c_char,
+    /// The namespace, e.g. `Microsoft.Compute`.
+    pub provider: *const c_char,
+    /// The type without namespace, e.g. `virtualMachines`.
+    pub resource_type: *const c_char,
+    /// The resource's name.
+    pub resource_name: *const c_char,
+    /// The location instanceData names.
+    pub location: *const c_char,
+    /// The resource's tags as a JSON object's text; NULL when it has none.
+    pub tags_json: *const c_char,
+    /// instanceData's additionalInfo as JSON text.
+    pub additional_info_json: *const c_char,
+    /// The VM size, for compute meters.
+    pub vm_size: *const c_char,
+    /// instanceData exactly as sent (a JSON string's content).
+    pub instance_data: *const c_char,
+    /// The record's ARM id (not a row key: it repeats across days).
+    pub record_id: *const c_char,
+}
+
+impl AzsbUsageQuery {
+    /// Replaces the rows handed out with `records`' (the earlier ones' strings are freed).
+    fn hold_rows(&mut self, records: &[UsageRecord]) {
+        self.rows.clear();
+        self.texts.clear();
+        let texts = &mut self.texts;
+        let mut text = |value: Option<&str>| -> *const c_char {
+            let Some(value) = value else {
+                return std::ptr::null();
+            };
+            let owned = c_string(value);
+            // The string's bytes stay where they are when the CString moves into the vector.
+            let pointer = owned.as_ptr();
+            texts.push(owned);
+            pointer
+        };
+        for r in records {
+            let instance = r.instance.as_ref();
+            let resource = instance.and_then(|i| i.resource.as_ref());
+            let tags = instance
+                .filter(|i| !i.tags.is_empty())
+                .map(|i| serde_json::Value::Object(i.tags.clone()).to_string());
+            let info = instance
+                .and_then(|i| i.additional_info.as_ref())
+                .map(serde_json::Value::to_string);
+            let row = AzsbUsageRow {
+                subscription_id: text(Some(&r.subscription_id)),
+                meter_id: text(Some(&r.meter_id)),
+                meter_id_normalized: text(Some(&r.meter_id_normalized)),
+                meter_name: text(r.meter.map(|m| m.name.as_str())),
+                unit: text(r.meter.map(|m| m.unit.as_str())),
+                usage_start: r.usage_start.timestamp(),
+                usage_end: r.usage_end.timestamp(),
+                quantity: r.quantity,
+                quantity_text: text(Some(&format!("{}", r.quantity))),
+                resource_uri: text(instance.map(|i| i.resource_uri.as_str())),
+                resource_group: text(resource.and_then(|x| x.resource_group.as_deref())),
+                provider: text(resource.and_then(|x| x.provider.as_deref())),
+                resource_type: text(resource.and_then(|x| x.resource_type.as_deref())),
+                resource_name: text(resource.and_then(|x| x.resource_name.as_deref())),
+                location: text(instance.and_then(|i| i.location.as_deref())),
+                tags_json: text(tags.as_deref()),
+                additional_info_json: text(info.as_deref()),
+                vm_size: text(instance.and_then(|i| i.vm_size.as_deref())),
+                instance_data: text(r.instance_data_raw.as_deref()),
+                record_id: text(r.id.as_deref()),
+            };
+            self.rows.push(row);
+        }
+    }
 }
 
 /// Opens a usage query: `{"api":"provider"|"tenant","subscription_id":"…","reported_start_time":"…",
@@ -32,7 +135,13 @@ pub extern "C" fn azsb_usage_open(
             .and_then(|q| UsagePager::new(client.inner.clone(), q));
         finish(result, error_out, |pager| {
             // SAFETY: checked non-NULL above.
-            unsafe { *query_out = Box::into_raw(Box::new(AzsbUsageQuery { pager })) };
+            unsafe {
+                *query_out = Box::into_raw(Box::new(AzsbUsageQuery {
+                    pager,
+                    rows: Vec::new(),
+                    texts: Vec::new(),
+                }))
+            };
         })
     })
 }
@@ -68,6 +177,50 @@ pub extern "C" fn azsb_usage_next_page(
         finish(page, error_out, |json| {
             // SAFETY: checked non-NULL above.
             unsafe { *page_json_out = json.map_or(std::ptr::null_mut(), to_c) };
+        })
+    })
+}
+
+/// Fetches the next page and hands out its records as an array of `azsb_usage_row` (plain fields, no JSON
+/// to parse): `*rows_out` points at `*count_out` rows, owned by the query and valid until the next
+/// `azsb_usage_next_rows` or `azsb_usage_next_page` on it, or `azsb_usage_free`. Pages without records
+/// before the last are skipped, so `*count_out` is never 0 with rows left; after the last page `*rows_out`
+/// is NULL and `*count_out` 0, and AZSB_STATUS_OK is returned: every row has been delivered. Errors, and
+/// what a retry of the call does, are as for `azsb_usage_next_page` (the query stays at the failed page;
+/// the rows handed out before stay valid).
+#[unsafe(no_mangle)]
+pub extern "C" fn azsb_usage_next_rows(
+    query: *mut AzsbUsageQuery,
+    rows_out: *mut *const AzsbUsageRow,
+    count_out: *mut usize,
+    error_out: *mut *mut AzsbError,
+) -> AzsbStatus {
+    ffi_boundary!(error_out, {
+        let query = try_mut!(query, "query", error_out);
+        check_out!(rows_out, "rows_out", error_out);
+        check_out!(count_out, "count_out", error_out);
+        let page = loop {
+            match query.pager.next_page() {
+                Ok(Some(page)) if page.records.is_empty() => continue,
+                other => break other,
+            }
+        };
+        finish(page, error_out, |page| {
+            let (rows, count) = match page {
+                Some(page) => {
+                    query.hold_rows(&page.records);
+                    (query.rows.as_ptr(), query.rows.len())
+                }
+                None => {
+                    query.hold_rows(&[]);
+                    (std::ptr::null(), 0)
+                }
+            };
+            // SAFETY: both checked non-NULL above.
+            unsafe {
+                *rows_out = rows;
+                *count_out = count;
+            }
         })
     })
 }

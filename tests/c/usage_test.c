@@ -172,6 +172,70 @@ static void test_usage(void) {
   azsb_client_free(client);
 }
 
+static int same_text(const char *row_field, const cJSON *json_field) {
+  if (row_field == NULL) {
+    return json_field == NULL || cJSON_IsNull(json_field);
+  }
+  return cJSON_IsString(json_field) && strcmp(row_field, json_field->valuestring) == 0;
+}
+
+/* azsb_usage_next_rows hands out the same records as azsb_usage_next_page, as plain fields: two queries of
+ * the same window, read side by side, agree field by field, and both end together with every row once. */
+static void test_rows_without_json(void) {
+  azsb_error *error = NULL;
+  azsb_client *client = NULL;
+  CHECK(azsb_client_new(env("AZSB_OPTIONS"), NULL, NULL, &client, &error) == AZSB_STATUS_OK, "client");
+  const char *start = "2026-01-06T00:00:00Z", *end = "2026-01-08T00:00:00Z";
+  azsb_usage_query *by_rows = NULL, *by_json = NULL;
+  CHECK(azsb_usage_open(client, query_json(start, end, NULL), &by_rows, &error) == AZSB_STATUS_OK, "open rows");
+  CHECK(azsb_usage_open(client, query_json(start, end, NULL), &by_json, &error) == AZSB_STATUS_OK, "open json");
+  long total = 0, with_resource = 0;
+  for (;;) {
+    const azsb_usage_row *rows = NULL;
+    size_t count = 0;
+    azsb_status status = azsb_usage_next_rows(by_rows, &rows, &count, &error);
+    CHECK(status == AZSB_STATUS_OK, "next_rows: %s", azsb_error_message(error));
+    char *page = NULL;
+    CHECK(azsb_usage_next_page(by_json, &page, &error) == AZSB_STATUS_OK, "next_page");
+    if (status != AZSB_STATUS_OK || rows == NULL) {
+      CHECK(rows == NULL && count == 0 && page == NULL, "both end after the last page");
+      azsb_string_free(page);
+      break;
+    }
+    cJSON *records = cJSON_Parse(page);
+    CHECK((size_t)cJSON_GetArraySize(records) == count, "the same rows per page: %zu", count);
+    for (size_t i = 0; i < count && i < (size_t)cJSON_GetArraySize(records); i++) {
+      const azsb_usage_row *r = &rows[i];
+      const cJSON *j = cJSON_GetArrayItem(records, (int)i);
+      const cJSON *instance = cJSON_GetObjectItemCaseSensitive(j, "instance");
+      CHECK(same_text(r->subscription_id, cJSON_GetObjectItemCaseSensitive(j, "subscription_id")), "subscription");
+      CHECK(same_text(r->meter_id, cJSON_GetObjectItemCaseSensitive(j, "meter_id")), "meter id");
+      CHECK(same_text(r->meter_name, cJSON_GetObjectItemCaseSensitive(j, "meter_name")), "meter name");
+      CHECK(r->quantity == cJSON_GetObjectItemCaseSensitive(j, "quantity")->valuedouble, "quantity");
+      CHECK(strtod(r->quantity_text, NULL) == r->quantity, "quantity text %s", r->quantity_text);
+      CHECK(r->usage_end - r->usage_start == 3600, "an hourly row: %lld", (long long)(r->usage_end - r->usage_start));
+      CHECK(same_text(r->resource_uri, cJSON_GetObjectItemCaseSensitive(instance, "resource_uri")), "resource uri");
+      CHECK(same_text(r->instance_data, cJSON_GetObjectItemCaseSensitive(j, "instance_data_raw")), "raw instanceData");
+      with_resource += r->resource_uri != NULL;
+    }
+    total += (long)count;
+    cJSON_Delete(records);
+    azsb_string_free(page);
+  }
+  CHECK(total == atol(env("AZSB_EXPECTED_ROWS")), "every row once: %ld", total);
+  CHECK(with_resource > 0, "instanceData parsed into the rows");
+  const azsb_usage_row *rows = NULL;
+  size_t count = 0;
+  CHECK(azsb_usage_next_rows(by_rows, NULL, &count, &error) == AZSB_STATUS_NULL_POINTER, "NULL rows_out");
+  azsb_error_free(error);
+  error = NULL;
+  CHECK(azsb_usage_next_rows(NULL, &rows, &count, &error) == AZSB_STATUS_NULL_POINTER, "NULL query");
+  azsb_error_free(error);
+  azsb_usage_free(by_rows);
+  azsb_usage_free(by_json);
+  azsb_client_free(client);
+}
+
 /* The Default Provider Subscription is found by its name: the operator gets it, a tenant principal (which
  * sees exactly one subscription, its own) gets AZSB_STATUS_NOT_FOUND. */
 static void test_default_provider_subscription(void) {
@@ -409,6 +473,7 @@ int main(int argc, char **argv) {
   test_misuse();
   test_meters();
   test_usage();
+  test_rows_without_json();
   test_default_provider_subscription();
   test_subscriptions();
   test_wrong_secret();

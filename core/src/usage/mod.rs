@@ -3,10 +3,12 @@
 
 pub mod json;
 pub mod pager;
+pub mod prefetch;
 pub mod query;
 pub mod record;
 
 pub use pager::{UsagePage, UsagePager};
+pub use prefetch::PrefetchingPager;
 pub use query::{Granularity, UsageApi, UsageQuery};
 pub use record::{InstanceData, ResourceId, UsageRecord};
 

@@ -215,14 +215,46 @@ fn digest(body: &[u8]) -> u64 {
     hasher.finish()
 }
 
+#[derive(Debug, PartialEq)]
 struct ParsedPage {
     records: Vec<UsageRecord>,
     /// nextLink when present and not empty.
     next_link: Option<String>,
 }
 
-/// `{"value":[...],"nextLink":...}`; `number` (1-based) only labels errors.
+/// A page in the wire's documented shape, read in one pass ([`crate::usage::record::WireRecord`]).
+#[derive(serde::Deserialize)]
+struct WirePage<'a> {
+    #[serde(borrow)]
+    value: Vec<crate::usage::record::WireRecord<'a>>,
+    #[serde(default, rename = "nextLink")]
+    next_link: Option<String>,
+}
+
+/// `{"value":[...],"nextLink":...}`; `number` (1-based) only labels errors. The documented shape is read
+/// straight into records; a page that does not fit it is read again through a JSON tree, which takes the
+/// forms the documented one does not and says what is wrong with a malformed page.
 fn parse_page(body: &[u8], number: u64) -> Result<ParsedPage> {
+    match parse_documented_page(body) {
+        Some(page) => Ok(page),
+        None => parse_any_page(body, number),
+    }
+}
+
+fn parse_documented_page(body: &[u8]) -> Option<ParsedPage> {
+    let page: WirePage<'_> = serde_json::from_slice(body).ok()?;
+    let records = page
+        .value
+        .into_iter()
+        .map(UsageRecord::from_wire)
+        .collect::<Option<Vec<_>>>()?;
+    Some(ParsedPage {
+        records,
+        next_link: page.next_link.filter(|link| !link.trim().is_empty()),
+    })
+}
+
+fn parse_any_page(body: &[u8], number: u64) -> Result<ParsedPage> {
     let unexpected = |m: String| Error::unexpected(format!("usage page {number}: {m}"));
     let json: Value = serde_json::from_slice(body).map_err(|e| {
         Error::unexpected_from(
@@ -331,6 +363,72 @@ mod tests {
             Err(Error::UnexpectedResponse { message, .. }) => message,
             other => panic!("expected UnexpectedResponse, got {other:?}"),
         }
+    }
+
+    /// The one-pass reading of a documented page gives exactly the records the JSON-tree reading does, and
+    /// a page in any other accepted form is still read (by the tree).
+    #[test]
+    fn a_documented_page_reads_the_same_in_one_pass_as_through_a_json_tree() {
+        let specs =
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/specs");
+        let mut bodies: Vec<Vec<u8>> = [
+            "azsadmin/resource-manager/commerce/Microsoft.Commerce.Admin/preview/2015-06-01-preview/examples/SubscriberUsageAggregates/List.json",
+            "commerce/resource-manager/Microsoft.Commerce/preview/2015-06-01-preview/examples/GetUsageAggregatesList.json",
+        ]
+        .iter()
+        .map(|path| {
+            let example: Value = serde_json::from_str(
+                &std::fs::read_to_string(specs.join(path)).expect("example"),
+            )
+            .expect("JSON");
+            example["responses"]["200"]["body"].to_string().into_bytes()
+        })
+        .collect();
+        let vm = json!({"Microsoft.Resources": {
+            "resourceUri": "/subscriptions/5144634d-7e4d-443b-a304-d27e44220fc6/resourceGroups/ré/providers/Microsoft.Compute/virtualMachines/vm \"1\"",
+            "location": "local", "tags": {"cost": "A\tB"}, "additionalInfo": "{\"ServiceType\":\"Standard_D2\"}"}})
+        .to_string();
+        let record = |start: &str, quantity: Value, instance: Value| {
+            json!({"id": "/subscriptions/x/providers/Microsoft.Commerce/UsageAggregate/y", "name": "y",
+                   "type": "Microsoft.Commerce/UsageAggregate",
+                   "properties": {"subscriptionId": "5144634d-7e4d-443b-a304-d27e44220fc6",
+                                  "usageStartTime": start, "usageEndTime": "2026-01-02T00:00:00+00:00",
+                                  "meterId": "FAB6EB84-500B-4A09-A8CA-7358F8BBAEA5", "quantity": quantity,
+                                  "instanceData": instance, "extra": [1, {"a": null}]}})
+        };
+        let documented = json!({"value": [
+            record("2026-01-01T00:00:00+00:00", json!(2.4), json!(vm)),
+            record("2026-01-01T00:00:00", json!(7), Value::Null),
+            record(" 2026-01-01T01:00:00.5-05:00 ", json!(0.1e-7), json!("{not json")),
+        ], "nextLink": "  "});
+        bodies.push(documented.to_string().into_bytes());
+        for body in &bodies {
+            let fast = parse_documented_page(body).expect("the documented shape reads in one pass");
+            assert_eq!(fast, parse_any_page(body, 1).expect("the tree reads it"));
+        }
+        assert_eq!(
+            parse_documented_page(bodies.last().expect("body"))
+                .expect("page")
+                .records[0]
+                .instance
+                .as_ref()
+                .and_then(|i| i.vm_size.as_deref()),
+            Some("Standard_D2")
+        );
+        // Forms only the tree reads: a quantity as text, instanceData as an object, a flattened record.
+        let other_forms = json!({"value": [
+            record("2026-01-01T00:00:00Z", json!("2.5"), Value::Null),
+            record("2026-01-01T00:00:00Z", json!(1), serde_json::from_str::<Value>(&vm).expect("vm")),
+            {"subscriptionId": "5144634d-7e4d-443b-a304-d27e44220fc6", "usageStartTime": "2026-01-01T00:00:00Z",
+             "usageEndTime": "2026-01-02T00:00:00Z", "meterId": "x", "quantity": 1},
+        ]})
+        .to_string()
+        .into_bytes();
+        assert!(parse_documented_page(&other_forms).is_none());
+        assert_eq!(parse_page(&other_forms, 1).expect("read").records.len(), 3);
+        // A malformed page still gets the tree's error.
+        let broken = json!({"value": [record("yesterday", json!(1), Value::Null)]}).to_string();
+        assert!(unexpected(parse_page(broken.as_bytes(), 4)).contains("usage page 4: record 0"));
     }
 
     #[test]

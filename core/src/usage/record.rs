@@ -129,6 +129,62 @@ impl UsageRecord {
             instance,
         })
     }
+
+    /// The record of a [`WireRecord`], or None where it needs [`UsageRecord::from_json`]'s reading (a time
+    /// neither form reads, a quantity that is not finite): the caller then reads the page that way, which
+    /// also gives the error. For the records both read, both give the same record.
+    pub(crate) fn from_wire(wire: WireRecord<'_>) -> Option<UsageRecord> {
+        let p = wire.properties;
+        let quantity = Some(p.quantity).filter(|q| q.is_finite())?;
+        let usage_start = time_of(p.usage_start_time.trim()).ok()?;
+        let usage_end = time_of(p.usage_end_time.trim()).ok()?;
+        let instance = p
+            .instance_data
+            .as_deref()
+            .and_then(|raw| instance_data(raw, &p.meter_id));
+        Some(UsageRecord {
+            id: wire.id,
+            name: wire.name,
+            record_type: wire.record_type,
+            subscription_id: p.subscription_id,
+            usage_start,
+            usage_end,
+            meter_id_normalized: meters::normalize(&p.meter_id),
+            meter: meters::lookup(&p.meter_id),
+            meter_id: p.meter_id,
+            quantity,
+            instance_data_raw: p.instance_data,
+            instance,
+        })
+    }
+}
+
+/// A record in the wire's documented shape, read straight from the page's bytes with no JSON tree between
+/// (a page is a thousand of them; building the tree was most of the parsing). Anything else (a flattened
+/// record, instanceData as an object, a quantity as a string, a field of another type) fails to fit, and
+/// the page is read again by the tolerant [`UsageRecord::from_json`].
+#[derive(serde::Deserialize)]
+pub(crate) struct WireRecord<'a> {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default, rename = "type")]
+    record_type: Option<String>,
+    #[serde(borrow)]
+    properties: WireProperties<'a>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireProperties<'a> {
+    subscription_id: String,
+    usage_start_time: &'a str,
+    usage_end_time: &'a str,
+    meter_id: String,
+    quantity: f64,
+    #[serde(default)]
+    instance_data: Option<String>,
 }
 
 fn unexpected(message: String) -> Error {
@@ -167,16 +223,20 @@ fn required_str<'a>(props: &'a Map<String, Value>, key: &str) -> Result<&'a str>
 /// these "UTC start/end time").
 fn parse_time(props: &Map<String, Value>, key: &str) -> Result<DateTime<Utc>> {
     let text = required_str(props, key)?.trim();
+    time_of(text).map_err(|e| {
+        Error::unexpected_from(
+            format!("usage record: properties.{key} '{text}' is not an ISO 8601 time"),
+            e,
+        )
+    })
+}
+
+/// [`parse_time`]'s reading of a trimmed time text.
+fn time_of(text: &str) -> std::result::Result<DateTime<Utc>, chrono::ParseError> {
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
         .or_else(|_| {
             NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").map(|t| t.and_utc())
-        })
-        .map_err(|e| {
-            Error::unexpected_from(
-                format!("usage record: properties.{key} '{text}' is not an ISO 8601 time"),
-                e,
-            )
         })
 }
 

@@ -214,7 +214,7 @@ pub fn export_usage(
     format: ExportFormat,
     path: &Path,
 ) -> Result<ExportReport> {
-    let mut pager = UsagePager::new(Arc::clone(client), query.clone())?;
+    let pager = UsagePager::new(Arc::clone(client), query.clone())?;
     check_destination(path, format)?;
     let owners: BTreeMap<String, String> = match query.api {
         UsageApi::Provider => crate::subscriptions::list(client, &query.subscription_id, None)?
@@ -224,6 +224,8 @@ pub fn export_usage(
         _ => BTreeMap::new(),
     };
     let reported = (query.reported_start, query.reported_end);
+    // Started only now: nothing is fetched before the checks above, or for a query that failed them.
+    let mut pager = crate::usage::PrefetchingPager::new(pager)?;
     export_to(path, format, query.granularity, &mut || loop {
         let Some(page) = pager.next() else {
             return Ok(Vec::new());
