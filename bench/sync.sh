@@ -9,7 +9,8 @@
 # Prints each run as a JSON line, then the ratios.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release -p azs-billing -p azs-emulator --example sync_store --locked >&2
+cargo build --release -p azs-billing -p azs-emulator --locked >&2
+cargo build --release -p azs-billing --example sync_store --locked >&2
 work=$(mktemp -d)
 . bench/lib/emulator.sh
 . bench/lib/postgres.sh

@@ -6,5 +6,6 @@ start_emulator() {
   target/release/azs-emulator "$@" --state-dir "$work/state" --ready-file "$work/ready.json" > /dev/null &
   emulator_pid=$!
   for _ in $(seq 100); do [ -s "$work/ready.json" ] && break; sleep 0.1; done
+  [ -s "$work/ready.json" ] || { echo "the emulator did not start (target/release/azs-emulator $*)" >&2; return 1; }
   eval "$(node bench/lib/emulator-env.mjs "$work/ready.json")"
 }

@@ -67,6 +67,10 @@ pub(crate) fn open(url: &str, create: bool) -> Result<(PgStore, String)> {
     if config.get_application_name().is_none() {
         config.application_name("azs-billing");
     }
+    // The server's notices ("relation already exists, skipping") are no news to an operator.
+    config.notice_callback(|notice| {
+        log::debug!("PostgreSQL {}: {}", notice.severity(), notice.message())
+    });
     let location = describe(&config);
     let client = config
         .connect(NoTls)

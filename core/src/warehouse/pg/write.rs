@@ -136,8 +136,6 @@ pub(crate) fn run_finish(
     let at = "recording the end of a sync run";
     let finished = Utc::now();
     let mut client = store.client()?;
-    // A failed window may have left its transaction open on a broken statement.
-    let _ = client.batch_execute("ROLLBACK");
     let mut tx = client.transaction().map_err(pg_error(at))?;
     tx.execute(
         "UPDATE sync_runs SET finished = $2, error = $3 WHERE id = $1",
@@ -243,7 +241,11 @@ pub(crate) fn window_begin(store: &PgStore) -> Result<()> {
     let at = "opening a window's transaction";
     let mut client = store.client()?;
     client.batch_execute("BEGIN").map_err(pg_error(at))?;
-    client.batch_execute(STAGING).map_err(pg_error(at))
+    client.batch_execute(STAGING).map_err(|e| {
+        // Left open, the failed transaction would refuse the run's own record of the failure.
+        let _ = client.batch_execute("ROLLBACK");
+        pg_error(at)(e)
+    })
 }
 
 /// Stores one page of the open window: (rows added, rows already stored with the same quantity).
