@@ -30,7 +30,7 @@ sync_run() { # label, store URL, sync options JSON -> one JSON line: rows, secon
 }
 usage_url() { echo "${ADMIN}subscriptions/$PROVIDER/providers/Microsoft.Commerce.Admin/subscriberUsageAggregates?api-version=2015-06-01-preview&reportedStartTime=$1&reportedEndTime=$2&aggregationGranularity=Hourly"; }
 sync_options() { # start, until, extra JSON members
-  echo "{\"api\":\"provider\",\"subscription_id\":\"$PROVIDER\",\"granularity\":\"Hourly\",\"start_time\":\"$1\",\"until\":\"$2\"$3}"
+  echo "{\"api\":\"provider\",\"subscription_id\":\"$PROVIDER\",\"granularity\":\"Hourly\",\"start_time\":\"$1\",\"until\":\"$2\"${3:-}}"
 }
 
 echo "== 1. throughput: 1M hourly rows (2026-01-01 to 2026-01-09 of a 120-tenant stamp)"

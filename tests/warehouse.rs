@@ -1532,3 +1532,12 @@ fn a_live_export_writes_exactly_what_the_api_reports_with_no_store() {
     let (what, _) = invalid_argument(export_usage(&client, &query, ExportFormat::Csv, dir.path()));
     assert_eq!(what, "path");
 }
+
+#[test]
+fn a_row_sent_twice_is_stored_once_and_a_key_with_two_quantities_fails_its_window() {
+    let stamp = support::start();
+    let dir = tempfile::tempdir().expect("dir");
+    check_repeated_and_contradicting_rows(&stamp, |name| {
+        store_at(dir.path(), &format!("{name}.db")).0
+    });
+}

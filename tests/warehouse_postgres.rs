@@ -475,3 +475,12 @@ fn a_postgresql_store_of_an_older_schema_migrates_and_keeps_every_row() {
     assert_eq!(stored as u64, two_days);
     assert_eq!(repeated_keys(&server, "old"), 0);
 }
+
+#[test]
+fn a_row_sent_twice_is_stored_once_and_a_key_with_two_quantities_fails_its_window() {
+    let server = PrivatePostgres::start();
+    let stamp = support::start();
+    check_repeated_and_contradicting_rows(&stamp, |name| {
+        Store::open(&server.create_database(name)).expect("a PostgreSQL store")
+    });
+}

@@ -19,7 +19,8 @@ start_postgres() {
   bin=$(pg_bin)
   port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
   mkdir -p "$work/pg"
-  [ "$(id -u)" = 0 ] && chown postgres: "$work/pg"
+  # The server's user must reach its directory: through "$work" (mktemp makes it 0700), owning "$work/pg".
+  if [ "$(id -u)" = 0 ]; then chmod o+x "$work"; chown postgres: "$work/pg"; fi
   pg_as_server_user "$bin/initdb" -D "$work/pg/data" -U azsb --auth=trust --encoding=UTF8 --no-locale --no-sync > /dev/null
   pg_as_server_user "$bin/pg_ctl" -D "$work/pg/data" -l "$work/pg/server.log" -w -t 60 \
     -o "-c listen_addresses=127.0.0.1 -p $port -k $work/pg" start > /dev/null

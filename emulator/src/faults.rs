@@ -36,6 +36,13 @@ pub enum FaultKind {
     /// The real response after `delay_ms` of extra latency.
     #[serde(rename = "latency")]
     Latency,
+    /// The real page with its first record twice: the service sending one row twice (same key, same
+    /// quantity). Pages without records, and answers that are not pages, pass as they are.
+    #[serde(rename = "repeat")]
+    RepeatRecord,
+    /// The real page with its first record again, its quantity changed: one row key with two quantities.
+    #[serde(rename = "contradict")]
+    ContradictRecord,
 }
 
 /// Which listeners a rule applies to.
@@ -119,9 +126,11 @@ impl FromStr for FaultRule {
             "drop" => FaultKind::DropConnection,
             "truncate" => FaultKind::TruncateBody,
             "latency" => FaultKind::Latency,
+            "repeat" => FaultKind::RepeatRecord,
+            "contradict" => FaultKind::ContradictRecord,
             other => {
                 return Err(format!(
-                    "unknown fault kind {other:?}: use 429, 503, 504, drop, truncate or latency"
+                    "unknown fault kind {other:?}: use 429, 503, 504, drop, truncate, latency, repeat or contradict"
                 ));
             }
         };
@@ -432,6 +441,20 @@ pub async fn apply(State(state): State<FaultLayerState>, request: Request, next:
                 .insert(header::CONTENT_LENGTH, HeaderValue::from(keep.len()));
             Response::from_parts(parts, Body::from(keep))
         }
+        FaultKind::RepeatRecord | FaultKind::ContradictRecord => {
+            let response = next.run(request).await;
+            let (mut parts, body) = response.into_parts();
+            let bytes = collect(body).await;
+            let body =
+                match page_with_extra_record(&bytes, rule.kind == FaultKind::ContradictRecord) {
+                    Some(changed) => Bytes::from(changed),
+                    None => bytes,
+                };
+            parts
+                .headers
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+            Response::from_parts(parts, Body::from(body))
+        }
         FaultKind::Latency => unreachable!("latency rules never become the fault"),
     };
     if answered_here {
@@ -447,6 +470,20 @@ pub async fn apply(State(state): State<FaultLayerState>, request: Request, next:
         }
     }
     response
+}
+
+/// A usage page (`{"value":[...]}`) with a copy of its first record appended, its quantity plus one when
+/// `contradict`; None for anything else (no JSON, no records).
+fn page_with_extra_record(body: &[u8], contradict: bool) -> Option<Vec<u8>> {
+    let mut page: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let records = page.get_mut("value")?.as_array_mut()?;
+    let mut copy = records.first()?.clone();
+    if contradict {
+        let quantity = copy.pointer_mut("/properties/quantity")?;
+        *quantity = serde_json::json!(quantity.as_f64()? + 1.0);
+    }
+    records.push(copy);
+    serde_json::to_vec(&page).ok()
 }
 
 fn set_retry_after(response: &mut Response, retry_after_ms: u64) {

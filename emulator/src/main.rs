@@ -117,7 +117,9 @@ struct Args {
     #[arg(long, default_value_t = 1000)]
     page_size: usize,
     /// A fault rule, e.g. 429:every=3,retry-after-ms=1000 or 503:rate=0.1 or drop:every=7 (repeatable);
-    /// target=arm|admin|tenant|identity|azure|pep|all picks the listeners (default arm).
+    /// kinds 429, 503, 504, drop, truncate, latency, repeat (a page's first record twice), contradict (the
+    /// same with another quantity); target=arm|admin|tenant|identity|azure|pep|all picks the listeners
+    /// (default arm).
     #[arg(long = "fault", value_name = "SPEC")]
     faults: Vec<String>,
     /// Seed of rate-based faults.

@@ -247,3 +247,54 @@ pub fn sync_store_arguments(stamp: &Stamp, dir: &Path) -> (String, String) {
     .to_string();
     (client_file.display().to_string(), sync_options)
 }
+
+/// A row the service sends twice in a page is stored once and counted in `duplicates_skipped`; a row key
+/// sent with two quantities fails its window (nothing of it stored, the error on the cursor) and a run
+/// without the fault completes the store. `store` opens a new, empty store under a name.
+pub fn check_repeated_and_contradicting_rows(stamp: &Stamp, store: impl Fn(&str) -> Store) {
+    let client = operator_client(stamp);
+    let (from, to) = (data_start(stamp), data_end(stamp));
+
+    stamp.set_faults(&["repeat:every=2,target=admin,path=usage"]);
+    let mut repeated = store("repeated");
+    let report = azs_billing_core::warehouse::sync(
+        &client,
+        &mut repeated,
+        &provider_options(stamp, Granularity::Daily, to),
+    )
+    .expect("a sync through repeated rows");
+    let (rows, _) = totals(stamp, Granularity::Daily, from, to, None);
+    assert!(report.duplicates_skipped > 0, "{report:?}");
+    assert_eq!(report.rows, rows, "every row once");
+    assert_eq!(repeated.sync_state().expect("state")[0].rows, rows);
+
+    stamp.set_faults(&["contradict:count=1,target=admin,path=usage"]);
+    let mut contradicted = store("contradicted");
+    let options = provider_options(stamp, Granularity::Hourly, to);
+    let error = azs_billing_core::warehouse::sync(&client, &mut contradicted, &options)
+        .expect_err("one key with two quantities");
+    stamp.set_faults(&[]);
+    let text = error.to_string();
+    assert!(
+        matches!(error, azs_billing_core::error::Error::Store { .. }),
+        "{error:?}"
+    );
+    assert!(text.contains("but is stored with"), "{text}");
+    let state = contradicted.sync_state().expect("state");
+    assert_eq!(
+        state[0].watermark, from,
+        "the first window failed: nothing stored"
+    );
+    assert_eq!(state[0].rows, 0);
+    assert!(
+        state[0]
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("different quantities")),
+        "{state:?}"
+    );
+    let resumed =
+        azs_billing_core::warehouse::sync(&client, &mut contradicted, &options).expect("resume");
+    let (rows, _) = totals(stamp, Granularity::Hourly, from, to, None);
+    assert_eq!(resumed.rows, rows);
+}
