@@ -137,6 +137,11 @@ impl Store {
         let at = format!("storing the usage reported from {}", time_text(start));
         match &self.backend {
             Backend::Sqlite(c) => {
+                // A transaction a panic left open (no destructor rolls back an explicit BEGIN) would hold
+                // the write lock and take this window into itself.
+                if !c.is_autocommit() {
+                    let _ = c.execute_batch("ROLLBACK");
+                }
                 c.execute_batch("BEGIN IMMEDIATE")
                     .map_err(store_error(&at))?;
                 let watermark = cursor::watermark(c, cursor_id);
