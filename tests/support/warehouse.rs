@@ -308,5 +308,11 @@ pub fn check_repeated_and_contradicting_rows(stamp: &Stamp, store: impl Fn(&str)
     let resumed =
         azs_billing_core::warehouse::sync(&client, &mut contradicted, &options).expect("resume");
     let (rows, _) = totals(stamp, Granularity::Hourly, from, to, None);
-    assert_eq!(resumed.rows, rows);
+    assert_eq!(
+        resumed.rows + stored,
+        rows,
+        "the resume adds what was not committed"
+    );
+    assert_eq!(contradicted.sync_state().expect("state")[0].rows, rows);
+    assert_eq!(contradicted.rows(&query, |_| Ok(())).expect("rows"), rows);
 }
