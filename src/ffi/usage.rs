@@ -80,14 +80,9 @@ impl AzsbUsageQuery {
             pointer
         };
         for r in records {
-            let instance = r.instance.as_ref();
-            let resource = instance.and_then(|i| i.resource.as_ref());
-            let tags = instance
-                .filter(|i| !i.tags.is_empty())
-                .map(|i| serde_json::Value::Object(i.tags.clone()).to_string());
-            let info = instance
-                .and_then(|i| i.additional_info.as_ref())
-                .map(serde_json::Value::to_string);
+            let fields = r.resource_fields();
+            let tags = fields.tags.and_then(|t| serde_json::to_string(t).ok());
+            let info = fields.additional_info.map(serde_json::Value::to_string);
             let row = AzsbUsageRow {
                 subscription_id: text(Some(&r.subscription_id)),
                 meter_id: text(Some(&r.meter_id)),
@@ -98,15 +93,15 @@ impl AzsbUsageQuery {
                 usage_end: r.usage_end.timestamp(),
                 quantity: r.quantity,
                 quantity_text: text(Some(&format!("{}", r.quantity))),
-                resource_uri: text(instance.map(|i| i.resource_uri.as_str())),
-                resource_group: text(resource.and_then(|x| x.resource_group.as_deref())),
-                provider: text(resource.and_then(|x| x.provider.as_deref())),
-                resource_type: text(resource.and_then(|x| x.resource_type.as_deref())),
-                resource_name: text(resource.and_then(|x| x.resource_name.as_deref())),
-                location: text(instance.and_then(|i| i.location.as_deref())),
+                resource_uri: text(fields.resource_uri),
+                resource_group: text(fields.resource_group),
+                provider: text(fields.provider),
+                resource_type: text(fields.resource_type),
+                resource_name: text(fields.resource_name),
+                location: text(fields.location),
                 tags_json: text(tags.as_deref()),
                 additional_info_json: text(info.as_deref()),
-                vm_size: text(instance.and_then(|i| i.vm_size.as_deref())),
+                vm_size: text(fields.vm_size),
                 instance_data: text(r.instance_data_raw.as_deref()),
                 record_id: text(r.id.as_deref()),
             };

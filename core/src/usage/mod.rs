@@ -10,7 +10,7 @@ pub mod record;
 pub use pager::{UsagePage, UsagePager};
 pub use prefetch::PrefetchingPager;
 pub use query::{Granularity, UsageApi, UsageQuery};
-pub use record::{InstanceData, ResourceId, UsageRecord};
+pub use record::{InstanceData, ResourceFields, ResourceId, UsageRecord};
 
 /// The api-version both usage APIs are called with.
 pub const API_VERSION: &str = "2015-06-01-preview";

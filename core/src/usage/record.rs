@@ -75,6 +75,52 @@ pub struct UsageRecord {
     pub instance: Option<InstanceData>,
 }
 
+/// What a record's instance data says about its resource, borrowed from the record: each None where the
+/// record has no parsed instanceData or the field is absent; `tags` None also when there are none.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct ResourceFields<'a> {
+    /// The resource URI instanceData names.
+    pub resource_uri: Option<&'a str>,
+    /// The URI's resource group.
+    pub resource_group: Option<&'a str>,
+    /// The URI's namespace (`Microsoft.Compute`).
+    pub provider: Option<&'a str>,
+    /// The URI's type without namespace (`virtualMachines`).
+    pub resource_type: Option<&'a str>,
+    /// The URI's resource name.
+    pub resource_name: Option<&'a str>,
+    /// The location instanceData names.
+    pub location: Option<&'a str>,
+    /// The resource's tags, when it has any.
+    pub tags: Option<&'a Map<String, Value>>,
+    /// instanceData's additionalInfo.
+    pub additional_info: Option<&'a Value>,
+    /// The VM size, for compute meters.
+    pub vm_size: Option<&'a str>,
+}
+
+impl UsageRecord {
+    /// The resource fields of the record's instance data, for whatever writes them out (stores, exports,
+    /// the C row structs), so that each reads them alike.
+    pub fn resource_fields(&self) -> ResourceFields<'_> {
+        let Some(instance) = self.instance.as_ref() else {
+            return ResourceFields::default();
+        };
+        let resource = instance.resource.as_ref();
+        ResourceFields {
+            resource_uri: Some(instance.resource_uri.as_str()),
+            resource_group: resource.and_then(|r| r.resource_group.as_deref()),
+            provider: resource.and_then(|r| r.provider.as_deref()),
+            resource_type: resource.and_then(|r| r.resource_type.as_deref()),
+            resource_name: resource.and_then(|r| r.resource_name.as_deref()),
+            location: instance.location.as_deref(),
+            tags: Some(&instance.tags).filter(|t| !t.is_empty()),
+            additional_info: instance.additional_info.as_ref(),
+            vm_size: instance.vm_size.as_deref(),
+        }
+    }
+}
+
 /// The compute meters whose additionalInfo names the VM size (Base VM, Windows VM and VM size hours),
 /// normalised.
 const VM_METERS: &[&str] = &[

@@ -68,8 +68,7 @@ pub(crate) struct RowValues<'r> {
 impl<'r> RowValues<'r> {
     /// The values of `record` fetched in `reported`; an error when its quantity is not exactly a decimal.
     pub fn of(reported: Reported, record: &'r UsageRecord) -> Result<RowValues<'r>> {
-        let instance = record.instance.as_ref();
-        let resource = instance.and_then(|i| i.resource.as_ref());
+        let fields = record.resource_fields();
         Ok(RowValues {
             reported,
             subscription_id: &record.subscription_id,
@@ -78,17 +77,15 @@ impl<'r> RowValues<'r> {
             usage_start: record.usage_start,
             usage_end: record.usage_end,
             quantity: quantity::quantity_decimal(record.quantity)?,
-            resource_uri: instance.map(|i| i.resource_uri.as_str()),
-            resource_group: resource.and_then(|r| r.resource_group.as_deref()),
-            provider: resource.and_then(|r| r.provider.as_deref()),
-            resource_type: resource.and_then(|r| r.resource_type.as_deref()),
-            resource_name: resource.and_then(|r| r.resource_name.as_deref()),
-            location: instance.and_then(|i| i.location.as_deref()),
-            tags: instance
-                .filter(|i| !i.tags.is_empty())
-                .map(|i| serde_json::Value::Object(i.tags.clone())),
-            additional_info: instance.and_then(|i| i.additional_info.as_ref()),
-            vm_size: instance.and_then(|i| i.vm_size.as_deref()),
+            resource_uri: fields.resource_uri,
+            resource_group: fields.resource_group,
+            provider: fields.provider,
+            resource_type: fields.resource_type,
+            resource_name: fields.resource_name,
+            location: fields.location,
+            tags: fields.tags.map(|t| serde_json::Value::Object(t.clone())),
+            additional_info: fields.additional_info,
+            vm_size: fields.vm_size,
             instance_data_raw: record.instance_data_raw.as_deref(),
             record_id: record.id.as_deref(),
             bucket: bucket(record),

@@ -294,8 +294,8 @@ impl StoredRow {
         reported: (DateTime<Utc>, DateTime<Utc>),
         owner: Option<String>,
     ) -> Result<StoredRow> {
-        let instance = record.instance.as_ref();
-        let resource = instance.and_then(|i| i.resource.as_ref());
+        let fields = record.resource_fields();
+        let owned = |value: Option<&str>| value.map(str::to_string);
         let meter = record.meter;
         Ok(StoredRow {
             cursor_id: 0,
@@ -311,17 +311,15 @@ impl StoredRow {
             usage_start: record.usage_start,
             usage_end: record.usage_end,
             quantity: crate::warehouse::quantity::quantity_decimal(record.quantity)?,
-            resource_uri: instance.map(|i| i.resource_uri.clone()),
-            resource_group: resource.and_then(|r| r.resource_group.clone()),
-            provider: resource.and_then(|r| r.provider.clone()),
-            resource_type: resource.and_then(|r| r.resource_type.clone()),
-            resource_name: resource.and_then(|r| r.resource_name.clone()),
-            location: instance.and_then(|i| i.location.clone()),
-            tags: instance
-                .filter(|i| !i.tags.is_empty())
-                .map(|i| i.tags.clone()),
-            additional_info: instance.and_then(|i| i.additional_info.clone()),
-            vm_size: instance.and_then(|i| i.vm_size.clone()),
+            resource_uri: owned(fields.resource_uri),
+            resource_group: owned(fields.resource_group),
+            provider: owned(fields.provider),
+            resource_type: owned(fields.resource_type),
+            resource_name: owned(fields.resource_name),
+            location: owned(fields.location),
+            tags: fields.tags.cloned(),
+            additional_info: fields.additional_info.cloned(),
+            vm_size: owned(fields.vm_size),
             record_id: record.id.clone(),
         })
     }
