@@ -13,8 +13,8 @@ cargo build --release -p azs-billing -p azs-emulator --locked >&2
 pwsh=$(scripts/install-powershell)
 work=$(mktemp -d)
 trap 'kill "${emulator_pid:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
-cc -O2 -Wall -Wextra -Werror -I"$root/include" bench/c/usage_throughput.c -L"$root/target/release" -lazs_billing -lcjson \
-  -Wl,-rpath,"$root/target/release" -o "$work/usage_throughput"
+. bench/lib/c-bench.sh
+compile_c_bench bench/c/usage_throughput.c "$work/usage_throughput"
 
 . bench/lib/emulator.sh
 start_emulator --seed 11 --subscriptions 120 --resources-per-subscription 30 --days 14 --start-date 2026-01-01

@@ -7,13 +7,12 @@
 # Prints each run as a JSON line, then the ratios.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$PWD
 cargo build --release -p azs-billing -p azs-emulator --locked >&2
 pwsh=$(scripts/install-powershell)
 work=$(mktemp -d)
 trap 'kill "${emulator_pid:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
-cc -O2 -Wall -Wextra -Werror -I"$root/include" bench/c/export_throughput.c -L"$root/target/release" -lazs_billing -lcjson \
-  -Wl,-rpath,"$root/target/release" -o "$work/export_throughput"
+. bench/lib/c-bench.sh
+compile_c_bench bench/c/export_throughput.c "$work/export_throughput"
 
 . bench/lib/emulator.sh
 start_emulator --seed 11 --subscriptions 120 --resources-per-subscription 30 --days 44 --start-date 2026-01-01
