@@ -272,8 +272,9 @@ impl Store {
         }
     }
 
-    /// A PostgreSQL store's connection, for SQL of your own; None for a SQLite store. The store's own
-    /// statements borrow it too: release it before calling the store again.
+    /// A PostgreSQL store's connection, for SQL of your own; None for a SQLite store, and while an earlier
+    /// answer of this call is still held. The store's own statements borrow it too: release it before
+    /// calling the store again.
     pub fn postgres(&self) -> Option<std::cell::RefMut<'_, postgres::Client>> {
         match &self.backend {
             Backend::Sqlite(_) => None,
